@@ -1,0 +1,99 @@
+// Command daemonbox runs a daemon confined as a TOML spec declares.
+//
+//	daemonbox run spec.toml       apply the spec and exec the daemon (foreground)
+//	daemonbox check spec.toml     validate the spec against this host; no side effects
+//	daemonbox explain spec.toml   print the effective confinement
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/daemonbox/daemonbox/sandbox"
+	"github.com/daemonbox/daemonbox/spec"
+)
+
+const usage = `usage: daemonbox <command> spec.toml
+
+commands:
+  run       apply the spec and run the daemon in the foreground
+  check     validate the spec against this host (no side effects); exit 0 or 125
+  explain   print the effective confinement after defaults and name resolution
+
+exit codes: 125 daemonbox or spec error, 126 command not executable,
+127 command not found, 128+n daemon killed by signal n, else the daemon's status
+`
+
+func main() {
+	// The init stage is daemonbox re-executed by its own supervisor.
+	if sandbox.IsInit(os.Args) {
+		os.Exit(sandbox.InitMain(os.Args))
+	}
+	os.Exit(daemonbox(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func daemonbox(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return sandbox.ExitFailure
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "run", "check", "explain":
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "start", "stop", "status", "reload", "restart", "export":
+		fmt.Fprintf(stderr, "daemonbox: %s: not supported yet (this release has run, check and explain)\n", cmd)
+		return sandbox.ExitFailure
+	default:
+		fmt.Fprintf(stderr, "daemonbox: unknown command %q\n%s", cmd, usage)
+		return sandbox.ExitFailure
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	detach := fs.Bool("detach", false, "run in the background (not supported yet)")
+	if err := fs.Parse(args); err != nil {
+		return sandbox.ExitFailure
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintf(stderr, "daemonbox %s: expected one spec file\n", cmd)
+		return sandbox.ExitFailure
+	}
+	if *detach {
+		fmt.Fprintln(stderr, "daemonbox: run --detach: not supported yet")
+		return sandbox.ExitFailure
+	}
+	s, plan, err := sandbox.Load(fs.Arg(0))
+	if err != nil {
+		return report(stderr, err)
+	}
+	switch cmd {
+	case "check":
+		for _, w := range sandbox.Warnings(s, plan) {
+			fmt.Fprintln(stderr, "daemonbox: warning:", w)
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", fs.Arg(0))
+		return 0
+	case "explain":
+		if err := sandbox.Explain(stdout, plan); err != nil {
+			return report(stderr, err)
+		}
+		return 0
+	}
+	code, err := sandbox.Run(plan)
+	if err != nil {
+		report(stderr, err)
+	}
+	return code
+}
+
+// report prints each problem on a line of its own and returns the exit code.
+func report(stderr io.Writer, err error) int {
+	for _, e := range spec.List(err) {
+		fmt.Fprintln(stderr, "daemonbox:", e)
+	}
+	return sandbox.ExitCode(err)
+}

@@ -1,0 +1,5 @@
+package rlimit
+
+import "os"
+
+var readFile = os.ReadFile

@@ -1,0 +1,55 @@
+package sandbox
+
+import (
+	"strings"
+
+	"github.com/daemonbox/daemonbox/rlimit"
+	"github.com/daemonbox/daemonbox/spec"
+)
+
+// Load reads the spec at path and resolves it against the running host.
+func Load(path string) (*spec.Spec, *Plan, error) {
+	s, err := spec.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := LiveHost()
+	if err != nil {
+		return s, nil, err
+	}
+	p, err := NewPlan(s, h)
+	return s, p, err
+}
+
+// risky are capabilities that amount to root, or nearly.
+var risky = spec.CapSet(1<<21 | 1<<19 | 1<<16 | 1<<17 | 1<<1 | 1<<2 | 1<<7 | 1<<6 | 1<<12)
+
+// Warnings lists settings that are valid but weaken the confinement.
+func Warnings(s *spec.Spec, p *Plan) []string {
+	var out []string
+	warn := func(path, format string, args ...any) {
+		out = append(out, s.Errorf(path, format, args...).Error())
+	}
+	if p.UID == 0 {
+		warn("user", "the daemon runs as uid 0; set user.user to an unprivileged account")
+	}
+	if !p.NoNewPrivs {
+		warn("process.no_new_privileges", "false lets the daemon gain privileges through setuid or file-capability programs")
+	}
+	if r := p.Rlimits; !coreZero(r) {
+		warn("rlimits.core", "core dumps are allowed; they can write the daemon's secrets to disk")
+	}
+	if k := spec.CapSet(p.Caps.Keep) & risky; k != 0 {
+		warn("capabilities", "keeps %s, which give near-root power", strings.Join(k.Names(), ", "))
+	}
+	return out
+}
+
+func coreZero(limits []rlimit.Limit) bool {
+	for _, l := range limits {
+		if l.Resource == 4 {
+			return l.Hard == 0
+		}
+	}
+	return false
+}

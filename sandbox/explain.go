@@ -1,0 +1,143 @@
+package sandbox
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/daemonbox/daemonbox/caps"
+	"github.com/daemonbox/daemonbox/rlimit"
+	"github.com/daemonbox/daemonbox/spec"
+)
+
+// Explain prints the confinement p gives, after defaults and name resolution.
+func Explain(w io.Writer, p *Plan) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	line := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, args...)) }
+	if p.Name != "" {
+		line("name", "%s", p.Name)
+	}
+	line("command", "%q", p.Argv)
+	line("environment", "%s", orNone(strings.Join(p.Env, " ")))
+	line("root", "%s", describeRoot(p.Root))
+	line("cwd", "%s", p.Cwd)
+	line("umask", "%04o", p.Umask)
+	line("uid", "%d%s", p.UID, named(p.UserName))
+	line("gid", "%d%s", p.GID, named(p.GroupName))
+	line("groups", "%s", describeGroups(p))
+	line("no_new_privs", "%v", p.NoNewPrivs)
+	sets := p.Caps.Sets()
+	for _, s := range []struct {
+		name string
+		set  caps.Set
+	}{{"bounding", sets.Bounding}, {"permitted", sets.Permitted}, {"effective", sets.Effective},
+		{"inheritable", sets.Inheritable}, {"ambient", sets.Ambient}} {
+		line("caps."+s.name, "%s", orNone(strings.Join(spec.CapSet(s.set).Names(), " ")))
+	}
+	if p.OOMScoreAdj != nil {
+		line("oom_score_adj", "%d", *p.OOMScoreAdj)
+	}
+	for i, st := range p.Stdio {
+		line(streamNames[i], "%s", describeStdio(st))
+	}
+	line("preserved fds", "%s", orNone(strings.Trim(fmt.Sprint(p.Preserve), "[]")))
+	line("other fds", "closed at exec")
+	line("signals ignored", "%s", orNone(signalNames(p.Ignore)))
+	line("signal mask", "empty")
+	line("session", "new, no controlling terminal")
+	line("stop", "%s, then SIGKILL after %s", spec.SignalName(p.Stop), p.StopTimeout)
+	line("parent_death", "%s (when supervised)", describeSignal(p.ParentDeath))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return explainRlimits(w, p)
+}
+
+func explainRlimits(w io.Writer, p *Plan) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "rlimit\tsoft\thard\tfrom")
+	set := map[int]rlimit.Limit{}
+	for _, l := range p.Rlimits {
+		set[l.Resource] = l
+	}
+	for res := 0; res < spec.NumRlimits; res++ {
+		name := spec.RlimitName(res)
+		if l, ok := set[res]; ok {
+			fmt.Fprintf(tw, "%s\t%s\t%s\tset\n", name, spec.FormatLimit(res, l.Soft), spec.FormatLimit(res, l.Hard))
+			continue
+		}
+		soft, hard, err := rlimit.Get(res)
+		if err != nil {
+			return err
+		}
+		softText := spec.FormatLimit(res, soft)
+		if res == 7 {
+			// Go raises its own soft nofile limit at start-up and restores the
+			// caller's at exec, so daemonbox cannot see the value the daemon gets.
+			softText = "(caller's)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\tinherited\n", name, softText, spec.FormatLimit(res, hard))
+	}
+	return tw.Flush()
+}
+
+func describeRoot(root string) string {
+	if root == "/" {
+		return "/ (no chroot)"
+	}
+	return root + " (chroot)"
+}
+
+func describeGroups(p *Plan) string {
+	if len(p.Groups) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(p.Groups))
+	for i, g := range p.Groups {
+		parts[i] = fmt.Sprint(g)
+		if i < len(p.GroupNames) && p.GroupNames[i] != "" {
+			parts[i] += named(p.GroupNames[i])
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func describeStdio(st spec.Stdio) string {
+	switch st.Kind {
+	case spec.StdioNull:
+		return "/dev/null"
+	case spec.StdioFile:
+		return st.Path
+	}
+	return "inherited from daemonbox"
+}
+
+func describeSignal(n int) string {
+	if n == 0 {
+		return "none"
+	}
+	return spec.SignalName(n)
+}
+
+func signalNames(sigs []int) string {
+	names := make([]string, len(sigs))
+	for i, s := range sigs {
+		names[i] = spec.SignalName(s)
+	}
+	return strings.Join(names, " ")
+}
+
+func named(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " (" + name + ")"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

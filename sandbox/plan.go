@@ -1,0 +1,296 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/daemonbox/daemonbox/caps"
+	"github.com/daemonbox/daemonbox/rlimit"
+	"github.com/daemonbox/daemonbox/spec"
+	"golang.org/x/sys/unix"
+)
+
+// Plan is a spec resolved against the host: numbers instead of names, the
+// final capability sets, every limit to set. It is all the launch sequence
+// reads, and it crosses to the init stage as one message.
+type Plan struct {
+	Name        string
+	Argv        []string
+	Env         []string
+	Root        string // "/" when there is no chroot
+	Cwd         string
+	Umask       uint32
+	NoNewPrivs  bool
+	OOMScoreAdj *int
+	UID, GID    uint32
+	Groups      []uint32
+	Caps        caps.Want
+	Rlimits     []rlimit.Limit // only those the spec sets; the rest are inherited
+	Stdio       [3]spec.Stdio
+	Preserve    []int // sorted
+	Ignore      []int // signals set to SIG_IGN; every other one is SIG_DFL
+	Stop        int
+	StopTimeout time.Duration
+	ParentDeath int // 0: none
+
+	// Names, for explain.
+	UserName, GroupName string
+	GroupNames          []string
+}
+
+// Host is what a plan is resolved against. LiveHost reads the real one; tests
+// build their own.
+type Host struct {
+	Euid, Egid uint32
+	Caps       caps.Sets // daemonbox's own
+	LastCap    int
+	Rlimit     func(resource int) (soft, hard uint64, err error)
+	NrOpen     uint64
+	PasswdFile string
+	GroupFile  string
+	LookupEnv  func(string) (string, bool)
+}
+
+// LiveHost describes the running daemonbox process and its machine.
+func LiveHost() (*Host, error) {
+	sets, err := caps.Current()
+	if err != nil {
+		return nil, err
+	}
+	last, err := caps.LastCap()
+	if err != nil {
+		return nil, err
+	}
+	nrOpen, err := rlimit.NrOpen()
+	if err != nil {
+		return nil, err
+	}
+	return &Host{
+		Euid: uint32(os.Geteuid()), Egid: uint32(os.Getegid()),
+		Caps: sets, LastCap: last, Rlimit: rlimit.Get, NrOpen: nrOpen,
+		PasswdFile: "/etc/passwd", GroupFile: "/etc/group", LookupEnv: os.LookupEnv,
+	}, nil
+}
+
+// NewPlan resolves s against h. Every problem is returned, each located in the
+// spec file, and nothing on the system is changed.
+func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
+	r := &resolver{s: s, h: h}
+	p := &Plan{
+		Name: s.Name, Argv: s.Process.Command, Env: s.Environ(h.LookupEnv),
+		Root: s.Filesystem.Root, Cwd: s.Process.Cwd, Umask: s.Process.Umask,
+		NoNewPrivs: s.Process.NoNewPrivileges, OOMScoreAdj: s.Process.OOMScoreAdj,
+		Stdio:       [3]spec.Stdio{s.FDs.Stdin, s.FDs.Stdout, s.FDs.Stderr},
+		Preserve:    append([]int(nil), s.FDs.Preserve...),
+		Ignore:      s.Signals.Ignore,
+		Stop:        s.Signals.Stop,
+		StopTimeout: s.Signals.StopTimeout,
+		ParentDeath: s.Signals.ParentDeath,
+	}
+	sort.Ints(p.Preserve)
+	r.credentials(p)
+	r.capabilities(p)
+	r.rlimits(p)
+	r.root(p)
+	r.privilege(p)
+	r.stdioPaths(p)
+	if len(r.errs) > 0 {
+		return nil, r.errs
+	}
+	return p, nil
+}
+
+type resolver struct {
+	s    *spec.Spec
+	h    *Host
+	errs spec.Errors
+}
+
+func (r *resolver) fail(path, format string, args ...any) {
+	r.errs = append(r.errs, r.s.Errorf(path, format, args...))
+}
+
+func (r *resolver) credentials(p *Plan) {
+	u := r.s.User
+	p.UID, p.GID = r.h.Euid, r.h.Egid
+	primary, hasPrimary := r.h.Egid, u.User == nil
+	if u.User != nil {
+		e, found := r.lookup("user.user", r.h.PasswdFile, *u.User)
+		p.UID, p.UserName = e.id, e.name
+		primary, hasPrimary = e.gid, found
+	}
+	switch {
+	case u.Group != nil:
+		e, _ := r.lookup("user.group", r.h.GroupFile, *u.Group)
+		p.GID, p.GroupName = e.id, e.name
+	case hasPrimary:
+		p.GID = primary
+	case u.User != nil && !u.User.IsName:
+		r.fail("user.user", "uid %d has no entry in %s, so user.group is required", u.User.Num, r.h.PasswdFile)
+	}
+	p.Groups = []uint32{}
+	for i, g := range u.Groups {
+		e, _ := r.lookup(fmt.Sprintf("user.groups[%d]", i), r.h.GroupFile, g)
+		p.Groups = append(p.Groups, e.id)
+		p.GroupNames = append(p.GroupNames, e.name)
+	}
+}
+
+// lookup resolves a name in file; a number is taken as it is, and looked up
+// only to learn its name and primary group. found says whether file has it.
+func (r *resolver) lookup(path, file string, id spec.ID) (e entry, found bool) {
+	e, found, err := findEntry(file, id.IsName, id.Name, id.Num)
+	switch {
+	case err != nil:
+		r.fail(path, "read %s: %v", file, err)
+	case !found && id.IsName:
+		r.fail(path, "unknown name %q (looked up in the host's %s)", id.Name, file)
+	case !found:
+		e = entry{id: id.Num}
+	}
+	return e, found
+}
+
+func (r *resolver) capabilities(p *Plan) {
+	c := r.s.Capabilities
+	have := spec.CapSet(r.h.Caps.Permitted)
+	final := have
+	if c.DropAll {
+		final = 0
+	}
+	final = final&^c.Drop | c.Keep
+	if c.KeepAll {
+		final = have
+	}
+	kernel := spec.CapSet(caps.Upto(r.h.LastCap))
+	if missing := c.Keep &^ kernel; missing != 0 {
+		r.fail("capabilities.keep", "%s not known to this kernel", strings.Join(missing.Names(), ", "))
+	} else if missing := final &^ have; missing != 0 {
+		r.fail("capabilities.keep", "daemonbox does not hold %s, so it cannot pass it on", strings.Join(missing.Names(), ", "))
+	}
+	p.Caps = caps.Want{Keep: caps.Set(final & kernel), Ambient: p.UID != 0 && final != 0}
+}
+
+func (r *resolver) rlimits(p *Plan) {
+	canRaise := r.h.Caps.Effective.Has(unix.CAP_SYS_RESOURCE)
+	for res, l := range r.s.Rlimits {
+		if !l.Set {
+			continue
+		}
+		name := spec.RlimitName(res)
+		path := "rlimits." + name
+		_, hard, err := r.h.Rlimit(res)
+		switch {
+		case err != nil:
+			r.fail(path, "getrlimit: %v", err)
+		case l.Hard > hard && !canRaise:
+			r.fail(path, "hard limit %s is above daemonbox's own (%s); raising it needs CAP_SYS_RESOURCE",
+				spec.FormatLimit(res, l.Hard), spec.FormatLimit(res, hard))
+		case res == unix.RLIMIT_NOFILE && l.Hard > r.h.NrOpen:
+			r.fail(path, "hard limit %d is above the kernel's fs.nr_open (%d)", l.Hard, r.h.NrOpen)
+		}
+		p.Rlimits = append(p.Rlimits, rlimit.Limit{Name: name, Resource: res, Soft: l.Soft, Hard: l.Hard})
+	}
+}
+
+// root applies sshd's ChrootDirectory rule (P10): the root and each of its
+// ancestors is a real directory, owned by root, writable by nobody else. Then
+// nobody but root can swap a component between this check and the chroot.
+func (r *resolver) root(p *Plan) {
+	if p.Root == "/" {
+		return
+	}
+	for dir := p.Root; ; dir = filepath.Dir(dir) {
+		if problem := unsafeDir(dir); problem != "" {
+			r.fail("filesystem.root", "%s: %s (the root and its ancestors must be root-owned directories that no one else can write, as sshd requires of ChrootDirectory)", dir, problem)
+			return
+		}
+		if dir == "/" {
+			break
+		}
+	}
+	r.cwdInRoot(p)
+}
+
+func unsafeDir(dir string) string {
+	var st unix.Stat_t
+	if err := unix.Lstat(dir, &st); err != nil {
+		return err.Error()
+	}
+	switch {
+	case st.Mode&unix.S_IFMT == unix.S_IFLNK:
+		return "is a symbolic link"
+	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return "is not a directory"
+	case st.Uid != 0:
+		return fmt.Sprintf("is owned by uid %d, not root", st.Uid)
+	case st.Mode&0o022 != 0:
+		return fmt.Sprintf("is writable by group or others (mode %#o)", st.Mode&0o7777)
+	}
+	return ""
+}
+
+// cwdInRoot checks that the working directory exists inside the root, resolving
+// it as the chrooted daemon would (symlinks cannot lead out).
+func (r *resolver) cwdInRoot(p *Plan) {
+	rootFd, err := unix.Open(p.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		r.fail("filesystem.root", "open %s: %v", p.Root, err)
+		return
+	}
+	defer unix.Close(rootFd)
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT}
+	fd, err := unix.Openat2(rootFd, p.Cwd, &how)
+	if err != nil {
+		r.fail("process.cwd", "%s inside the root %s: %v", p.Cwd, p.Root, err)
+		return
+	}
+	unix.Close(fd)
+}
+
+// privilege refuses a launch that would fail half-way for want of privilege:
+// the steps that change credentials, drop the bounding set and chroot need
+// these capabilities in daemonbox's effective set.
+func (r *resolver) privilege(p *Plan) {
+	need := []int{unix.CAP_SETUID, unix.CAP_SETGID, unix.CAP_SETPCAP}
+	if p.Root != "/" {
+		need = append(need, unix.CAP_SYS_CHROOT)
+	}
+	var missing []string
+	for _, c := range need {
+		if !r.h.Caps.Effective.Has(c) {
+			missing = append(missing, spec.CapName(c))
+		}
+	}
+	if len(missing) > 0 {
+		r.fail("", "daemonbox runs as uid %d without %s, which dropping groups, credentials and capabilities needs; an unprivileged launch needs namespaces.user, which is not supported yet",
+			r.h.Euid, strings.Join(missing, ", "))
+	}
+}
+
+// stdioPaths checks that each log or input file's directory exists; the file
+// itself is opened only by a launch.
+func (r *resolver) stdioPaths(p *Plan) {
+	for i, st := range p.Stdio {
+		if st.Kind != spec.StdioFile {
+			continue
+		}
+		key := "fds." + []string{"stdin", "stdout", "stderr"}[i]
+		dir := filepath.Dir(st.Path)
+		if fi, err := os.Stat(dir); err != nil {
+			r.fail(key, "%v", err)
+		} else if !fi.IsDir() {
+			r.fail(key, "%s is not a directory", dir)
+		} else if i == 0 {
+			if _, err := os.Lstat(st.Path); errors.Is(err, syscall.ENOENT) {
+				r.fail(key, "%s does not exist", st.Path)
+			}
+		}
+	}
+}

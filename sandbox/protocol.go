@@ -1,0 +1,77 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// The supervisor and its init stage talk over one SOCK_SEQPACKET socketpair,
+// close-on-exec on both ends, one JSON message per packet:
+//
+//	supervisor                                 init stage (daemonbox __daemonbox_init FD)
+//	    |--- plan ------------------------------------>|  runs the steps in order
+//	    |<-- error {step, op, path, errno, msg} -------|  a step failed: it exits 125
+//	    |<-- ready ------------------------------------|  every step passed; execve is next
+//	    |          EOF                                 |  execve succeeded: the socket closed with it
+//	    |<-- error {step "exec", ...} -----------------|  execve failed
+//
+// EOF before any message means the init stage died; the supervisor reports
+// how, from its wait status.
+
+// message is every packet of the protocol; Kind says which fields are set.
+type message struct {
+	Kind  string     `json:"kind"` // "plan", "ready" or "error"
+	Plan  *Plan      `json:"plan,omitempty"`
+	Error *StepError `json:"error,omitempty"`
+}
+
+// maxMessage bounds one packet; a plan is a few kilobytes.
+const maxMessage = 1 << 20
+
+func send(fd int, m message) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if len(b) > maxMessage {
+		return fmt.Errorf("%s message is %d bytes, over %d", m.Kind, len(b), maxMessage)
+	}
+	// A plan with a large environment can exceed the default socket buffer.
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, 2*len(b))
+	_, err = unix.Write(fd, b)
+	return err
+}
+
+// recv returns the next message, or nil at EOF.
+func recv(fd int) (*message, error) {
+	buf := make([]byte, maxMessage)
+	for {
+		n, err := unix.Read(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, nil
+		}
+		var m message
+		if err := json.Unmarshal(buf[:n], &m); err != nil {
+			return nil, fmt.Errorf("bad message from the other stage: %w", err)
+		}
+		return &m, nil
+	}
+}
+
+// expect turns an unexpected message into an error that says what came.
+func expect(m *message, kinds ...string) error {
+	for _, k := range kinds {
+		if m.Kind == k {
+			return nil
+		}
+	}
+	return fmt.Errorf("unexpected message: got %q, want %q", m.Kind, kinds)
+}

@@ -1,0 +1,130 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/daemonbox/daemonbox/spec"
+	"golang.org/x/sys/unix"
+)
+
+// Run launches the daemon that p describes and returns daemonbox's exit code.
+//
+// When daemonbox can become the daemon's session leader itself (it is not a
+// process-group leader, as under systemd, a script or another program), it
+// applies the sequence to itself and execs in place: one process image,
+// nothing left resident, and Run returns only on failure. Otherwise (an
+// interactive shell made it a group leader) it spawns an init stage in a new
+// session and stays as its supervisor.
+func Run(p *Plan) (int, error) {
+	// Before anything is opened, so that an fd the caller did not pass
+	// cannot be taken by one of ours and handed on as "preserved".
+	if err := checkPreserved(p.Preserve); err != nil {
+		return ExitFailure, err
+	}
+	stdio, err := openStdio(p.Stdio)
+	if err != nil {
+		return ExitFailure, err
+	}
+	if InPlace() {
+		err := execInPlace(p, stdio)
+		return ExitCode(err), err
+	}
+	return supervise(p, stdio)
+}
+
+// InPlace reports whether daemonbox can exec the daemon in place: setsid
+// works only for a process that does not lead a process group.
+func InPlace() bool { return unix.Getpgrp() != os.Getpid() }
+
+func execInPlace(p *Plan, stdio [3]int) error {
+	runtime.LockOSThread()
+	// The fds step may point fd 2 at a log file; a failure is the caller's to
+	// read, so keep its stderr aside (close-on-exec) and put it back.
+	saved, dupErr := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, 3)
+	l := &launch{plan: p, stdio: stdio}
+	err := l.run()
+	if dupErr == nil {
+		unix.Dup3(saved, 2, 0)
+	}
+	return err
+}
+
+// checkPreserved requires each preserved fd to be open and inherited: fds
+// daemonbox opens itself are all close-on-exec.
+func checkPreserved(fds []int) error {
+	for _, fd := range fds {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil {
+			return stepError("preserve", opError("fcntl F_GETFD", fmt.Sprintf("fd %d (is it open?)", fd), err))
+		}
+		if flags&unix.FD_CLOEXEC != 0 {
+			return &StepError{Step: "preserve", Msg: fmt.Sprintf("fd %d was not inherited by daemonbox", fd)}
+		}
+	}
+	return nil
+}
+
+var streamNames = [3]string{"stdin", "stdout", "stderr"}
+
+// openStdio opens the standard streams' files with daemonbox's privileges,
+// before any step: their paths are host paths. -1 means inherit.
+func openStdio(st [3]spec.Stdio) ([3]int, error) {
+	fds := [3]int{-1, -1, -1}
+	for i, s := range st {
+		var err error
+		switch s.Kind {
+		case spec.StdioNull:
+			fds[i], err = unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+			if err != nil {
+				err = opError("open", "/dev/null", err)
+			}
+		case spec.StdioFile:
+			fds[i], err = openFile(s.Path, i == 0)
+		}
+		if err != nil {
+			closeAll(fds[:i])
+			return fds, stepError(streamNames[i], err)
+		}
+	}
+	return fds, nil
+}
+
+// openFile opens a log (append, created 0640) or input file without
+// following a symlink, and refuses anything but a regular file; O_NONBLOCK
+// keeps a FIFO planted at the path from hanging the open.
+func openFile(path string, input bool) (int, error) {
+	flags := unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NOFOLLOW | unix.O_NONBLOCK
+	if input {
+		flags |= unix.O_RDONLY
+	} else {
+		flags |= unix.O_WRONLY | unix.O_APPEND | unix.O_CREAT
+	}
+	fd, err := unix.Open(path, flags, 0o640)
+	if err != nil {
+		return -1, opError("open", path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return -1, &StepError{Op: "open", Path: path, Msg: "not a regular file"}
+	}
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err == nil {
+		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, fl&^unix.O_NONBLOCK)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return -1, opError("fcntl F_SETFL", path, err)
+	}
+	return fd, nil
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+}

@@ -1,0 +1,302 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/daemonbox/daemonbox/caps"
+	"github.com/daemonbox/daemonbox/rlimit"
+	"golang.org/x/sys/unix"
+)
+
+// launch is the process that is about to become the daemon: daemonbox itself
+// when it execs in place, or the init stage it spawned. It must run on one
+// locked OS thread: capabilities, keep-caps, no_new_privs and the signal mask
+// belong to a thread, and the thread that calls execve passes them on.
+type launch struct {
+	plan       *Plan
+	stdio      [3]int // fds to place at 0, 1 and 2; -1 leaves the stream as it is
+	supervised bool   // a daemonbox supervisor is the daemon's parent
+	parent     int    // the supervisor's pid, for the parent-death check
+	ready      func() error
+}
+
+type step struct {
+	name string
+	run  func(*launch) error
+}
+
+// sequence is the launch, in the only order that works. Each step fails
+// closed: its error stops the launch before exec, and the daemon never runs.
+var sequence = []step{
+	{"nondumpable", (*launch).nondumpable}, // first: /proc/self of a non-dumpable process is root's, and ptrace is refused while daemonbox sets up
+	{"session", (*launch).session},         // a new session has no controlling terminal (bubblewrap CVE-2017-5226)
+	{"oom-score-adj", (*launch).oomScore},  // needs the host's /proc, so before the root changes
+	{"root", (*launch).root},               // needs CAP_SYS_CHROOT, so before capabilities are dropped
+	{"rlimits", (*launch).rlimits},         // raising a limit needs CAP_SYS_RESOURCE; core = 0 before anything can dump
+	{"umask", (*launch).umask},
+	{"fds", (*launch).fds},                   // stdio placed; every other fd close-on-exec (runc CVE-2024-21626)
+	{"bounding", (*launch).bounding},         // needs CAP_SETPCAP, which the uid change takes away
+	{"keep-caps", (*launch).keepCaps},        // so the permitted set survives setresuid
+	{"groups", (*launch).groups},             // needs CAP_SETGID: before gid and uid
+	{"gid", (*launch).gid},                   // needs CAP_SETGID: before uid
+	{"uid", (*launch).uid},                   // clears the effective set, keeps permitted (keep-caps)
+	{"capabilities", (*launch).capabilities}, // after the uid change, from the kept permitted set
+	{"parent-death", (*launch).parentDeath},  // after the uid change, which clears the parent-death signal
+	{"signals", (*launch).signals},           // after the uid change: Go signals every thread (SIGRTMIN+1) to apply it
+	{"no-new-privs", (*launch).noNewPrivs},   // last privilege step: nothing after it needs a setuid helper
+	{"cwd", (*launch).cwd},                   // as the daemon's user, so its permissions apply, as systemd does
+	{"verify", (*launch).verify},             // read every credential back; trust no call's silent success
+	{"exec", (*launch).exec},
+}
+
+// run performs every step. It returns only on failure.
+func (l *launch) run() error {
+	for _, s := range sequence {
+		if err := s.run(l); err != nil {
+			return stepError(s.name, err)
+		}
+	}
+	return &StepError{Step: "exec", Msg: "returned without error"}
+}
+
+func (l *launch) nondumpable() error {
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return opError("prctl PR_SET_DUMPABLE", "", err)
+	}
+	return nil
+}
+
+func (l *launch) session() error {
+	if sid, _ := unix.Getsid(0); sid == os.Getpid() {
+		return nil // the supervisor started us with setsid
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return opError("setsid", "", err)
+	}
+	return nil
+}
+
+func (l *launch) oomScore() error {
+	if l.plan.OOMScoreAdj == nil {
+		return nil
+	}
+	const file = "/proc/self/oom_score_adj"
+	if err := os.WriteFile(file, []byte(strconv.Itoa(*l.plan.OOMScoreAdj)), 0); err != nil {
+		return opError("write", file, err)
+	}
+	return nil
+}
+
+func (l *launch) root() error {
+	root := l.plan.Root
+	if root == "/" {
+		return nil
+	}
+	if err := unix.Chdir(root); err != nil {
+		return opError("chdir", root, err)
+	}
+	if err := unix.Chroot("."); err != nil {
+		return opError("chroot", root, err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return opError("chdir", "/ inside "+root, err)
+	}
+	return nil
+}
+
+func (l *launch) rlimits() error {
+	if err := rlimit.Apply(l.plan.Rlimits); err != nil {
+		return opError("setrlimit", err.(*rlimit.Error).Limit.String(), err)
+	}
+	return nil
+}
+
+func (l *launch) umask() error {
+	unix.Umask(int(l.plan.Umask))
+	return nil
+}
+
+// fds puts the standard streams in place and marks every other fd but the
+// preserved ones close-on-exec. close_range costs the same whatever
+// RLIMIT_NOFILE is; daemonbox's own fds (the supervisor socket) close at exec.
+func (l *launch) fds() error {
+	for target, src := range l.stdio {
+		if src >= 0 && src != target {
+			if err := unix.Dup3(src, target, 0); err != nil {
+				return opError("dup3", fmt.Sprintf("fd %d to %d", src, target), err)
+			}
+		}
+	}
+	next := uint(3)
+	for _, fd := range l.plan.Preserve {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+			return opError("fcntl F_SETFD", "preserved fd "+strconv.Itoa(fd), err)
+		}
+		if err := closeOnExec(next, uint(fd)-1); err != nil {
+			return err
+		}
+		next = uint(fd) + 1
+	}
+	return closeOnExec(next, ^uint(0))
+}
+
+func closeOnExec(first, last uint) error {
+	if first > last {
+		return nil
+	}
+	if err := unix.CloseRange(first, last, unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return opError("close_range", fmt.Sprintf("%d-%d", first, last), err)
+	}
+	return nil
+}
+
+func (l *launch) bounding() error { return caps.DropBounding(l.plan.Caps.Keep) }
+
+func (l *launch) keepCaps() error { return caps.KeepAcrossSetuid() }
+
+func (l *launch) groups() error {
+	gids := make([]int, len(l.plan.Groups))
+	for i, g := range l.plan.Groups {
+		gids[i] = int(g)
+	}
+	if err := syscall.Setgroups(gids); err != nil {
+		return opError("setgroups", fmt.Sprint(l.plan.Groups), err)
+	}
+	return nil
+}
+
+// gid and uid go through package syscall, which applies them to every thread
+// of the Go process (the kernel sets credentials per thread).
+func (l *launch) gid() error {
+	g := int(l.plan.GID)
+	if err := syscall.Setresgid(g, g, g); err != nil {
+		return opError("setresgid", strconv.Itoa(g), err)
+	}
+	return nil
+}
+
+func (l *launch) uid() error {
+	u := int(l.plan.UID)
+	if err := syscall.Setresuid(u, u, u); err != nil {
+		return opError("setresuid", strconv.Itoa(u), err)
+	}
+	return nil
+}
+
+func (l *launch) capabilities() error { return caps.Apply(l.plan.Caps) }
+
+// parentDeath asks for the parent-death signal, then checks that the
+// supervisor did not die before the request took hold. In place there is no
+// daemonbox parent to die, so nothing is set.
+func (l *launch) parentDeath() error {
+	if !l.supervised || l.plan.ParentDeath == 0 {
+		return nil
+	}
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(l.plan.ParentDeath), 0, 0, 0); err != nil {
+		return opError("prctl PR_SET_PDEATHSIG", strconv.Itoa(l.plan.ParentDeath), err)
+	}
+	if os.Getppid() != l.parent {
+		return &StepError{Msg: "the supervisor exited during the launch"}
+	}
+	return nil
+}
+
+// signals sets every catchable signal to SIG_IGN (the spec's list) or SIG_DFL,
+// whatever daemonbox inherited, and empties this thread's mask: the daemon
+// inherits both across exec.
+func (l *launch) signals() error {
+	for sig := 1; sig <= maxSig; sig++ {
+		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
+			continue
+		}
+		if err := setDisposition(sig, slices.Contains(l.plan.Ignore, sig)); err != nil {
+			return opError("rt_sigaction", strconv.Itoa(sig), err)
+		}
+	}
+	if err := unix.PthreadSigmask(unix.SIG_SETMASK, &unix.Sigset_t{}, nil); err != nil {
+		return opError("rt_sigprocmask", "", err)
+	}
+	return nil
+}
+
+func (l *launch) noNewPrivs() error {
+	if !l.plan.NoNewPrivs {
+		return nil
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return opError("prctl PR_SET_NO_NEW_PRIVS", "", err)
+	}
+	return nil
+}
+
+func (l *launch) cwd() error {
+	if err := unix.Chdir(l.plan.Cwd); err != nil {
+		return opError("chdir", l.plan.Cwd, err)
+	}
+	wd, err := unix.Getwd()
+	if err != nil {
+		return opError("getcwd", l.plan.Cwd, err)
+	}
+	// Outside the root, the kernel's getcwd starts with "(unreachable)".
+	if !strings.HasPrefix(wd, "/") {
+		return &StepError{Op: "getcwd", Path: l.plan.Cwd, Msg: "outside the root: " + wd}
+	}
+	return nil
+}
+
+func (l *launch) verify() error {
+	r, e, s := unix.Getresuid()
+	if u := int(l.plan.UID); r != u || e != u || s != u {
+		return fmt.Errorf("uids are %d/%d/%d, want %d", r, e, s, u)
+	}
+	r, e, s = unix.Getresgid()
+	if g := int(l.plan.GID); r != g || e != g || s != g {
+		return fmt.Errorf("gids are %d/%d/%d, want %d", r, e, s, g)
+	}
+	if err := l.verifyGroups(); err != nil {
+		return err
+	}
+	if err := caps.Verify(l.plan.Caps); err != nil {
+		return err
+	}
+	nnp, err := unix.PrctlRetInt(unix.PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0)
+	if err != nil || (nnp == 1) != l.plan.NoNewPrivs {
+		return fmt.Errorf("no_new_privs is %d, want %v (%v)", nnp, l.plan.NoNewPrivs, err)
+	}
+	return nil
+}
+
+func (l *launch) verifyGroups() error {
+	got, err := unix.Getgroups()
+	if err != nil {
+		return opError("getgroups", "", err)
+	}
+	want := make([]int, len(l.plan.Groups))
+	for i, g := range l.plan.Groups {
+		want[i] = int(g)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("supplementary groups are %v, want %v", got, want)
+	}
+	return nil
+}
+
+// exec tells the supervisor that exec is next, then replaces this process
+// with the daemon. The supervisor's socket is close-on-exec, so its EOF after
+// "ready" means the exec happened.
+func (l *launch) exec() error {
+	if l.ready != nil {
+		if err := l.ready(); err != nil {
+			return opError("send ready", "", err)
+		}
+	}
+	err := syscall.Exec(l.plan.Argv[0], l.plan.Argv, l.plan.Env)
+	return opError("execve", l.plan.Argv[0], err)
+}

@@ -1,0 +1,496 @@
+package spec
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+const namespacesLater = "namespaces arrive in a later release"
+
+func (d *decoder) namespaces(v any) {
+	m, ok := d.table("namespaces", v, namespaceKeys)
+	if !ok {
+		return
+	}
+	n := &d.s.Namespaces
+	flags := map[string]*bool{"pid": &n.PID, "mount": &n.Mount, "network": &n.Network,
+		"ipc": &n.IPC, "uts": &n.UTS, "cgroup": &n.Cgroup, "user": &n.User}
+	each(m, namespaceKeys, func(k string, x any) {
+		key := "namespaces." + k
+		switch k {
+		case "hostname":
+			n.Hostname, _ = d.str(key, x)
+		case "uid_map", "gid_map":
+			maps := d.idMaps(key, x)
+			if k == "uid_map" {
+				n.UIDMap = maps
+			} else {
+				n.GIDMap = maps
+			}
+			d.notYet(key, len(maps) > 0, namespacesLater)
+		default:
+			if b, ok := d.boolean(key, x); ok {
+				*flags[k] = b
+				d.notYet(key, b, namespacesLater)
+			}
+		}
+	})
+	if n.Hostname != "" && !n.UTS {
+		d.fail("namespaces.hostname", "hostname requires uts = true")
+	}
+}
+
+func (d *decoder) idMaps(key string, v any) []IDMap {
+	var out []IDMap
+	d.array(key, v, func(i int, e any) {
+		k := key + "[" + strconv.Itoa(i) + "]"
+		m, ok := d.table(k, e, idMapKeys)
+		if !ok {
+			return
+		}
+		var vals [3]uint32
+		for j, name := range idMapKeys {
+			x, ok := m[name]
+			if !ok {
+				d.fail(k, "%s is required", name)
+				continue
+			}
+			if n, ok := d.integer(k+"."+name, x, 0, MaxID); ok {
+				vals[j] = uint32(n)
+			}
+		}
+		out = append(out, IDMap{Inside: vals[0], Outside: vals[1], Count: vals[2]})
+	})
+	return out
+}
+
+func (d *decoder) capabilities(v any) {
+	m, ok := d.table("capabilities", v, capKeys)
+	if !ok {
+		return
+	}
+	c := &d.s.Capabilities
+	if x, ok := m["drop"]; ok {
+		c.DropAll, c.Drop = d.capList("capabilities.drop", x)
+	}
+	if x, ok := m["keep"]; ok {
+		c.KeepAll, c.Keep = d.capList("capabilities.keep", x)
+	}
+	if both := c.Drop & c.Keep; both != 0 {
+		d.fail("capabilities.keep", "%s both dropped and kept", strings.Join(both.Names(), ", "))
+	}
+}
+
+func (d *decoder) capList(key string, v any) (all bool, set CapSet) {
+	names, ok := d.strings(key, v)
+	if !ok {
+		return false, 0
+	}
+	for i, name := range names {
+		if strings.EqualFold(name, "ALL") {
+			all = true
+			continue
+		}
+		n, ok := capNumber(name)
+		if !ok {
+			d.failElem(key, i, "unknown capability %q%s", name, didYouMean(strings.ToUpper(name), capNames))
+			continue
+		}
+		set |= 1 << uint(n)
+	}
+	return all, set
+}
+
+func (d *decoder) rlimits(v any) {
+	m, ok := d.table("rlimits", v, rlimitKeys())
+	if !ok {
+		return
+	}
+	for _, info := range rlimitTable {
+		x, ok := m[info.name]
+		if !ok {
+			continue
+		}
+		key := "rlimits." + info.name
+		if lim, ok := d.rlimit(key, info, x); ok {
+			d.s.Rlimits[info.resource] = lim
+		}
+	}
+}
+
+// rlimit decodes a bare value (soft = hard) or a { soft, hard } table.
+func (d *decoder) rlimit(key string, info rlimitInfo, v any) (Rlimit, bool) {
+	t, isTable := v.(map[string]any)
+	if !isTable {
+		n, ok := d.limitValue(key, info, v)
+		return Rlimit{Set: true, Soft: n, Hard: n}, ok
+	}
+	if _, ok := d.table(key, t, []string{"soft", "hard"}); !ok {
+		return Rlimit{}, false
+	}
+	sv, hasSoft := t["soft"]
+	hv, hasHard := t["hard"]
+	if !hasSoft || !hasHard {
+		d.fail(key, "a table needs both soft and hard (a bare value sets both)")
+		return Rlimit{}, false
+	}
+	soft, ok1 := d.limitValue(key+".soft", info, sv)
+	hard, ok2 := d.limitValue(key+".hard", info, hv)
+	if ok1 && ok2 && soft > hard {
+		d.fail(key+".soft", "soft limit %s is above hard limit %s", FormatLimit(info.resource, soft), FormatLimit(info.resource, hard))
+		return Rlimit{}, false
+	}
+	return Rlimit{Set: true, Soft: soft, Hard: hard}, ok1 && ok2
+}
+
+func (d *decoder) limitValue(key string, info rlimitInfo, v any) (uint64, bool) {
+	if s, ok := v.(string); ok && (s == "unlimited" || s == "infinity") {
+		return Unlimited, true
+	}
+	n, err := limitNumber(info.unit, v)
+	if err != "" {
+		d.fail(key, "%s", err)
+		return 0, false
+	}
+	return n, true
+}
+
+func limitNumber(unit unitKind, v any) (uint64, string) {
+	switch x := v.(type) {
+	case int64:
+		if x < 0 {
+			return 0, "must not be negative"
+		}
+		switch {
+		case unit == unitNice && x > 40:
+			return 0, "nice limit is 0 to 40 (the ceiling is 20 - limit)"
+		case unit == unitPriority && x > 99:
+			return 0, "rtprio is 0 to 99"
+		}
+		return uint64(x), ""
+	case string:
+		switch unit {
+		case unitBytes:
+			return parseSize(x)
+		case unitSeconds:
+			return parseDuration(x, time.Second)
+		case unitMicroseconds:
+			return parseDuration(x, time.Microsecond)
+		}
+		return 0, "expected an integer or \"unlimited\", got " + describe(v)
+	}
+	return 0, "expected an integer, a string or \"unlimited\", got " + describe(v)
+}
+
+var sizeUnits = []struct {
+	suffix string
+	shift  uint
+}{
+	{"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40}, {"PiB", 50}, {"EiB", 60},
+	{"K", 10}, {"M", 20}, {"G", 30}, {"T", 40}, {"P", 50}, {"E", 60}, {"B", 0},
+}
+
+// parseSize reads "512MiB", "4K" or "100" (bytes). Units are binary (IEC).
+func parseSize(s string) (uint64, string) {
+	num, shift := s, uint(0)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(s, u.suffix) {
+			num, shift = strings.TrimSuffix(s, u.suffix), u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(num), 10, 64)
+	if err != nil {
+		return 0, "\"" + s + "\" is not a size: use bytes or a unit KiB, MiB, GiB, TiB (or \"unlimited\")"
+	}
+	if shift > 0 && n > (Unlimited>>shift) {
+		return 0, "\"" + s + "\" is too large"
+	}
+	return n << shift, ""
+}
+
+// parseDuration reads a Go duration ("30s", "1h30m") as a whole number of units.
+func parseDuration(s string, unit time.Duration) (uint64, string) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, "\"" + s + "\" is not a duration (e.g. \"30s\", \"5m\")"
+	}
+	if d%unit != 0 {
+		return 0, "\"" + s + "\" is not a whole number of " + unitName(unit)
+	}
+	return uint64(d / unit), ""
+}
+
+func unitName(u time.Duration) string {
+	if u == time.Second {
+		return "seconds"
+	}
+	return "microseconds"
+}
+
+// FormatLimit renders a limit value as written in a spec ("unlimited", "512MiB", "30s").
+func FormatLimit(resource int, n uint64) string {
+	if n == Unlimited {
+		return "unlimited"
+	}
+	unit := unitCount
+	for _, info := range rlimitTable {
+		if info.resource == resource {
+			unit = info.unit
+		}
+	}
+	switch unit {
+	case unitBytes:
+		for i := len(sizeUnits[:6]) - 1; i >= 0; i-- {
+			u := sizeUnits[i]
+			if n != 0 && n%(1<<u.shift) == 0 {
+				return strconv.FormatUint(n>>u.shift, 10) + u.suffix
+			}
+		}
+	case unitSeconds:
+		return strconv.FormatUint(n, 10) + "s"
+	case unitMicroseconds:
+		return strconv.FormatUint(n, 10) + "us"
+	}
+	return strconv.FormatUint(n, 10)
+}
+
+func (d *decoder) fds(v any) {
+	m, ok := d.table("fds", v, fdKeys)
+	if !ok {
+		return
+	}
+	f := &d.s.FDs
+	streams := map[string]*Stdio{"stdin": &f.Stdin, "stdout": &f.Stdout, "stderr": &f.Stderr}
+	each(m, fdKeys, func(k string, x any) {
+		key := "fds." + k
+		switch k {
+		case "preserve":
+			f.Preserve = d.preserve(key, x)
+		case "listen":
+			f.Listen = d.listen(key, x)
+			d.notYet(key, len(f.Listen) > 0, "listen sockets arrive with the lifecycle commands")
+		default:
+			if st, ok := d.stdio(key, x); ok {
+				*streams[k] = st
+			}
+		}
+	})
+}
+
+func (d *decoder) stdio(key string, v any) (Stdio, bool) {
+	s, ok := d.str(key, v)
+	if !ok {
+		return Stdio{}, false
+	}
+	switch s {
+	case "null":
+		return Stdio{Kind: StdioNull}, true
+	case "inherit":
+		return Stdio{Kind: StdioInherit}, true
+	}
+	if problem := pathProblem(s); problem != "" {
+		d.fail(key, "%q: expected \"null\", \"inherit\" or a file path, and it %s", s, problem)
+		return Stdio{}, false
+	}
+	return Stdio{Kind: StdioFile, Path: s}, true
+}
+
+// MaxPreservedFD bounds fds.preserve; the kernel's own ceiling is fs.nr_open.
+const MaxPreservedFD = 1 << 20
+
+func (d *decoder) preserve(key string, v any) []int {
+	var out []int
+	seen := map[int64]bool{}
+	d.array(key, v, func(i int, e any) {
+		n, ok := e.(int64)
+		switch {
+		case !ok:
+			d.failElem(key, i, "element %d: expected an fd number, got %s", i, describe(e))
+		case n < 3:
+			d.failElem(key, i, "fd %d is a standard stream: set fds.%s = \"inherit\" instead", n, []string{"stdin", "stdout", "stderr"}[max(n, 0)])
+		case n > MaxPreservedFD:
+			d.failElem(key, i, "fd %d is out of range (3 to %d)", n, MaxPreservedFD)
+		case seen[n]:
+			d.failElem(key, i, "fd %d is listed twice", n)
+		default:
+			seen[n] = true
+			out = append(out, int(n))
+		}
+	})
+	return out
+}
+
+func (d *decoder) listen(key string, v any) []Listen {
+	var out []Listen
+	d.array(key, v, func(i int, e any) {
+		k := key + "[" + strconv.Itoa(i) + "]"
+		m, ok := d.table(k, e, listenKeys)
+		if !ok {
+			return
+		}
+		var l Listen
+		if x, ok := m["name"]; ok {
+			l.Name, _ = d.str(k+".name", x)
+		}
+		if x, ok := m["address"]; !ok {
+			d.fail(k, "address is required")
+		} else if a, ok := d.str(k+".address", x); ok {
+			if !hasAnyPrefix(a, "tcp://", "tcp6://", "udp://", "udp6://", "unix://") {
+				d.fail(k+".address", "%q: expected tcp://, tcp6://, udp://, udp6:// or unix://", a)
+			}
+			l.Address = a
+		}
+		out = append(out, l)
+	})
+	return out
+}
+
+func hasAnyPrefix(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *decoder) signals(v any) {
+	m, ok := d.table("signals", v, signalKeys)
+	if !ok {
+		return
+	}
+	s := &d.s.Signals
+	each(m, signalKeys, func(k string, x any) {
+		key := "signals." + k
+		switch k {
+		case "ignore":
+			s.Ignore = d.ignoreList(key, x)
+		case "stop":
+			s.Stop, _ = d.signal(key, x)
+		case "reload":
+			s.Reload, _ = d.signal(key, x)
+		case "parent_death":
+			if str, ok := x.(string); ok && str == "none" {
+				s.ParentDeath = 0
+			} else if n, ok := d.signal(key, x); ok {
+				s.ParentDeath = n
+			}
+		case "stop_timeout":
+			d.stopTimeout(key, x)
+		}
+	})
+}
+
+func (d *decoder) signal(key string, v any) (int, bool) {
+	name, ok := d.str(key, v)
+	if !ok {
+		return 0, false
+	}
+	n, ok := signalNumber(name)
+	if !ok {
+		d.fail(key, "unknown signal %q%s", name, didYouMean(strings.ToUpper(name), signalList()))
+	}
+	return n, ok
+}
+
+func (d *decoder) ignoreList(key string, v any) []int {
+	names, ok := d.strings(key, v)
+	if !ok {
+		return nil
+	}
+	out := []int{}
+	for i, name := range names {
+		n, ok := signalNumber(name)
+		switch {
+		case !ok:
+			d.failElem(key, i, "unknown signal %q%s", name, didYouMean(strings.ToUpper(name), signalList()))
+		case n == 9 || n == 19:
+			d.failElem(key, i, "%s cannot be ignored", SignalName(n))
+		case containsInt(out, n):
+			d.failElem(key, i, "%s is listed twice", SignalName(n))
+		default:
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func containsInt(list []int, n int) bool {
+	for _, x := range list {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *decoder) stopTimeout(key string, v any) {
+	var secs time.Duration
+	switch x := v.(type) {
+	case int64:
+		secs = time.Duration(x) * time.Second
+	case string:
+		t, err := time.ParseDuration(x)
+		if err != nil {
+			d.fail(key, "%q is not a duration (e.g. \"10s\")", x)
+			return
+		}
+		secs = t
+	default:
+		d.fail(key, "expected a duration string or seconds, got %s", describe(v))
+		return
+	}
+	if secs <= 0 || secs > 24*time.Hour {
+		d.fail(key, "must be above 0 and at most 24h")
+		return
+	}
+	d.s.Signals.StopTimeout = secs
+}
+
+func (d *decoder) daemon(v any) {
+	m, ok := d.table("daemon", v, daemonKeys)
+	if !ok {
+		return
+	}
+	dm := &d.s.Daemon
+	const later = "the lifecycle commands arrive in a later release"
+	each(m, daemonKeys, func(k string, x any) {
+		key := "daemon." + k
+		switch k {
+		case "detach":
+			if b, ok := d.boolean(key, x); ok {
+				dm.Detach = b
+				d.notYet(key, b, later)
+			}
+		case "pidfile":
+			if p, ok := d.absPath(key, x); ok {
+				dm.Pidfile = p
+				d.notYet(key, true, later)
+			}
+		case "restart":
+			if s, ok := d.choice(key, x, "no", "on-failure", "always"); ok {
+				dm.Restart = s
+				d.notYet(key, s != "no", later)
+			}
+		case "ready":
+			if s, ok := d.choice(key, x, "exec", "notify"); ok {
+				dm.Ready = s
+				d.notYet(key, s != "exec", later)
+			}
+		}
+	})
+}
+
+func (d *decoder) choice(key string, v any, choices ...string) (string, bool) {
+	s, ok := d.str(key, v)
+	if !ok {
+		return "", false
+	}
+	if !contains(choices, s) {
+		d.fail(key, "%q: expected one of %q%s", s, choices, didYouMean(s, choices))
+		return "", false
+	}
+	return s, true
+}

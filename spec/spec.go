@@ -1,0 +1,221 @@
+// Package spec is daemonbox's TOML contract: the types of a spec file, a strict
+// parser that reports every problem with its line and column, and the hardened
+// defaults. It resolves nothing against the running system (users, groups and
+// the root directory are the launcher's business) and imports nothing of ours.
+package spec
+
+import "time"
+
+// Spec is a parsed, validated spec file with its defaults filled in.
+type Spec struct {
+	File         string // the path it was read from, for messages
+	Version      int
+	Name         string
+	Process      Process
+	User         User
+	Filesystem   Filesystem
+	Namespaces   Namespaces
+	Capabilities Capabilities
+	Rlimits      [NumRlimits]Rlimit // indexed by Linux resource number
+	FDs          FDs
+	Signals      Signals
+	Daemon       Daemon
+
+	locs map[string]loc // key path -> where it stands in the file
+}
+
+// DefaultPath is the daemon's PATH when the spec sets no environment
+// (systemd's default for services).
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Process is [process].
+type Process struct {
+	Command         []string          // argv; Command[0] is absolute, resolved inside the root
+	Env             map[string]string // the whole environment; nil: PATH=DefaultPath only
+	InheritEnv      []string          // names copied from daemonbox's own environment when set there
+	Cwd             string            // inside the root
+	Umask           uint32
+	NoNewPrivileges bool
+	OOMScoreAdj     *int // nil: inherited
+}
+
+// ID is a user or group given by name or by number. A name is always looked
+// up (on the host); a number is never treated as a name, nor a name as a number.
+type ID struct {
+	Name   string
+	Num    uint32
+	IsName bool
+}
+
+func (id ID) String() string {
+	if id.IsName {
+		return id.Name
+	}
+	return strconvU(id.Num)
+}
+
+// User is [user]. A nil User or Group means "as daemonbox itself runs" and
+// "the user's primary group".
+type User struct {
+	User   *ID
+	Group  *ID
+	Groups []ID // exactly these; the launcher's own groups are dropped
+}
+
+// Filesystem is [filesystem].
+type Filesystem struct {
+	Root     string // "/" means no chroot
+	Readonly []string
+	Masked   []string
+	Tmpfs    []string
+	Bind     []Bind
+}
+
+// Bind is one [[filesystem.bind]].
+type Bind struct {
+	Source, Target string
+	Readonly       bool
+}
+
+// Namespaces is [namespaces].
+type Namespaces struct {
+	PID, Mount, Network, IPC, UTS, Cgroup, User bool
+	Hostname                                    string
+	UIDMap, GIDMap                              []IDMap
+}
+
+// IDMap is one line of a user namespace's uid_map or gid_map.
+type IDMap struct {
+	Inside, Outside, Count uint32
+}
+
+// CapSet is a set of capabilities, bit n for capability n.
+type CapSet uint64
+
+// Has reports whether capability n is in the set.
+func (s CapSet) Has(n int) bool { return n >= 0 && n < 64 && s&(1<<uint(n)) != 0 }
+
+// Names lists the set's capabilities by name, in numeric order.
+func (s CapSet) Names() []string {
+	var out []string
+	for n := 0; n < 64; n++ {
+		if s.Has(n) {
+			out = append(out, CapName(n))
+		}
+	}
+	return out
+}
+
+// Capabilities is [capabilities]: the daemon keeps what daemonbox has, less
+// Drop (everything when DropAll), plus Keep.
+type Capabilities struct {
+	DropAll bool
+	Drop    CapSet
+	KeepAll bool
+	Keep    CapSet
+}
+
+// Unlimited is RLIM_INFINITY.
+const Unlimited = ^uint64(0)
+
+// Rlimit is one resource limit; Set is false where the spec leaves it as inherited.
+type Rlimit struct {
+	Set        bool
+	Soft, Hard uint64
+}
+
+// StdioKind says where a standard stream comes from.
+type StdioKind string
+
+// The kinds of standard stream.
+const (
+	StdioNull    StdioKind = "null"
+	StdioInherit StdioKind = "inherit"
+	StdioFile    StdioKind = "file"
+)
+
+// Stdio is one of fds.stdin, fds.stdout and fds.stderr.
+type Stdio struct {
+	Kind StdioKind
+	Path string // for StdioFile: a host path, opened by daemonbox before any step
+}
+
+// FDs is [fds].
+type FDs struct {
+	Stdin, Stdout, Stderr Stdio
+	Preserve              []int // inherited fds passed through at the same numbers
+	Listen                []Listen
+}
+
+// Listen is one [[fds.listen]].
+type Listen struct {
+	Name, Address string
+}
+
+// Signals is [signals].
+type Signals struct {
+	Ignore      []int // set to SIG_IGN across exec; every other signal is SIG_DFL
+	Stop        int
+	StopTimeout time.Duration
+	Reload      int
+	ParentDeath int // 0: none
+}
+
+// Daemon is [daemon].
+type Daemon struct {
+	Detach  bool
+	Pidfile string
+	Restart string
+	Ready   string
+}
+
+// defaults returns a Spec holding every default of the format.
+func defaults() Spec {
+	var s Spec
+	s.Version = 1
+	s.Process.Cwd = "/"
+	s.Process.Umask = 0o022
+	s.Process.NoNewPrivileges = true
+	s.Filesystem.Root = "/"
+	s.Capabilities.DropAll = true
+	s.Rlimits[4] = Rlimit{Set: true} // core = 0: no core dumps (python-daemon prevent_core)
+	s.FDs.Stdin = Stdio{Kind: StdioNull}
+	s.FDs.Stdout = Stdio{Kind: StdioInherit}
+	s.FDs.Stderr = Stdio{Kind: StdioInherit}
+	s.Signals.Ignore = []int{21, 22, 20} // SIGTTIN, SIGTTOU, SIGTSTP: python-daemon's signal_map
+	s.Signals.Stop = 15
+	s.Signals.StopTimeout = 10 * time.Second
+	s.Signals.Reload = 1
+	s.Signals.ParentDeath = 9
+	s.Daemon.Restart = "no"
+	s.Daemon.Ready = "exec"
+	return s
+}
+
+// Environ returns the daemon's environment as NAME=value lines, sorted, taking
+// inherit_env values from lookup (os.LookupEnv for the real launcher).
+func (s *Spec) Environ(lookup func(string) (string, bool)) []string {
+	env := map[string]string{}
+	if s.Process.Env == nil {
+		env["PATH"] = DefaultPath
+	}
+	for k, v := range s.Process.Env {
+		env[k] = v
+	}
+	for _, k := range s.Process.InheritEnv {
+		if v, ok := lookup(k); ok {
+			env[k] = v
+		}
+	}
+	return sortedEnv(env)
+}
+
+// Errorf makes an error located at key path, for problems found after parsing
+// (an unknown user, a root that is not safe). Without a place it names the file.
+func (s *Spec) Errorf(path, format string, args ...any) *Error {
+	e := &Error{File: s.File, Path: path, Msg: sprintf(format, args...)}
+	if l, ok := s.lookup(path); ok {
+		e.Line, e.Col = l.line, l.col
+	}
+	return e
+}
