@@ -1,0 +1,324 @@
+/*
+ * probe: reports, from inside a daemonbox sandbox, what the kernel says about
+ * the process: credentials, the five capability sets, no_new_privs, rlimits,
+ * umask, cwd and root, open fds, signal dispositions and mask, session and
+ * terminal, argv and environment. The vmtest suite compares the report with
+ * the spec.
+ *
+ * It is C, not Go, because the Go runtime installs its own signal handlers at
+ * start-up over inherited SIG_IGN dispositions, so a Go probe could not see
+ * what it was given. It is linked statically so it runs in an empty chroot,
+ * and reads /proc only where it has a fallback.
+ *
+ * Output: one "key value..." line per fact; strings are hex-encoded so that
+ * argv and environment compare byte for byte.
+ *
+ * Modes:
+ *   probe [report] [--helper PATH]  print the report; with --helper, also run
+ *                                   "PATH euid" and report what it printed
+ *   probe euid                      print the effective uid (run setuid-root)
+ *   probe segv [DIR]                chdir to DIR and die of SIGSEGV
+ *   probe wait [ignore-term]        print "ready", then one line per signal
+ *                                   received; exit 0 on SIGTERM
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void hex(const char *s)
+{
+	if (*s == '\0')
+		fputs("-", stdout); /* an empty string */
+	for (; *s; s++)
+		printf("%02x", (unsigned char)*s);
+}
+
+static void creds(void)
+{
+	uid_t r, e, s;
+	gid_t gr, ge, gs;
+	getresuid(&r, &e, &s);
+	getresgid(&gr, &ge, &gs);
+	printf("uid %u %u %u %d\n", r, e, s, setfsuid(-1));
+	printf("gid %u %u %u %d\n", gr, ge, gs, setfsgid(-1));
+	gid_t groups[256];
+	int n = getgroups(256, groups);
+	printf("groups");
+	for (int i = 0; i < n; i++)
+		printf(" %u", groups[i]);
+	printf("\n");
+}
+
+static void capabilities(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+	memset(data, 0, sizeof(data));
+	syscall(SYS_capget, &hdr, data);
+	uint64_t inh = data[0].inheritable | (uint64_t)data[1].inheritable << 32;
+	uint64_t prm = data[0].permitted | (uint64_t)data[1].permitted << 32;
+	uint64_t eff = data[0].effective | (uint64_t)data[1].effective << 32;
+	uint64_t bnd = 0, amb = 0;
+	int last = 0;
+	for (int c = 0; c < 64; c++) {
+		int in = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+		if (in < 0)
+			break;
+		last = c;
+		if (in)
+			bnd |= 1ULL << c;
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) == 1)
+			amb |= 1ULL << c;
+	}
+	printf("cap_last_cap %d\n", last);
+	printf("capinh %016llx\ncapprm %016llx\ncapeff %016llx\n",
+	       (unsigned long long)inh, (unsigned long long)prm, (unsigned long long)eff);
+	printf("capbnd %016llx\ncapamb %016llx\n", (unsigned long long)bnd, (unsigned long long)amb);
+	printf("nnp %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+	printf("dumpable %d\n", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+}
+
+static const char *rlimit_names[] = {
+	"cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile",
+	"memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio", "rttime",
+};
+
+static void rlimits(void)
+{
+	for (int r = 0; r < 16; r++) {
+		struct rlimit lim;
+		getrlimit(r, &lim);
+		printf("rlimit %s %llu %llu\n", rlimit_names[r],
+		       (unsigned long long)lim.rlim_cur, (unsigned long long)lim.rlim_max);
+	}
+}
+
+static void place(void)
+{
+	mode_t m = umask(0);
+	umask(m);
+	printf("umask %04o\n", m);
+	char buf[4096];
+	if (getcwd(buf, sizeof(buf)))
+		printf("cwd %s\n", buf);
+	else
+		printf("cwd ? %d\n", errno);
+	struct stat root, up;
+	stat("/", &root);
+	printf("root %llu %llu\n", (unsigned long long)root.st_dev, (unsigned long long)root.st_ino);
+	/* Walk up from the cwd as far as ".." goes: it must end at "/". */
+	int fd = open(".", O_PATH | O_DIRECTORY);
+	for (int i = 0; i < 64; i++) {
+		int next = openat(fd, "..", O_PATH | O_DIRECTORY);
+		close(fd);
+		fd = next;
+	}
+	fstat(fd, &up);
+	close(fd);
+	printf("dotdot_is_root %d\n", up.st_dev == root.st_dev && up.st_ino == root.st_ino);
+}
+
+static void fd_line(int fd)
+{
+	int flags = fcntl(fd, F_GETFD);
+	struct stat st;
+	if (flags < 0 || fstat(fd, &st) < 0)
+		return;
+	printf("fd %d %llu %llu %d\n", fd, (unsigned long long)st.st_dev,
+	       (unsigned long long)st.st_ino, (flags & FD_CLOEXEC) != 0);
+}
+
+/* Open fds: from /proc/self/fd when mounted, else by asking fcntl. */
+static void fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		int self = dirfd(d);
+		int list[4096], n = 0;
+		struct dirent *e;
+		while ((e = readdir(d)) && n < 4096)
+			if (e->d_name[0] != '.' && atoi(e->d_name) != self)
+				list[n++] = atoi(e->d_name);
+		closedir(d);
+		for (int i = 0; i < n; i++)
+			fd_line(list[i]);
+		return;
+	}
+	for (int fd = 0; fd < 1 << 16; fd++)
+		fd_line(fd);
+}
+
+/* The kernel's struct sigaction, queried raw: glibc hides signals 32 and 33. */
+struct ksigaction {
+	unsigned long handler, flags, restorer;
+	uint64_t mask;
+};
+
+static void signals(void)
+{
+	uint64_t ign = 0, blk = 0;
+	for (int s = 1; s <= 64; s++) {
+		struct ksigaction old;
+		if (syscall(SYS_rt_sigaction, s, NULL, &old, 8) == 0 && old.handler == (unsigned long)SIG_IGN)
+			ign |= 1ULL << (s - 1);
+	}
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &blk, 8);
+	printf("sigign %016llx\nsigblk %016llx\n", (unsigned long long)ign, (unsigned long long)blk);
+}
+
+static int err_of(int rc) { return rc < 0 ? errno : 0; }
+
+static void terminal(void)
+{
+	printf("pid %d\nppid %d\nsid %d\npgrp %d\n", getpid(), getppid(), getsid(0), getpgrp());
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY);
+	printf("tty_open %d\n", fd < 0 ? errno : 0);
+	if (fd >= 0)
+		close(fd);
+	char c = ' ';
+	for (int i = 0; i < 3; i++)
+		printf("tiocsti %d %d\n", i, err_of(ioctl(i, TIOCSTI, &c)));
+}
+
+static void oom(void)
+{
+	FILE *f = fopen("/proc/self/oom_score_adj", "r");
+	int v;
+	if (f && fscanf(f, "%d", &v) == 1)
+		printf("oom_score_adj %d\n", v);
+	if (f)
+		fclose(f);
+}
+
+static void words(void)
+{
+	FILE *f = fopen("/proc/self/cmdline", "r");
+	if (f) {
+		/* The kernel's copy, NUL-separated, hex-encoded whole. */
+		int ch;
+		printf("cmdline ");
+		while ((ch = fgetc(f)) != EOF)
+			printf("%02x", ch);
+		printf("\n");
+		fclose(f);
+	}
+	for (char **e = environ; *e; e++) {
+		printf("env ");
+		hex(*e);
+		printf("\n");
+	}
+}
+
+/* Escape attempts: each must fail for an unprivileged daemon. */
+static void escapes(void)
+{
+	printf("setuid0 %d\n", err_of(syscall(SYS_setuid, 0)));
+	printf("setresuid0 %d\n", err_of(syscall(SYS_setresuid, 0, 0, 0)));
+	printf("setgid0 %d\n", err_of(syscall(SYS_setgid, 0)));
+	printf("chroot %d\n", err_of(chroot("/")));
+}
+
+static void helper(const char *path)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		execl(path, path, "euid", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	char buf[64] = {0};
+	ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+	waitpid(pid, NULL, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	printf("helper_euid %s\n", buf[0] ? buf : "?");
+}
+
+static void report(int argc, char **argv)
+{
+	/* First, before stdio opens anything of its own. */
+	fflush(stdout);
+	terminal();
+	fds();
+	for (int i = 0; i < argc; i++) {
+		printf("argv ");
+		hex(argv[i]);
+		printf("\n");
+	}
+	creds();
+	capabilities();
+	rlimits();
+	place();
+	signals();
+	oom();
+	words();
+	if (argc > 3 && strcmp(argv[2], "--helper") == 0)
+		helper(argv[3]);
+	escapes();
+	printf("end\n");
+}
+
+static void on_signal(int sig)
+{
+	char line[32];
+	int n = snprintf(line, sizeof(line), "signal %d\n", sig);
+	write(1, line, n);
+	if (sig == SIGTERM)
+		_exit(0);
+}
+
+static void wait_signals(int ignore_term)
+{
+	int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM};
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], on_signal);
+	if (ignore_term)
+		signal(SIGTERM, SIG_IGN);
+	printf("ready %d\n", getpid());
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "report";
+	if (strcmp(mode, "euid") == 0) {
+		printf("%d\n", geteuid());
+		return 0;
+	}
+	if (strcmp(mode, "segv") == 0) {
+		if (argc > 2 && chdir(argv[2]) < 0)
+			return 2;
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+		return 3;
+	}
+	if (strcmp(mode, "wait") == 0) {
+		wait_signals(argc > 2 && strcmp(argv[2], "ignore-term") == 0);
+		return 0;
+	}
+	report(argc, argv);
+	return 0;
+}
