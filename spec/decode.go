@@ -64,10 +64,10 @@ func Parse(file string, data []byte) (*Spec, error) {
 // message says where: NUL bytes, invalid UTF-8, and oversized or empty files.
 func checkBytes(file string, data []byte) *Error {
 	if len(data) > MaxFileSize {
-		return &Error{File: file, Msg: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}
+		return &Error{File: file, Line: 1, Col: 1, Msg: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return &Error{File: file, Msg: "file is empty: process.command is required"}
+		return &Error{File: file, Line: 1, Col: 1, Msg: "file is empty: process.command is required"}
 	}
 	line, col := 1, 1
 	for i := 0; i < len(data); {
@@ -92,7 +92,7 @@ func syntaxError(file string, err error) *Error {
 		line, col := de.Position()
 		return &Error{File: file, Line: line, Col: col, Msg: trimTOML(de.Error())}
 	}
-	return &Error{File: file, Msg: trimTOML(err.Error())}
+	return &Error{File: file, Line: 1, Col: 1, Msg: trimTOML(err.Error())}
 }
 
 func trimTOML(msg string) string {

@@ -211,11 +211,14 @@ func (s *Spec) Environ(lookup func(string) (string, bool)) []string {
 }
 
 // Errorf makes an error located at key path, for problems found after parsing
-// (an unknown user, a root that is not safe). Without a place it names the file.
+// (an unknown user, a root that is not safe). A path that is not in the file
+// points at its nearest enclosing key, else at the file's start.
 func (s *Spec) Errorf(path, format string, args ...any) *Error {
 	e := &Error{File: s.File, Path: path, Msg: sprintf(format, args...)}
-	if l, ok := s.lookup(path); ok {
-		e.Line, e.Col = l.line, l.col
+	l, ok := s.lookup(path)
+	if !ok {
+		l = loc{line: 1, col: 1} // a problem of the whole file
 	}
+	e.Line, e.Col = l.line, l.col
 	return e
 }

@@ -233,6 +233,10 @@ static void escapes(void)
 	printf("setresuid0 %d\n", err_of(syscall(SYS_setresuid, 0, 0, 0)));
 	printf("setgid0 %d\n", err_of(syscall(SYS_setgid, 0)));
 	printf("chroot %d\n", err_of(chroot("/")));
+	struct rlimit lim;
+	getrlimit(RLIMIT_NOFILE, &lim);
+	lim.rlim_cur = lim.rlim_max = lim.rlim_max + 1;
+	printf("raise_nofile %d\n", err_of(setrlimit(RLIMIT_NOFILE, &lim)));
 }
 
 static void helper(const char *path)
