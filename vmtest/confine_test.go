@@ -19,7 +19,7 @@ func TestCapabilities(t *testing.T) {
 	last := 40
 	all := ownPermitted(t) // what daemonbox can pass on
 	cases := []struct {
-		name, spec             string
+		name, spec              string
 		bnd, prm, eff, inh, amb uint64
 	}{
 		{"root keeps one", `[capabilities]
