@@ -48,7 +48,7 @@ func execInPlace(p *Plan, stdio [3]int) error {
 	if dupErr == nil {
 		unix.Dup3(saved, 2, 0)
 	}
-	return err
+	return err // a *StepError, never nil
 }
 
 // checkPreserved requires each preserved fd to be open and inherited: fds

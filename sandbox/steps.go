@@ -55,7 +55,7 @@ var sequence = []step{
 }
 
 // run performs every step. It returns only on failure.
-func (l *launch) run() error {
+func (l *launch) run() *StepError {
 	for _, s := range sequence {
 		if err := s.run(l); err != nil {
 			return stepError(s.name, err)

@@ -41,8 +41,7 @@ func InitMain(args []string) int {
 		supervised: true, parent: os.Getppid(),
 		ready: func() error { return send(sock, message{Kind: "ready"}) },
 	}
-	serr := stepError("exec", l.run())
-	send(sock, message{Kind: "error", Error: serr})
+	send(sock, message{Kind: "error", Error: l.run()})
 	return ExitFailure
 }
 

@@ -93,6 +93,8 @@ type launch struct {
 	env         []string
 	groupLeader bool // as an interactive shell makes it: daemonbox supervises
 	groups      []uint32
+	unmapped    bool // in a user namespace where only uid 0 is mapped
+	asNobody    bool // daemonbox itself runs as uid 65534
 }
 
 type result struct {
@@ -104,7 +106,10 @@ type result struct {
 // specFile writes a spec to a new file and returns its path.
 func specFile(t *testing.T, text string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "spec.toml")
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755) // readable by daemonbox run as nobody
+	os.Chmod(filepath.Dir(dir), 0o755)
+	path := filepath.Join(dir, "spec.toml")
 	text = strings.ReplaceAll(text, "PROBE", probe)
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -128,6 +133,15 @@ func (l launch) command(t *testing.T, ctx context.Context) *exec.Cmd {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: l.groupLeader}
 	if l.groups != nil {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0, Groups: l.groups}
+	}
+	if l.asNobody {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}
+	}
+	if l.unmapped {
+		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWUSER
+		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}}
+		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 65536}}
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = true
 	}
 	return cmd
 }

@@ -1,0 +1,140 @@
+package vmtest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// [filesystem].root: a chroot whose "/" is the root directory, the cwd inside
+// it, ".." ending at "/", and no way to chroot again (P07).
+func TestChroot(t *testing.T) {
+	need(t)
+	root := jail(t, "srv/data")
+	spec := fmt.Sprintf(`[process]
+command = ["/probe"]
+cwd = "/srv/data"
+[user]
+user = "nobody"
+[filesystem]
+root = %q
+`, root)
+	rep := launch{spec: spec}.ok(t)
+	if got := rep.one(t, "root"); got != devIno(t, root) {
+		t.Errorf("the daemon's / is %q, want the root directory %q", got, devIno(t, root))
+	}
+	if got := rep.one(t, "cwd"); got != "/srv/data" {
+		t.Errorf("cwd %q, want /srv/data inside the root", got)
+	}
+	if rep.one(t, "dotdot_is_root") != "1" {
+		t.Error("walking up with .. does not end at the root (P07)")
+	}
+	if got := rep.one(t, "chroot"); got != errno(syscall.EPERM) {
+		t.Errorf("chroot inside the sandbox: errno %s, want EPERM (P07)", got)
+	}
+}
+
+// P10: the root, and each ancestor, must be a root-owned directory that no
+// one else can write; anything else is refused before any side effect.
+func TestRootValidation(t *testing.T) {
+	need(t)
+	good := jail(t)
+	owned := jail(t)
+	os.Chown(owned, 65534, 65534)
+	writable := jail(t)
+	os.Chmod(writable, 0o777)
+	parent := jail(t, "inner")
+	os.Chmod(parent, 0o775)
+	link := filepath.Join(jailBase, "link-"+filepath.Base(good))
+	os.Symlink(good, link)
+	t.Cleanup(func() { os.Remove(link) })
+	file := filepath.Join(good, "probe")
+	underTmp, _ := os.MkdirTemp("", "root-")
+	defer os.RemoveAll(underTmp)
+	os.Chmod(underTmp, 0o755)
+
+	cases := map[string]string{
+		owned:                          "is owned by uid 65534",
+		writable:                       "is writable by group or others",
+		filepath.Join(parent, "inner"): "is writable by group or others",
+		link:                           "is a symbolic link",
+		file:                           "is not a directory",
+		filepath.Join(good, "missing"): "no such file or directory",
+		underTmp:                       "is writable by group or others",
+	}
+	for root, want := range cases {
+		marker := filepath.Join(t.TempDir(), "ran")
+		spec := fmt.Sprintf("[process]\ncommand = [\"/bin/touch\", %q]\n[filesystem]\nroot = %q\n", marker, root)
+		for _, cmd := range []string{"check", "run"} {
+			r := launch{spec: spec, cmd: cmd}.do(t)
+			if r.code != 125 || !strings.Contains(r.stderr, "filesystem.root") || !strings.Contains(r.stderr, want) {
+				t.Errorf("%s with root %s: exit %d, stderr %q; want 125 saying %q", cmd, root, r.code, r.stderr, want)
+			}
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Errorf("root %s: the daemon ran", root)
+		}
+	}
+}
+
+// P04: with no_new_privs, a setuid-root program inside the root runs with
+// the daemon's euid; without it, the kernel honours the setuid bit.
+func TestNoNewPrivsDefeatsSetuid(t *testing.T) {
+	need(t)
+	root := jail(t)
+	helper := filepath.Join(root, "suid-probe")
+	copyFile(t, probe, helper, 0o755)
+	os.Chown(helper, 0, 0)
+	if err := os.Chmod(helper, os.ModeSetuid|0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ nnp, euid string }{{"true", "65534"}, {"false", "0"}} {
+		spec := fmt.Sprintf(`[process]
+command = ["/probe", "report", "--helper", "/suid-probe"]
+no_new_privileges = %s
+[user]
+user = "nobody"
+[filesystem]
+root = %q
+`, c.nnp, root)
+		rep := launch{spec: spec}.ok(t)
+		if got := rep.one(t, "helper_euid"); got != c.euid {
+			t.Errorf("no_new_privileges = %s: the setuid-root helper ran with euid %s, want %s", c.nnp, got, c.euid)
+		}
+	}
+}
+
+// A command that is missing inside the root, or not executable, is reported
+// synchronously with 127 or 126 and the step's errno.
+func TestExecFailures(t *testing.T) {
+	need(t)
+	root := jail(t, "dir")
+	os.WriteFile(filepath.Join(root, "data"), []byte("not a program"), 0o644)
+	os.WriteFile(filepath.Join(root, "noexec"), []byte("#!/bin/sh\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "garbage"), []byte("\x7fELF but not really"), 0o755)
+	cases := []struct {
+		cmd  string
+		code int
+		msg  string
+	}{
+		{"/missing", 127, "no such file or directory"},
+		{probe, 127, "no such file or directory"}, // exists on the host, not inside the root
+		{"/noexec", 126, "permission denied"},
+		{"/dir", 126, "permission denied"},
+		{"/data", 126, "permission denied"},
+		{"/garbage", 126, "exec format error"},
+	}
+	for _, c := range cases {
+		for _, leader := range []bool{false, true} {
+			spec := fmt.Sprintf("[process]\ncommand = [%q]\n[filesystem]\nroot = %q\n", c.cmd, root)
+			r := launch{spec: spec, groupLeader: leader}.do(t)
+			want := fmt.Sprintf("daemonbox: step \"exec\": execve %s: %s\n", c.cmd, c.msg)
+			if r.code != c.code || r.stderr != want {
+				t.Errorf("%s (supervised %v): exit %d, stderr %q; want %d, %q", c.cmd, leader, r.code, r.stderr, c.code, want)
+			}
+		}
+	}
+}
