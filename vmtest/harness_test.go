@@ -87,6 +87,7 @@ func need(t *testing.T) {
 // launch is one daemonbox invocation.
 type launch struct {
 	spec        string // TOML; PROBE stands for the probe's path
+	file        string // a spec file to use as it is, instead of spec
 	cmd         string // "run" (default), "check" or "explain"
 	wrap        []string
 	extra       []*os.File // at fds 3, 4, ...; nil entries are closed
@@ -123,7 +124,11 @@ func (l launch) command(t *testing.T, ctx context.Context) *exec.Cmd {
 	if sub == "" {
 		sub = "run"
 	}
-	argv := append(append([]string{}, l.wrap...), daemonbox, sub, specFile(t, l.spec))
+	file := l.file
+	if file == "" {
+		file = specFile(t, l.spec)
+	}
+	argv := append(append([]string{}, l.wrap...), daemonbox, sub, file)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = l.env
 	if cmd.Env == nil {

@@ -1,0 +1,120 @@
+package vmtest
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExampleMinimal(t *testing.T) {
+	need(t)
+	r := launch{file: "../examples/minimal.toml"}.do(t)
+	for _, want := range []string{"CapBnd:\t0000000000000000", "NoNewPrivs:\t1", "SigIgn:\t0000000000380000"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("exit %d, output lacks %q:\n%s%s", r.code, want, r.stdout, r.stderr)
+		}
+	}
+}
+
+// The chrooted examples serve a page as nobody with only the capabilities
+// their specs keep.
+func TestExampleHTTPD(t *testing.T) {
+	need(t)
+	makeHTTPDRoot(t)
+	pid := serve(t, launch{file: "../examples/httpd.toml"}, "http://127.0.0.1:80/")
+	status := procStatus(t, pid)
+	for _, want := range []string{"Uid:\t65534\t65534\t65534\t65534", "CapEff:\t0000000000000400", "CapBnd:\t0000000000000400", "CapAmb:\t0000000000000400", "NoNewPrivs:\t1"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("the daemon's status lacks %q", want)
+		}
+	}
+	if root, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/root"); root != "/srv/daemonbox-httpd" {
+		t.Errorf("the daemon's root is %q", root)
+	}
+}
+
+func TestExampleFull(t *testing.T) {
+	need(t)
+	makeHTTPDRoot(t)
+	os.Remove("/var/log/daemonbox-full.log")
+	preserved, _ := os.Open("/etc/hostname")
+	defer preserved.Close()
+	pid := serve(t, launch{file: "../examples/full.toml", extra: []*os.File{preserved}}, "http://127.0.0.1:8080/")
+	status := procStatus(t, pid)
+	for _, want := range []string{"Uid:\t65534\t65534\t65534\t65534", "CapBnd:\t0000000000000000"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("the daemon's status lacks %q", want)
+		}
+	}
+	if !strings.Contains(strings.ReplaceAll(status, " ", ""), "Groups:\t\n") {
+		t.Error("the daemon has supplementary groups")
+	}
+	if target, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/3"); target != "/etc/hostname" {
+		t.Errorf("fd 3 is %q, want the preserved /etc/hostname", target)
+	}
+	if limits, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/limits"); !strings.Contains(string(limits), "Max open files            256                  1024") {
+		t.Errorf("nofile not applied:\n%s", limits)
+	}
+}
+
+func makeHTTPDRoot(t *testing.T) {
+	t.Helper()
+	if out, err := exec.Command("../examples/make-httpd-root.sh").CombinedOutput(); err != nil {
+		if strict {
+			t.Fatalf("%s", out)
+		}
+		t.Skipf("%s", out)
+	}
+}
+
+// serve starts a daemon that daemonbox execs in place, waits (bounded) until
+// url answers with the example page, and stops it when the test ends.
+func serve(t *testing.T, l launch, url string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	cmd := l.command(t, ctx)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); cancel() })
+	host := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", host, time.Second)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not accept connections within 10s: %v", host, err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a port that is not open yet; bounded by the deadline
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "served by busybox httpd under daemonbox") {
+		t.Errorf("GET %s: %s %q", url, resp.Status, body)
+	}
+	return cmd.Process.Pid
+}
+
+func procStatus(t *testing.T, pid int) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
