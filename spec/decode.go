@@ -131,12 +131,18 @@ func (d *decoder) table(path string, v any, known []string) (map[string]any, boo
 	}
 	for _, k := range sortedKeys(m) {
 		if !contains(known, k) {
-			e := d.s.Errorf(join(path, k)+"=", "unknown key %q%s", k, didYouMean(k, known))
-			e.Path = path
-			d.errs = append(d.errs, e)
+			d.failKey(path, k, "unknown key %q%s", k, didYouMean(k, known))
 		}
 	}
 	return m, true
+}
+
+// failKey reports a problem with the name of key k in table path, pointing at
+// the key itself.
+func (d *decoder) failKey(path, k, format string, args ...any) {
+	e := d.s.Errorf(join(path, k)+"=", format, args...)
+	e.Path = path
+	d.errs = append(d.errs, e)
 }
 
 // each calls fn for every key of m that is present, in a fixed order.

@@ -138,7 +138,7 @@ func (d *decoder) env(key string, v any) {
 	env := map[string]string{}
 	for _, name := range sortedKeys(m) {
 		if !validEnvName(name) {
-			d.fail(key+"."+name+"=", "%q is not a valid variable name", name)
+			d.failKey(key, name, "%q is not a valid variable name", name)
 			continue
 		}
 		if s, ok := d.str(key+"."+name, m[name]); ok {
