@@ -1,0 +1,183 @@
+package sandbox
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/daemonbox/daemonbox/caps"
+	"github.com/daemonbox/daemonbox/spec"
+)
+
+// rootHost is a root launcher holding every capability but CAP_SYS_RESOURCE,
+// like this project's test machines.
+func rootHost() *Host {
+	all := caps.Upto(40) &^ (1 << 24)
+	return &Host{
+		Caps: caps.Sets{Bounding: all, Permitted: all, Effective: all}, LastCap: 40,
+		Rlimit: func(int) (uint64, uint64, error) { return 1024, 4096, nil }, NrOpen: 1 << 20,
+		PasswdFile: "testdata/passwd", GroupFile: "testdata/group",
+		LookupEnv: func(string) (string, bool) { return "", false },
+	}
+}
+
+func plan(t *testing.T, h *Host, doc string) (*Plan, error) {
+	t.Helper()
+	s, err := spec.Parse("t.toml", []byte("[process]\ncommand = [\"/bin/true\"]\n"+doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewPlan(s, h)
+}
+
+func TestPlanCredentials(t *testing.T) {
+	cases := []struct {
+		doc      string
+		uid, gid uint32
+		groups   []uint32
+	}{
+		{"", 0, 0, []uint32{}},
+		{"[user]\nuser = \"www-data\"\n", 33, 33, []uint32{}},
+		{"[user]\nuser = \"www-data\"\ngroup = \"nogroup\"\ngroups = [\"ssl-cert\", 7]\n", 33, 65534, []uint32{112, 7}},
+		{"[user]\nuser = 65534\n", 65534, 65534, []uint32{}},
+		{"[user]\nuser = 4000\ngroup = 4001\n", 4000, 4001, []uint32{}},
+	}
+	for _, c := range cases {
+		p, err := plan(t, rootHost(), c.doc)
+		if err != nil {
+			t.Errorf("%q: %v", c.doc, err)
+			continue
+		}
+		if p.UID != c.uid || p.GID != c.gid || !slices.Equal(p.Groups, c.groups) {
+			t.Errorf("%q: uid %d gid %d groups %v, want %d %d %v", c.doc, p.UID, p.GID, p.Groups, c.uid, c.gid, c.groups)
+		}
+	}
+}
+
+func TestPlanErrors(t *testing.T) {
+	cases := []struct{ doc, want string }{
+		{"[user]\nuser = \"mallory\"\n", `t.toml:4:8: user.user: unknown name "mallory" (looked up in the host's testdata/passwd)`},
+		{"[user]\nuser = \"33\"\n", `t.toml:4:8: user.user: unknown name "33"`},
+		{"[user]\nuser = 4000\n", "t.toml:4:8: user.user: uid 4000 has no entry in testdata/passwd, so user.group is required"},
+		{"[user]\ngroups = [\"wheel\"]\n", `t.toml:4:11: user.groups[0]: unknown name "wheel"`},
+		{"[capabilities]\nkeep = [\"CAP_SYS_RESOURCE\"]\n", "t.toml:4:9: capabilities.keep: daemonbox does not hold CAP_SYS_RESOURCE, so it cannot pass it on"},
+		{"[rlimits]\nnofile = 8192\n", "t.toml:4:10: rlimits.nofile: hard limit 8192 is above daemonbox's own (4096); raising it needs CAP_SYS_RESOURCE"},
+		{"[filesystem]\nroot = \"/tmp\"\n", "t.toml:4:8: filesystem.root: /tmp: is writable by group or others (mode 01777)"},
+		{"[filesystem]\nroot = \"/no/such/dir\"\n", "t.toml:4:8: filesystem.root: /no/such/dir: no such file or directory"},
+		{"[filesystem]\nroot = \"/usr\"\n", ""}, // a good root: no error
+	}
+	for _, c := range cases {
+		_, err := plan(t, rootHost(), c.doc)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", c.doc, err)
+			}
+			continue
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%q:\n got %v\nwant %s", c.doc, err, c.want)
+		}
+	}
+}
+
+func TestPlanCapabilities(t *testing.T) {
+	h := rootHost()
+	cases := []struct {
+		doc     string
+		keep    caps.Set
+		ambient bool
+	}{
+		{"", 0, false},
+		{"[capabilities]\nkeep = [\"CAP_NET_BIND_SERVICE\"]\n", 1 << 10, false},
+		{"[user]\nuser = \"nobody\"\n[capabilities]\nkeep = [\"CAP_NET_BIND_SERVICE\"]\n", 1 << 10, true},
+		{"[capabilities]\ndrop = [\"CAP_SYS_ADMIN\"]\n", h.Caps.Permitted &^ (1 << 21), false},
+		{"[capabilities]\ndrop = []\n", h.Caps.Permitted, false},
+	}
+	for _, c := range cases {
+		p, err := plan(t, h, c.doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Caps.Keep != c.keep || p.Caps.Ambient != c.ambient {
+			t.Errorf("%q: keep %#x ambient %v, want %#x %v", c.doc, p.Caps.Keep, p.Caps.Ambient, c.keep, c.ambient)
+		}
+	}
+}
+
+// An unprivileged launcher is refused before anything happens.
+func TestPlanUnprivileged(t *testing.T) {
+	h := rootHost()
+	h.Euid, h.Caps = 1000, caps.Sets{}
+	_, err := plan(t, h, "")
+	if err == nil || !strings.Contains(err.Error(), "t.toml:1:1: daemonbox runs as uid 1000 without CAP_SETUID, CAP_SETGID, CAP_SETPCAP") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// The order of the launch is data: these are the constraints its comments
+// give, checked without root.
+func TestSequenceOrder(t *testing.T) {
+	var names []string
+	for _, s := range sequence {
+		names = append(names, s.name)
+	}
+	want := []string{"nondumpable", "session", "oom-score-adj", "root", "rlimits", "umask", "fds",
+		"bounding", "keep-caps", "groups", "gid", "uid", "capabilities", "parent-death", "signals",
+		"no-new-privs", "cwd", "verify", "exec"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("sequence %q\nwant     %q", names, want)
+	}
+	before := func(a, b string) {
+		if slices.Index(names, a) >= slices.Index(names, b) {
+			t.Errorf("%s must come before %s", a, b)
+		}
+	}
+	before("nondumpable", "root")    // protected while privileged work is done
+	before("oom-score-adj", "root")  // needs the host's /proc
+	before("root", "bounding")       // chroot needs CAP_SYS_CHROOT
+	before("rlimits", "uid")         // raising needs CAP_SYS_RESOURCE
+	before("bounding", "uid")        // needs CAP_SETPCAP
+	before("keep-caps", "uid")       // or permitted is lost
+	before("groups", "gid")          // needs CAP_SETGID
+	before("gid", "uid")             // needs CAP_SETGID
+	before("uid", "capabilities")    // the uid change clears effective
+	before("uid", "parent-death")    // the uid change clears it
+	before("uid", "signals")         // Go's all-threads setuid needs its signal
+	before("capabilities", "verify") //
+	before("no-new-privs", "exec")   //
+}
+
+func TestStepErrors(t *testing.T) {
+	e := stepError("root", opError("chroot", "/srv/www", syscall.EACCES))
+	if e.Error() != `step "root": chroot /srv/www: permission denied` || !errors.Is(e, syscall.EACCES) {
+		t.Errorf("%q", e)
+	}
+	for errno, code := range map[syscall.Errno]int{syscall.ENOENT: 127, syscall.EACCES: 126, syscall.ENOEXEC: 126, syscall.E2BIG: 125} {
+		if got := ExitCode(stepError("exec", opError("execve", "/x", errno))); got != code {
+			t.Errorf("exec %v: exit %d, want %d", errno, got, code)
+		}
+	}
+	if ExitCode(stepError("cwd", opError("chdir", "/x", syscall.ENOENT))) != 125 {
+		t.Error("a failed step other than exec must exit 125")
+	}
+	e = stepError("verify", errors.New("uids are 1/1/1, want 0"))
+	if e.Error() != `step "verify": uids are 1/1/1, want 0` {
+		t.Errorf("%q", e)
+	}
+}
+
+func TestPasswdParsing(t *testing.T) {
+	e, found, err := findEntry("testdata/passwd", true, "www-data", 0)
+	if err != nil || !found || e.id != 33 || e.gid != 33 {
+		t.Errorf("%+v %v %v", e, found, err)
+	}
+	e, found, _ = findEntry("testdata/group", false, "", 112)
+	if !found || e.name != "ssl-cert" {
+		t.Errorf("%+v", e)
+	}
+	if _, found, _ := findEntry("testdata/passwd", true, "# a comment", 0); found {
+		t.Error("a comment matched")
+	}
+}
