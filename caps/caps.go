@@ -47,8 +47,9 @@ type Sets struct {
 	Bounding, Permitted, Effective, Inheritable, Ambient Set
 }
 
-// Current reads the calling thread's five sets from the kernel.
-func Current() (Sets, error) {
+// Held reads the calling thread's permitted, effective and inheritable sets:
+// one capget, all that planning needs.
+func Held() (Sets, error) {
 	var s Sets
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
@@ -58,6 +59,17 @@ func Current() (Sets, error) {
 	s.Permitted = Set(data[0].Permitted) | Set(data[1].Permitted)<<32
 	s.Effective = Set(data[0].Effective) | Set(data[1].Effective)<<32
 	s.Inheritable = Set(data[0].Inheritable) | Set(data[1].Inheritable)<<32
+	return s, nil
+}
+
+// Current reads the calling thread's five sets from the kernel. Only
+// capabilities in both permitted and inheritable can be ambient, so only
+// those are asked about.
+func Current() (Sets, error) {
+	s, err := Held()
+	if err != nil {
+		return s, err
+	}
 	last, err := LastCap()
 	if err != nil {
 		return s, err
@@ -67,6 +79,9 @@ func Current() (Sets, error) {
 			return s, fmt.Errorf("read bounding set: %w", err)
 		} else if in {
 			s.Bounding |= 1 << uint(n)
+		}
+		if !(s.Permitted & s.Inheritable).Has(n) {
+			continue
 		}
 		if in, err := capability.GetAmbient(capability.Cap(n)); err != nil {
 			return s, fmt.Errorf("read ambient set: %w", err)

@@ -49,16 +49,6 @@ func Get(resource int) (soft, hard uint64, err error) {
 	return lim.Cur, lim.Max, err
 }
 
-// NrOpen is the kernel's ceiling for RLIMIT_NOFILE (fs.nr_open).
-func NrOpen() (uint64, error) {
-	var n uint64
-	b, err := readFile("/proc/sys/fs/nr_open")
-	if err == nil {
-		_, err = fmt.Sscan(string(b), &n)
-	}
-	return n, err
-}
-
 // Error says which limit the kernel refused.
 type Error struct {
 	Limit Limit

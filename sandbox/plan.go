@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -48,10 +49,10 @@ type Plan struct {
 // build their own.
 type Host struct {
 	Euid, Egid uint32
-	Caps       caps.Sets // daemonbox's own
+	Caps       caps.Sets // daemonbox's own permitted and effective sets
 	LastCap    int
 	Rlimit     func(resource int) (soft, hard uint64, err error)
-	NrOpen     uint64
+	NrOpen     func() (uint64, error) // the kernel's ceiling for nofile
 	PasswdFile string
 	GroupFile  string
 	LookupEnv  func(string) (string, bool)
@@ -59,15 +60,11 @@ type Host struct {
 
 // LiveHost describes the running daemonbox process and its machine.
 func LiveHost() (*Host, error) {
-	sets, err := caps.Current()
+	sets, err := caps.Held()
 	if err != nil {
 		return nil, err
 	}
 	last, err := caps.LastCap()
-	if err != nil {
-		return nil, err
-	}
-	nrOpen, err := rlimit.NrOpen()
 	if err != nil {
 		return nil, err
 	}
@@ -192,11 +189,29 @@ func (r *resolver) rlimits(p *Plan) {
 		case l.Hard > hard && !canRaise:
 			r.fail(path, "hard limit %s is above daemonbox's own (%s); raising it needs CAP_SYS_RESOURCE",
 				spec.FormatLimit(res, l.Hard), spec.FormatLimit(res, hard))
-		case res == unix.RLIMIT_NOFILE && l.Hard > r.h.NrOpen:
-			r.fail(path, "hard limit %d is above the kernel's fs.nr_open (%d)", l.Hard, r.h.NrOpen)
+		case res == unix.RLIMIT_NOFILE:
+			r.nofileCeiling(path, l.Hard)
 		}
 		p.Rlimits = append(p.Rlimits, rlimit.Limit{Name: name, Resource: res, Soft: l.Soft, Hard: l.Hard})
 	}
+}
+
+func (r *resolver) nofileCeiling(path string, hard uint64) {
+	ceiling, err := r.h.NrOpen()
+	if err != nil {
+		r.fail(path, "read fs.nr_open: %v", err)
+	} else if hard > ceiling {
+		r.fail(path, "hard limit %d is above the kernel's fs.nr_open (%d)", hard, ceiling)
+	}
+}
+
+// nrOpen reads fs.nr_open, the most fds a process can be allowed.
+func nrOpen() (uint64, error) {
+	b, err := readSmall("/proc/sys/fs/nr_open", 64)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
 }
 
 // root applies sshd's ChrootDirectory rule (P10): the root and each of its

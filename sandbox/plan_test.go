@@ -17,7 +17,8 @@ func rootHost() *Host {
 	all := caps.Upto(40) &^ (1 << 24)
 	return &Host{
 		Caps: caps.Sets{Bounding: all, Permitted: all, Effective: all}, LastCap: 40,
-		Rlimit: func(int) (uint64, uint64, error) { return 1024, 4096, nil }, NrOpen: 1 << 20,
+		Rlimit:     func(int) (uint64, uint64, error) { return 1024, 4096, nil },
+		NrOpen:     func() (uint64, error) { return 1 << 20, nil },
 		PasswdFile: "testdata/passwd", GroupFile: "testdata/group",
 		LookupEnv: func(string) (string, bool) { return "", false },
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"github.com/daemonbox/daemonbox/caps"
 	"github.com/daemonbox/daemonbox/rlimit"
@@ -15,8 +16,9 @@ import (
 
 // launch is the process that is about to become the daemon: daemonbox itself
 // when it execs in place, or the init stage it spawned. It must run on one
-// locked OS thread: capabilities, keep-caps, no_new_privs and the signal mask
-// belong to a thread, and the thread that calls execve passes them on.
+// locked OS thread: credentials, capabilities, keep-caps, no_new_privs and the
+// signal mask belong to a thread, and the thread that calls execve passes
+// them on.
 type launch struct {
 	plan       *Plan
 	stdio      [3]int // fds to place at 0, 1 and 2; -1 leaves the stream as it is
@@ -159,31 +161,37 @@ func (l *launch) bounding() error { return caps.DropBounding(l.plan.Caps.Keep) }
 
 func (l *launch) keepCaps() error { return caps.KeepAcrossSetuid() }
 
+// groups, gid and uid change the credentials of this thread only, the one
+// that will call execve: the daemon inherits that thread's credentials, as it
+// does its capabilities and no_new_privs. Go's syscall.Setresuid would stop
+// the world to change every runtime thread too, which the daemon never sees
+// (execve ends them) and which costs more than the rest of the launch; runc
+// does the same for the same reason.
 func (l *launch) groups() error {
-	gids := make([]int, len(l.plan.Groups))
-	for i, g := range l.plan.Groups {
-		gids[i] = int(g)
+	gids := make([]uint32, len(l.plan.Groups))
+	copy(gids, l.plan.Groups)
+	var list uintptr
+	if len(gids) > 0 {
+		list = uintptr(unsafe.Pointer(&gids[0]))
 	}
-	if err := syscall.Setgroups(gids); err != nil {
-		return opError("setgroups", fmt.Sprint(l.plan.Groups), err)
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(gids)), list, 0); errno != 0 {
+		return opError("setgroups", fmt.Sprint(l.plan.Groups), errno)
 	}
 	return nil
 }
 
-// gid and uid go through package syscall, which applies them to every thread
-// of the Go process (the kernel sets credentials per thread).
 func (l *launch) gid() error {
-	g := int(l.plan.GID)
-	if err := syscall.Setresgid(g, g, g); err != nil {
-		return opError("setresgid", strconv.Itoa(g), err)
+	g := uintptr(l.plan.GID)
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESGID, g, g, g); errno != 0 {
+		return opError("setresgid", strconv.Itoa(int(g)), errno)
 	}
 	return nil
 }
 
 func (l *launch) uid() error {
-	u := int(l.plan.UID)
-	if err := syscall.Setresuid(u, u, u); err != nil {
-		return opError("setresuid", strconv.Itoa(u), err)
+	u := uintptr(l.plan.UID)
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, u, u, u); errno != 0 {
+		return opError("setresuid", strconv.Itoa(int(u)), errno)
 	}
 	return nil
 }

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Median wall time of launching and reaping /bin/true: alone, from a Go
+# program that only execs it, and under daemonbox with the hardened minimal
+# spec (which daemonbox applies to itself and then execs in place).
+# Run as root from the repository: bench/launch.sh [RUNS]
+set -eu
+cd "$(dirname "$0")/.."
+runs=${1:-400}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+CGO_ENABLED=0 go build -o "$out/daemonbox" ./cmd/daemonbox
+CGO_ENABLED=0 go build -o "$out/execonly" ./bench/execonly
+go build -o "$out/launchtime" ./bench/launchtime
+"$out/launchtime" -n "$runs" -- /bin/true -- "$out/execonly" /bin/true -- "$out/daemonbox" run bench/true.toml

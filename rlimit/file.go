@@ -1,5 +1,0 @@
-package rlimit
-
-import "os"
-
-var readFile = os.ReadFile
