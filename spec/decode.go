@@ -2,15 +2,12 @@ package spec
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"sort"
 	"strconv"
 	"syscall"
 	"unicode/utf8"
-
-	"github.com/pelletier/go-toml/v2"
 )
 
 // MaxFileSize bounds a spec file; real specs are a few hundred bytes.
@@ -60,13 +57,14 @@ func Parse(file string, data []byte) (*Spec, error) {
 	if e := checkBytes(file, data); e != nil {
 		return nil, Errors{e}
 	}
-	var doc map[string]any
-	if err := toml.Unmarshal(data, &doc); err != nil {
-		return nil, Errors{syntaxError(file, err)}
+	doc, locs, perr := build(data)
+	if perr != nil {
+		perr.File = file
+		return nil, Errors{perr}
 	}
 	s := defaults()
 	s.File = file
-	s.locs = locate(data)
+	s.locs = locs
 	d := &decoder{s: &s}
 	d.document(doc)
 	if len(d.errs) > 0 {
@@ -103,22 +101,6 @@ func checkBytes(file string, data []byte) *Error {
 		col++
 	}
 	return nil
-}
-
-func syntaxError(file string, err error) *Error {
-	var de *toml.DecodeError
-	if errors.As(err, &de) {
-		line, col := de.Position()
-		return &Error{File: file, Line: line, Col: col, Msg: trimTOML(de.Error())}
-	}
-	return &Error{File: file, Line: 1, Col: 1, Msg: trimTOML(err.Error())}
-}
-
-func trimTOML(msg string) string {
-	if len(msg) > 6 && msg[:6] == "toml: " {
-		return msg[6:]
-	}
-	return msg
 }
 
 // decoder turns the generic TOML tree into a Spec, collecting every problem.
@@ -255,7 +237,7 @@ func describe(v any) string {
 	case map[string]any:
 		return "a table"
 	default:
-		return fmt.Sprintf("a date/time (%v)", x)
+		return fmt.Sprintf("%v", x)
 	}
 }
 

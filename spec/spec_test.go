@@ -203,3 +203,10 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+func TestDatesRefused(t *testing.T) {
+	_, err := Parse("t.toml", []byte("[process]\ncommand = [\"/bin/true\"]\ncwd = 1979-05-27\n"))
+	if err == nil || err.Error() != "t.toml:3:7: 1979-05-27: a date or time, which no daemonbox key takes" {
+		t.Errorf("got %v", err)
+	}
+}

@@ -1,0 +1,153 @@
+package spec
+
+import (
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// toplain converts go-toml's reference tree to build's value types, so the two
+// can be compared.
+func toplain(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = toplain(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = toplain(e)
+		}
+		return x
+	case float64:
+		if math.IsNaN(x) {
+			return "NaN"
+		}
+		return x
+	case time.Time, toml.LocalDate, toml.LocalTime, toml.LocalDateTime:
+		return "time"
+	}
+	return v
+}
+
+func fromBuild(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = fromBuild(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = fromBuild(e)
+		}
+		return x
+	case float64:
+		if math.IsNaN(x) {
+			return "NaN"
+		}
+	}
+	return v
+}
+
+// differ reports how build and go-toml's decoder disagree on doc, if they do.
+func differ(doc string) string {
+	var ref map[string]any
+	refErr := toml.Unmarshal([]byte(doc), &ref)
+	got, _, err := build([]byte(doc))
+	switch {
+	case refErr != nil && err == nil:
+		return "accepted what go-toml rejects: " + refErr.Error()
+	case refErr == nil && err != nil && !strings.Contains(err.Msg, "a date or time"):
+		return "rejected what go-toml accepts: " + err.Msg
+	case err != nil:
+		return ""
+	case refErr == nil && !reflect.DeepEqual(fromBuild(got), toplain(ref)):
+		return "trees differ"
+	}
+	return ""
+}
+
+func TestBuildMatchesTOML(t *testing.T) {
+	docs := []string{
+		"a = 1\nb = 'x'\nc = 1.5\nd = true\nf = [1, [2, 3], {x = 1}]\n",
+		"a.b.c = 1\na.b.d = 2\n",
+		"[a]\nx = 1\n[a.b]\ny = 2\n",
+		"[a.b.c]\nz = 1\n[a]\nq = 1\n",
+		"[[arr]]\nx = 1\n[[arr]]\nx = 2\n[arr.sub]\ny = 3\n[[arr.list]]\nz = 4\n",
+		"x = 0o17\ny = 0x1F\nz = 0b101\nw = 1_000\nv = +5\nu = -inf\nt = nan\ns = 1e3\n",
+		"[fruit]\napple.color = 'red'\napple.taste.sweet = true\n[fruit.apple.texture]\nsmooth = true\n",
+		"a = { b = { c = 1 } }\n",
+		"k = []\nl = [[]]\nm = [{}, {}]\n",
+		"\"quoted key\" = 1\n'lit' = 2\n",
+		// invalid
+		"a = 1\na = 2\n",
+		"[a]\n[a]\n",
+		"a.b = 1\n[a]\n",
+		"[a]\nb = 1\n[a.b]\n",
+		"a = {b = 1}\n[a]\n",
+		"a = {b = 1}\na.c = 2\n",
+		"a = [1]\n[[a]]\n",
+		"[[a]]\n[a]\n",
+		"[a]\n[[a]]\n",
+		"a = {b = {c = 1}}\n[a.b]\n",
+		"[a.b.c]\nz = 9\n[a]\nb.c.t = 1\n",
+		"[a.b]\nx = 1\n[a]\nb.y = 2\n",
+		"x = 99999999999999999999\n",
+		"a = [{b = 1}]\n[a.c]\n",
+	}
+	for _, doc := range docs {
+		if d := differ(doc); d != "" {
+			t.Errorf("%q: %s", doc, d)
+		}
+	}
+}
+
+// FuzzBuild holds build to go-toml's decoder: the same documents accepted,
+// the same trees.
+func FuzzBuild(f *testing.F) {
+	f.Add("[a]\nb.c = 1\n[[d]]\ne = [1, {f = 2}]\n")
+	f.Add("a.b = 1\n[a.c]\n")
+	f.Fuzz(func(t *testing.T, doc string) {
+		if strings.ContainsRune(doc, 0) {
+			return
+		}
+		if d := differ(doc); d != "" {
+			t.Fatalf("%q: %s", doc, d)
+		}
+	})
+}
+
+// largeSpec is a spec just under the size limit with one key per line in one
+// table: go-toml's own decoder takes over a minute on it (a duplicate check
+// with a linear search per key).
+func largeSpec() []byte {
+	var b strings.Builder
+	b.WriteString("[process]\ncommand = [\"/bin/true\"]\n[process.env]\n")
+	for i := 0; b.Len() < MaxFileSize-64; i++ {
+		b.WriteString("Kxxx" + itoa(i) + " = \"v\"\n")
+	}
+	return []byte(b.String())
+}
+
+func TestBuildLargeTable(t *testing.T) {
+	if _, err := Parse("big.toml", largeSpec()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkParseLarge shows the parse of a 1 MiB spec stays linear.
+func BenchmarkParseLarge(b *testing.B) {
+	doc := largeSpec()
+	for b.Loop() {
+		Parse("big.toml", doc)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
