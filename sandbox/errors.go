@@ -18,11 +18,11 @@ const (
 // value, and with which errno. It crosses from the init stage to the parent
 // intact, and unwraps to the errno so that errors.Is(err, unix.EPERM) holds.
 type StepError struct {
-	Step  string        `json:"step"`
-	Op    string        `json:"op,omitempty"`   // the syscall or action: "chroot", "execve"
-	Path  string        `json:"path,omitempty"` // what it acted on
-	Errno syscall.Errno `json:"errno,omitempty"`
-	Msg   string        `json:"msg,omitempty"` // when there is no single op
+	Step  string
+	Op    string // the syscall or action: "chroot", "execve"
+	Path  string // what it acted on
+	Errno syscall.Errno
+	Msg   string // when there is no single op
 }
 
 func (e *StepError) Error() string {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/daemonbox/daemonbox/caps"
 	"github.com/daemonbox/daemonbox/rlimit"
@@ -13,8 +12,8 @@ import (
 
 // Explain prints the confinement p gives, after defaults and name resolution.
 func Explain(w io.Writer, p *Plan) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	line := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, args...)) }
+	var b strings.Builder
+	line := func(k, format string, args ...any) { fmt.Fprintf(&b, "%-17s %s\n", k, fmt.Sprintf(format, args...)) }
 	if p.Name != "" {
 		line("name", "%s", p.Name)
 	}
@@ -48,15 +47,18 @@ func Explain(w io.Writer, p *Plan) error {
 	line("session", "new, no controlling terminal")
 	line("stop", "%s, then SIGKILL after %s", spec.SignalName(p.Stop), p.StopTimeout)
 	line("parent_death", "%s (when supervised)", describeSignal(p.ParentDeath))
-	if err := tw.Flush(); err != nil {
+	if err := explainRlimits(&b, p); err != nil {
 		return err
 	}
-	return explainRlimits(w, p)
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
-func explainRlimits(w io.Writer, p *Plan) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "rlimit\tsoft\thard\tfrom")
+func explainRlimits(b *strings.Builder, p *Plan) error {
+	row := func(cells ...string) {
+		fmt.Fprintf(b, "%-17s %-12s %-12s %s\n", cells[0], cells[1], cells[2], cells[3])
+	}
+	row("rlimit", "soft", "hard", "from")
 	set := map[int]rlimit.Limit{}
 	for _, l := range p.Rlimits {
 		set[l.Resource] = l
@@ -64,7 +66,7 @@ func explainRlimits(w io.Writer, p *Plan) error {
 	for res := 0; res < spec.NumRlimits; res++ {
 		name := spec.RlimitName(res)
 		if l, ok := set[res]; ok {
-			fmt.Fprintf(tw, "%s\t%s\t%s\tset\n", name, spec.FormatLimit(res, l.Soft), spec.FormatLimit(res, l.Hard))
+			row(name, spec.FormatLimit(res, l.Soft), spec.FormatLimit(res, l.Hard), "set")
 			continue
 		}
 		soft, hard, err := rlimit.Get(res)
@@ -77,9 +79,9 @@ func explainRlimits(w io.Writer, p *Plan) error {
 			// caller's at exec, so daemonbox cannot see the value the daemon gets.
 			softText = "(caller's)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\tinherited\n", name, softText, spec.FormatLimit(res, hard))
+		row(name, softText, spec.FormatLimit(res, hard), "inherited")
 	}
-	return tw.Flush()
+	return nil
 }
 
 func describeRoot(root string) string {

@@ -1,14 +1,13 @@
 package sandbox
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"golang.org/x/sys/unix"
 )
 
 // The supervisor and its init stage talk over one SOCK_SEQPACKET socketpair,
-// close-on-exec on both ends, one JSON message per packet:
+// close-on-exec on both ends, one message per packet (encoded in codec.go):
 //
 //	supervisor                                 init stage (daemonbox __daemonbox_init FD)
 //	    |--- plan ------------------------------------>|  runs the steps in order
@@ -22,25 +21,22 @@ import (
 
 // message is every packet of the protocol; Kind says which fields are set.
 type message struct {
-	Kind  string     `json:"kind"` // "plan", "ready" or "error"
-	Plan  *Plan      `json:"plan,omitempty"`
-	Error *StepError `json:"error,omitempty"`
+	Kind  string // "plan", "ready" or "error"
+	Plan  *Plan
+	Error *StepError
 }
 
 // maxMessage bounds one packet; a plan is a few kilobytes.
 const maxMessage = 1 << 20
 
 func send(fd int, m message) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
+	b := encode(m)
 	if len(b) > maxMessage {
 		return fmt.Errorf("%s message is %d bytes, over %d", m.Kind, len(b), maxMessage)
 	}
 	// A plan with a large environment can exceed the default socket buffer.
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, 2*len(b))
-	_, err = unix.Write(fd, b)
+	_, err := unix.Write(fd, b)
 	return err
 }
 
@@ -58,8 +54,8 @@ func recv(fd int) (*message, error) {
 		if n == 0 {
 			return nil, nil
 		}
-		var m message
-		if err := json.Unmarshal(buf[:n], &m); err != nil {
+		m, err := decode(buf[:n])
+		if err != nil {
 			return nil, fmt.Errorf("bad message from the other stage: %w", err)
 		}
 		return &m, nil

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"runtime"
 	"strconv"
@@ -59,52 +58,51 @@ func supervise(p *Plan, stdio [3]int) (int, error) {
 	// Before the start, so that no signal is lost while the daemon launches.
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwarded...)
-	cmd, files := initCommand(p, stdio, pair[1])
-	err = cmd.Start()
+	proc, files, err := startInit(p, stdio, pair[1])
 	for _, f := range files {
 		f.Close()
 	}
 	if err != nil {
-		return ExitFailure, &StepError{Step: "init", Op: "start", Path: cmd.Path, Msg: err.Error()}
+		return ExitFailure, &StepError{Step: "init", Op: "start", Path: "/proc/self/exe", Msg: err.Error()}
 	}
 	if err := handshake(pair[0], p); err != nil {
-		return initFailed(cmd, err)
+		return initFailed(proc, err)
 	}
-	return wait(cmd, p, sigs)
+	return wait(proc, p, sigs)
 }
 
-// initCommand is the init stage: stdio already in place, preserved fds at
+// startInit starts the init stage: stdio already in place, preserved fds at
 // their own numbers, the socket after them, an empty environment, a new
 // session, and the parent-death signal until the init stage sets it again
-// after the uid change.
-func initCommand(p *Plan, stdio [3]int, sock int) (*exec.Cmd, []*os.File) {
+// after the uid change. It returns the files to close once it has started.
+func startInit(p *Plan, stdio [3]int, sock int) (*os.Process, []*os.File, error) {
 	var files []*os.File
 	file := func(fd int, name string) *os.File {
 		f := os.NewFile(uintptr(fd), name)
 		files = append(files, f)
 		return f
 	}
-	std := [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
-	for i, fd := range stdio {
-		if fd >= 0 {
-			std[i] = file(fd, streamNames[i])
-		}
-	}
 	next := 3
 	if n := len(p.Preserve); n > 0 {
 		next = p.Preserve[n-1] + 1
 	}
-	extra := make([]*os.File, next-3+1)
+	// Entry i becomes fd i in the child; nil entries are closed there.
+	child := make([]*os.File, next+1)
+	copy(child, []*os.File{os.Stdin, os.Stdout, os.Stderr})
+	for i, fd := range stdio {
+		if fd >= 0 {
+			child[i] = file(fd, streamNames[i])
+		}
+	}
 	for _, fd := range p.Preserve {
-		extra[fd-3] = os.NewFile(uintptr(fd), "preserved")
+		child[fd] = os.NewFile(uintptr(fd), "preserved")
 	}
-	extra[next-3] = file(sock, "init socket")
-	cmd := &exec.Cmd{
-		Path: "/proc/self/exe", Args: []string{"daemonbox", InitArg, strconv.Itoa(next)},
-		Env: []string{}, Stdin: std[0], Stdout: std[1], Stderr: std[2], ExtraFiles: extra,
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.Signal(p.ParentDeath)},
-	}
-	return cmd, files
+	child[next] = file(sock, "init socket")
+	proc, err := os.StartProcess("/proc/self/exe", []string{"daemonbox", InitArg, strconv.Itoa(next)}, &os.ProcAttr{
+		Env: []string{}, Files: child,
+		Sys: &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.Signal(p.ParentDeath)},
+	})
+	return proc, files, err
 }
 
 // handshake sends the plan and reads the init stage's answer (see protocol.go).
@@ -136,9 +134,12 @@ func handshake(sock int, p *Plan) error {
 var errInitDied = errors.New("the init stage exited before the daemon started")
 
 // initFailed reaps an init stage whose launch failed and names the cause.
-func initFailed(cmd *exec.Cmd, err error) (int, error) {
-	werr := cmd.Wait()
+func initFailed(proc *os.Process, err error) (int, error) {
+	state, werr := proc.Wait()
 	if err == errInitDied {
+		if werr == nil {
+			werr = errors.New(state.String())
+		}
 		return ExitFailure, &StepError{Step: "init", Msg: fmt.Sprintf("%v: %v", err, werr)}
 	}
 	return ExitCode(err), err
@@ -147,9 +148,12 @@ func initFailed(cmd *exec.Cmd, err error) (int, error) {
 // wait supervises the running daemon: SIGTERM and SIGINT become the spec's
 // stop signal, with SIGKILL after stop_timeout; the other forwarded signals
 // pass as they are. It returns the daemon's status, or 128+n for signal n.
-func wait(cmd *exec.Cmd, p *Plan, sigs chan os.Signal) (int, error) {
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+func wait(proc *os.Process, p *Plan, sigs chan os.Signal) (int, error) {
+	done := make(chan *os.ProcessState, 1)
+	go func() {
+		state, _ := proc.Wait()
+		done <- state
+	}()
 	var kill <-chan time.Time
 	for {
 		select {
@@ -160,12 +164,12 @@ func wait(cmd *exec.Cmd, p *Plan, sigs chan os.Signal) (int, error) {
 					kill = time.After(p.StopTimeout)
 				}
 			}
-			cmd.Process.Signal(s) // a pidfd underneath: never a reused pid
+			proc.Signal(s) // a pidfd underneath: never a reused pid
 		case <-kill:
-			cmd.Process.Kill()
-		case <-done:
+			proc.Kill()
+		case state := <-done:
 			signal.Stop(sigs)
-			return exitStatus(cmd.ProcessState), nil
+			return exitStatus(state), nil
 		}
 	}
 }

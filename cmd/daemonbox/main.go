@@ -6,10 +6,10 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/spec"
@@ -52,21 +52,16 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "daemonbox: unknown command %q\n%s", cmd, usage)
 		return sandbox.ExitFailure
 	}
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	detach := fs.Bool("detach", false, "run in the background (not supported yet)")
-	if err := fs.Parse(args); err != nil {
+	file, detach, ok := parseArgs(args)
+	if !ok {
+		fmt.Fprintf(stderr, "daemonbox %s: expected [--detach] and one spec file\n%s", cmd, usage)
 		return sandbox.ExitFailure
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintf(stderr, "daemonbox %s: expected one spec file\n", cmd)
-		return sandbox.ExitFailure
-	}
-	if *detach {
+	if detach {
 		fmt.Fprintln(stderr, "daemonbox: run --detach: not supported yet")
 		return sandbox.ExitFailure
 	}
-	s, plan, err := sandbox.Load(fs.Arg(0))
+	s, plan, err := sandbox.Load(file)
 	if err != nil {
 		return report(stderr, err)
 	}
@@ -75,7 +70,7 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 		for _, w := range sandbox.Warnings(s, plan) {
 			fmt.Fprintln(stderr, "daemonbox: warning:", w)
 		}
-		fmt.Fprintf(stdout, "%s: ok\n", fs.Arg(0))
+		fmt.Fprintf(stdout, "%s: ok\n", file)
 		return 0
 	case "explain":
 		if err := sandbox.Explain(stdout, plan); err != nil {
@@ -88,6 +83,23 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 		report(stderr, err)
 	}
 	return code
+}
+
+// parseArgs reads "[--detach] spec.toml". The flag package would do, but it
+// is the largest thing daemonbox would link for two words, and every package
+// linked costs start-up time on the launch path.
+func parseArgs(args []string) (file string, detach, ok bool) {
+	for _, a := range args {
+		switch {
+		case a == "--detach" || a == "-detach":
+			detach = true
+		case strings.HasPrefix(a, "-") || file != "":
+			return "", false, false
+		default:
+			file = a
+		}
+	}
+	return file, detach, file != ""
 }
 
 // report prints each problem on a line of its own and returns the exit code.
