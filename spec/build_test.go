@@ -11,47 +11,24 @@ import (
 	"github.com/pelletier/go-toml/v2"
 )
 
-// toplain converts go-toml's reference tree to build's value types, so the two
-// can be compared.
-func toplain(v any) any {
+// normalize makes build's tree and go-toml's comparable: NaN is not equal to
+// itself, and go-toml's date and time types have no counterpart in build.
+func normalize(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
-			x[k] = toplain(e)
+			x[k] = normalize(e)
 		}
-		return x
 	case []any:
 		for i, e := range x {
-			x[i] = toplain(e)
+			x[i] = normalize(e)
 		}
-		return x
 	case float64:
 		if math.IsNaN(x) {
 			return "NaN"
 		}
-		return x
 	case time.Time, toml.LocalDate, toml.LocalTime, toml.LocalDateTime:
 		return "time"
-	}
-	return v
-}
-
-func fromBuild(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = fromBuild(e)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = fromBuild(e)
-		}
-		return x
-	case float64:
-		if math.IsNaN(x) {
-			return "NaN"
-		}
 	}
 	return v
 }
@@ -68,7 +45,7 @@ func differ(doc string) string {
 		return "rejected what go-toml accepts: " + err.Msg
 	case err != nil:
 		return ""
-	case refErr == nil && !reflect.DeepEqual(fromBuild(got), toplain(ref)):
+	case refErr == nil && !reflect.DeepEqual(normalize(got), normalize(ref)):
 		return "trees differ"
 	}
 	return ""

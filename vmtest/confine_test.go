@@ -169,18 +169,22 @@ func TestCoreDumps(t *testing.T) {
 }
 
 // ownPermitted is this test process's permitted set, which daemonbox inherits.
-func ownPermitted(t *testing.T) uint64 {
+func ownPermitted(t *testing.T) uint64 { return ownCaps(t, "CapPrm") }
+
+// ownCaps reads one of this test process's capability sets ("CapEff").
+func ownCaps(t *testing.T, set string) uint64 {
+	t.Helper()
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapPrm:\t"); ok {
+		if v, ok := strings.CutPrefix(line, set+":\t"); ok {
 			var n uint64
 			fmt.Sscanf(v, "%x", &n)
 			return n
 		}
 	}
-	t.Fatal("no CapPrm in /proc/self/status")
+	t.Fatalf("no %s in /proc/self/status", set)
 	return 0
 }

@@ -59,17 +59,7 @@ user = "nobody"`, private), launch{}, `step "cwd": chdir ` + private + `: permis
 	}
 }
 
-func hasCap(t *testing.T, c uint) bool {
-	status, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapEff:\t"); ok {
-			var n uint64
-			fmt.Sscanf(v, "%x", &n)
-			return n&(1<<c) != 0
-		}
-	}
-	return false
-}
+func hasCap(t *testing.T, c uint) bool { return ownCaps(t, "CapEff")&(1<<c) != 0 }
 
 // security.md "Bad spec input": check and run refuse each before any side
 // effect, exit 125, one located line per problem.

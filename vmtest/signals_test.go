@@ -133,11 +133,7 @@ func TestStopTimeoutEscalates(t *testing.T) {
 func TestParentDeathSignal(t *testing.T) {
 	need(t)
 	d := startDaemon(t, "[process]\ncommand = [\"PROBE\", \"wait\"]\n[signals]\nparent_death = \"SIGUSR1\"\n")
-	pidfd, err := unix.PidfdOpen(d.pid, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(pidfd)
+	pidfd := d.pidfd()
 	d.proc.Kill()
 	d.exit()
 	if got := d.next(); got != "signal 10" {
@@ -151,14 +147,22 @@ func TestParentDeathSignal(t *testing.T) {
 func TestParentDeathDefaultKills(t *testing.T) {
 	need(t)
 	d := startDaemon(t, "[process]\ncommand = [\"PROBE\", \"wait\"]\n")
-	pidfd, err := unix.PidfdOpen(d.pid, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(pidfd)
+	pidfd := d.pidfd()
 	d.proc.Kill()
 	d.exit()
 	waitGone(t, pidfd)
+}
+
+// pidfd opens the daemon's pidfd, closed when the test ends: it tells when
+// the daemon exits even though the test is not its parent.
+func (d *daemon) pidfd() int {
+	d.t.Helper()
+	fd, err := unix.PidfdOpen(d.pid, 0)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.t.Cleanup(func() { unix.Close(fd) })
+	return fd
 }
 
 // waitGone waits, bounded, for the process behind pidfd to exit.
