@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -112,10 +113,12 @@ func (l *launch) root() error {
 }
 
 func (l *launch) rlimits() error {
-	if err := rlimit.Apply(l.plan.Rlimits); err != nil {
-		return opError("setrlimit", err.(*rlimit.Error).Limit.String(), err)
+	err := rlimit.Apply(l.plan.Rlimits)
+	var lerr *rlimit.Error
+	if errors.As(err, &lerr) {
+		return opError("setrlimit", lerr.Limit.String(), lerr.Err)
 	}
-	return nil
+	return err
 }
 
 func (l *launch) umask() error {

@@ -267,7 +267,3 @@ func sortedEnv(env map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
-
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
-
-func strconvU(n uint32) string { return strconv.FormatUint(uint64(n), 10) }

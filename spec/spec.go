@@ -4,7 +4,11 @@
 // the root directory are the launcher's business) and imports nothing of ours.
 package spec
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
 
 // Spec is a parsed, validated spec file with its defaults filled in.
 type Spec struct {
@@ -51,7 +55,7 @@ func (id ID) String() string {
 	if id.IsName {
 		return id.Name
 	}
-	return strconvU(id.Num)
+	return strconv.FormatUint(uint64(id.Num), 10)
 }
 
 // User is [user]. A nil User or Group means "as daemonbox itself runs" and
@@ -214,7 +218,7 @@ func (s *Spec) Environ(lookup func(string) (string, bool)) []string {
 // (an unknown user, a root that is not safe). A path that is not in the file
 // points at its nearest enclosing key, else at the file's start.
 func (s *Spec) Errorf(path, format string, args ...any) *Error {
-	e := &Error{File: s.File, Path: path, Msg: sprintf(format, args...)}
+	e := &Error{File: s.File, Path: path, Msg: fmt.Sprintf(format, args...)}
 	l, ok := s.lookup(path)
 	if !ok {
 		l = loc{line: 1, col: 1} // a problem of the whole file
