@@ -27,14 +27,18 @@ func TestNames(t *testing.T) {
 	}
 }
 
-// Current reads this process's sets; the bounding set is never empty of
-// what permitted holds.
-func TestCurrent(t *testing.T) {
-	s, err := Current()
-	if err != nil {
+// Verify names every set that differs.
+func TestVerify(t *testing.T) {
+	w := Want{Keep: 1 << 10, Ambient: true}
+	if err := Verify(w, w.Sets()); err != nil {
 		t.Fatal(err)
 	}
-	if s.Permitted&^s.Bounding != 0 {
-		t.Errorf("permitted %#x outside bounding %#x", s.Permitted, s.Bounding)
+	got := w.Sets()
+	got.Bounding |= 1 << 21
+	got.Ambient = 0
+	err := Verify(w, got)
+	want := "capabilities differ from the plan: bounding set is 0x200400, want 0x400; ambient set is 0x0, want 0x400"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
 	}
 }

@@ -124,7 +124,7 @@ func TestSequenceOrder(t *testing.T) {
 	for _, s := range sequence {
 		names = append(names, s.name)
 	}
-	want := []string{"nondumpable", "session", "oom-score-adj", "root", "rlimits", "umask", "fds",
+	want := []string{"nondumpable", "session", "oom-score-adj", "status", "root", "rlimits", "umask", "fds",
 		"bounding", "keep-caps", "groups", "gid", "uid", "capabilities", "parent-death", "signals",
 		"no-new-privs", "cwd", "verify", "exec"}
 	if !slices.Equal(names, want) {
@@ -137,6 +137,8 @@ func TestSequenceOrder(t *testing.T) {
 	}
 	before("nondumpable", "root")    // protected while privileged work is done
 	before("oom-score-adj", "root")  // needs the host's /proc
+	before("status", "root")         // the same
+	before("status", "signals")      // signals reads it
 	before("root", "bounding")       // chroot needs CAP_SYS_CHROOT
 	before("rlimits", "uid")         // raising needs CAP_SYS_RESOURCE
 	before("bounding", "uid")        // needs CAP_SETPCAP
@@ -145,9 +147,10 @@ func TestSequenceOrder(t *testing.T) {
 	before("gid", "uid")             // needs CAP_SETGID
 	before("uid", "capabilities")    // the uid change clears effective
 	before("uid", "parent-death")    // the uid change clears it
-	before("uid", "signals")         // Go's all-threads setuid needs its signal
 	before("capabilities", "verify") //
-	before("no-new-privs", "exec")   //
+	before("signals", "verify")      //
+	before("no-new-privs", "verify") //
+	before("verify", "exec")         //
 }
 
 func TestStepErrors(t *testing.T) {

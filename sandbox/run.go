@@ -3,7 +3,6 @@ package sandbox
 import (
 	"fmt"
 	"os"
-	"runtime"
 
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
@@ -17,6 +16,10 @@ import (
 // nothing left resident, and Run returns only on failure. Otherwise (an
 // interactive shell made it a group leader) it spawns an init stage in a new
 // session and stays as its supervisor.
+//
+// Run must be called from an init function, as cmd/daemonbox does: Go runs
+// those on the process's first thread and keeps the goroutine there, and
+// every step changes the state of the thread that will call execve.
 func Run(p *Plan) (int, error) {
 	// Before anything is opened, so that an fd the caller did not pass
 	// cannot be taken by one of ours and handed on as "preserved".
@@ -38,8 +41,16 @@ func Run(p *Plan) (int, error) {
 // works only for a process that does not lead a process group.
 func InPlace() bool { return unix.Getpgrp() != os.Getpid() }
 
+// onFirstThread catches a caller that breaks Run's rule from another
+// goroutine; a launch that moved between threads would also fail verify.
+func onFirstThread() *StepError {
+	if unix.Gettid() != unix.Getpid() {
+		return &StepError{Step: "launch", Msg: "not on the process's first thread: the launch must run from an init function"}
+	}
+	return nil
+}
+
 func execInPlace(p *Plan, stdio [3]int) error {
-	runtime.LockOSThread()
 	// The fds step may point fd 2 at a log file; a failure is the caller's to
 	// read, so keep its stderr aside (close-on-exec) and put it back.
 	saved, dupErr := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, 3)

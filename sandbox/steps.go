@@ -26,6 +26,7 @@ type launch struct {
 	supervised bool   // a daemonbox supervisor is the daemon's parent
 	parent     int    // the supervisor's pid, for the parent-death check
 	ready      func() error
+	status     int // /proc/thread-self/status, open from the status step on
 }
 
 type step struct {
@@ -39,6 +40,7 @@ var sequence = []step{
 	{"nondumpable", (*launch).nondumpable}, // first: /proc/self of a non-dumpable process is root's, and ptrace is refused while daemonbox sets up
 	{"session", (*launch).session},         // a new session has no controlling terminal (bubblewrap CVE-2017-5226)
 	{"oom-score-adj", (*launch).oomScore},  // needs the host's /proc, so before the root changes
+	{"status", (*launch).openStatus},       // the same: this thread's status, which signals and verify read
 	{"root", (*launch).root},               // needs CAP_SYS_CHROOT, so before capabilities are dropped
 	{"rlimits", (*launch).rlimits},         // raising a limit needs CAP_SYS_RESOURCE; core = 0 before anything can dump
 	{"umask", (*launch).umask},
@@ -50,7 +52,7 @@ var sequence = []step{
 	{"uid", (*launch).uid},                   // clears the effective set, keeps permitted (keep-caps)
 	{"capabilities", (*launch).capabilities}, // after the uid change, from the kept permitted set
 	{"parent-death", (*launch).parentDeath},  // after the uid change, which clears the parent-death signal
-	{"signals", (*launch).signals},           // after the uid change: Go signals every thread (SIGRTMIN+1) to apply it
+	{"signals", (*launch).signals},           // late: a signal ignored from here on no longer reaches daemonbox's runtime
 	{"no-new-privs", (*launch).noNewPrivs},   // last privilege step: nothing after it needs a setuid helper
 	{"cwd", (*launch).cwd},                   // as the daemon's user, so its permissions apply, as systemd does
 	{"verify", (*launch).verify},             // read every credential back; trust no call's silent success
@@ -59,6 +61,9 @@ var sequence = []step{
 
 // run performs every step. It returns only on failure.
 func (l *launch) run() *StepError {
+	if err := onFirstThread(); err != nil {
+		return err
+	}
 	for _, s := range sequence {
 		if err := s.run(l); err != nil {
 			return stepError(s.name, err)
@@ -217,15 +222,22 @@ func (l *launch) parentDeath() error {
 	return nil
 }
 
-// signals sets every catchable signal to SIG_IGN (the spec's list) or SIG_DFL,
-// whatever daemonbox inherited, and empties this thread's mask: the daemon
-// inherits both across exec.
+// signals leaves exactly the spec's signals ignored and this thread's mask
+// empty: the daemon inherits both across exec. A handler daemonbox's runtime
+// installed needs nothing, since exec resets a caught signal to SIG_DFL; so
+// only the signals whose ignoring must change are touched, as SigIgn tells.
 func (l *launch) signals() error {
+	st, err := readStatus(l.status)
+	if err != nil {
+		return err
+	}
+	want := signalMask(l.plan.Ignore)
 	for sig := 1; sig <= maxSig; sig++ {
-		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
+		bit := uint64(1) << (sig - 1)
+		if (st.SigIgn^want)&bit == 0 {
 			continue
 		}
-		if err := setDisposition(sig, slices.Contains(l.plan.Ignore, sig)); err != nil {
+		if err := setDisposition(sig, want&bit != 0); err != nil {
 			return opError("rt_sigaction", strconv.Itoa(sig), err)
 		}
 	}
@@ -233,6 +245,14 @@ func (l *launch) signals() error {
 		return opError("rt_sigprocmask", "", err)
 	}
 	return nil
+}
+
+func signalMask(sigs []int) uint64 {
+	var m uint64
+	for _, sig := range sigs {
+		m |= 1 << (sig - 1)
+	}
+	return m
 }
 
 func (l *launch) noNewPrivs() error {
@@ -260,43 +280,49 @@ func (l *launch) cwd() error {
 	return nil
 }
 
+func (l *launch) openStatus() error {
+	fd, err := unix.Open(statusFile, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return opError("open", statusFile, err)
+	}
+	l.status = fd
+	return nil
+}
+
+// verify reads the thread's state back from the kernel, all at once, and
+// compares it with the plan.
 func (l *launch) verify() error {
-	r, e, s := unix.Getresuid()
-	if u := int(l.plan.UID); r != u || e != u || s != u {
-		return fmt.Errorf("uids are %d/%d/%d, want %d", r, e, s, u)
-	}
-	r, e, s = unix.Getresgid()
-	if g := int(l.plan.GID); r != g || e != g || s != g {
-		return fmt.Errorf("gids are %d/%d/%d, want %d", r, e, s, g)
-	}
-	if err := l.verifyGroups(); err != nil {
+	st, err := readStatus(l.status)
+	if err != nil {
 		return err
 	}
-	if err := caps.Verify(l.plan.Caps); err != nil {
+	u, g := l.plan.UID, l.plan.GID
+	if st.UID != [4]uint32{u, u, u, u} {
+		return fmt.Errorf("uids (real, effective, saved, fs) are %v, want %d", st.UID, u)
+	}
+	if st.GID != [4]uint32{g, g, g, g} {
+		return fmt.Errorf("gids (real, effective, saved, fs) are %v, want %d", st.GID, g)
+	}
+	if !sameSet(st.Groups, l.plan.Groups) {
+		return fmt.Errorf("supplementary groups are %v, want %v", st.Groups, l.plan.Groups)
+	}
+	if err := caps.Verify(l.plan.Caps, st.Caps); err != nil {
 		return err
 	}
-	nnp, err := unix.PrctlRetInt(unix.PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0)
-	if err != nil || (nnp == 1) != l.plan.NoNewPrivs {
-		return fmt.Errorf("no_new_privs is %d, want %v (%v)", nnp, l.plan.NoNewPrivs, err)
+	if st.NoNewPrivs != l.plan.NoNewPrivs {
+		return fmt.Errorf("no_new_privs is %v, want %v", st.NoNewPrivs, l.plan.NoNewPrivs)
+	}
+	if want := signalMask(l.plan.Ignore); st.SigIgn != want || st.SigBlk != 0 {
+		return fmt.Errorf("ignored signals %#x, blocked %#x; want %#x and none", st.SigIgn, st.SigBlk, want)
 	}
 	return nil
 }
 
-func (l *launch) verifyGroups() error {
-	got, err := unix.Getgroups()
-	if err != nil {
-		return opError("getgroups", "", err)
-	}
-	want := make([]int, len(l.plan.Groups))
-	for i, g := range l.plan.Groups {
-		want[i] = int(g)
-	}
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		return fmt.Errorf("supplementary groups are %v, want %v", got, want)
-	}
-	return nil
+func sameSet(a, b []uint32) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // exec tells the supervisor that exec is next, then replaces this process

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -23,8 +22,8 @@ func IsInit(args []string) bool { return len(args) == 3 && args[1] == InitArg }
 
 // InitMain is the init stage: it receives the plan, runs the sequence and
 // execs the daemon. It returns only on failure, after telling the supervisor.
+// Like Run, it must be called from an init function.
 func InitMain(args []string) int {
-	runtime.LockOSThread()
 	sock, err := strconv.Atoi(args[2])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "daemonbox: the init stage is started by daemonbox run, not by hand")
