@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,23 +49,23 @@ func capNumber(name string) (int, bool) {
 	return 0, false
 }
 
-// Linux signal numbers (x86, arm and the generic ABI agree on these).
-var signalNames = map[string]int{
-	"SIGHUP": 1, "SIGINT": 2, "SIGQUIT": 3, "SIGILL": 4, "SIGTRAP": 5,
-	"SIGABRT": 6, "SIGBUS": 7, "SIGFPE": 8, "SIGKILL": 9, "SIGUSR1": 10,
-	"SIGSEGV": 11, "SIGUSR2": 12, "SIGPIPE": 13, "SIGALRM": 14, "SIGTERM": 15,
-	"SIGSTKFLT": 16, "SIGCHLD": 17, "SIGCONT": 18, "SIGSTOP": 19, "SIGTSTP": 20,
-	"SIGTTIN": 21, "SIGTTOU": 22, "SIGURG": 23, "SIGXCPU": 24, "SIGXFSZ": 25,
-	"SIGVTALRM": 26, "SIGPROF": 27, "SIGWINCH": 28, "SIGIO": 29, "SIGPWR": 30,
-	"SIGSYS": 31,
+// signalNames[n] is signal n's name; Linux numbers (x86, arm and the generic
+// ABI agree on these). An array, not a map: a map literal is built at start-up,
+// on every launch.
+var signalNames = [...]string{
+	1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP",
+	6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1",
+	11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
+	16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP", 20: "SIGTSTP",
+	21: "SIGTTIN", 22: "SIGTTOU", 23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ",
+	26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO", 30: "SIGPWR",
+	31: "SIGSYS",
 }
 
 // SignalName returns "SIGTERM" for 15.
 func SignalName(n int) string {
-	for name, num := range signalNames {
-		if num == n {
-			return name
-		}
+	if n > 0 && n < len(signalNames) {
+		return signalNames[n]
 	}
 	return "signal " + strconv.Itoa(n)
 }
@@ -75,15 +76,16 @@ func signalNumber(name string) (int, bool) {
 	if !strings.HasPrefix(up, "SIG") {
 		up = "SIG" + up
 	}
-	n, ok := signalNames[up]
-	return n, ok
+	for n, s := range signalNames {
+		if n > 0 && s == up {
+			return n, true
+		}
+	}
+	return 0, false
 }
 
 func signalList() []string {
-	out := make([]string, 0, len(signalNames))
-	for n := range signalNames {
-		out = append(out, n)
-	}
+	out := slices.Clone(signalNames[1:])
 	sort.Strings(out)
 	return out
 }

@@ -34,6 +34,7 @@ exit codes: 125 daemonbox or spec error, 126 command not executable,
 // first call starts one more runtime thread: 0.3 ms here, a quarter of what
 // daemonbox adds to a launch (bench/launch.sh).
 func init() {
+	sandbox.PrefaultHeap()
 	// The init stage is daemonbox re-executed by its own supervisor.
 	if sandbox.IsInit(os.Args) {
 		os.Exit(sandbox.InitMain(os.Args))
