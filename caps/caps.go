@@ -1,7 +1,7 @@
 // Package caps sets a process's capability sets: the bounding set, keep-caps
 // across the uid change, and the final permitted, effective, inheritable and
-// ambient sets. It is the only user of the capability library, and it never
-// trusts that library's success: Verify reads every set back from the kernel.
+// ambient sets. It is the only user of the capability library, and trusts no
+// call's success: Verify compares every set with what the kernel reports.
 package caps
 
 import (
@@ -106,26 +106,24 @@ func KeepAcrossSetuid() error {
 	return nil
 }
 
-// Apply sets the permitted, effective and inheritable sets, then the ambient
-// set, to what w says. It runs after the uid change.
+// Apply sets the permitted, effective and inheritable sets with one capset,
+// then the ambient set, to what w says. It runs after the uid change.
 func Apply(w Want) error {
-	last, err := LastCap()
-	if err != nil {
-		return err
-	}
 	want := w.Sets()
-	c, err := capability.NewPid2(0)
-	if err != nil {
-		return err
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := [2]unix.CapUserData{
+		{Effective: uint32(want.Effective), Permitted: uint32(want.Permitted), Inheritable: uint32(want.Inheritable)},
+		{Effective: uint32(want.Effective >> 32), Permitted: uint32(want.Permitted >> 32), Inheritable: uint32(want.Inheritable >> 32)},
 	}
-	c.Clear(capability.CAPS)
-	c.Set(capability.PERMITTED|capability.EFFECTIVE, want.Permitted.list(last)...)
-	c.Set(capability.INHERITABLE, want.Inheritable.list(last)...)
-	if err := c.Apply(capability.CAPS); err != nil {
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
 		return fmt.Errorf("capset: %w", err)
 	}
 	if err := capability.ResetAmbient(); err != nil {
 		return fmt.Errorf("clear ambient set: %w", err)
+	}
+	last, err := LastCap()
+	if err != nil {
+		return err
 	}
 	for _, n := range want.Ambient.list(last) {
 		if err := capability.SetAmbient(true, n); err != nil {

@@ -28,18 +28,28 @@ type threadStatus struct {
 const statusFile = "/proc/thread-self/status"
 
 // readStatus rereads the status file open at fd from its start, which makes
-// the kernel report the thread's state afresh.
-func readStatus(fd int) (threadStatus, error) {
-	buf := make([]byte, 8192)
-	n, err := unix.Pread(fd, buf, 0)
-	if err != nil {
-		return threadStatus{}, opError("pread", statusFile, err)
+// the kernel report the thread's state afresh. buf is reused between reads
+// (a fresh buffer cost 20 us here) and grown while the report fills it: the
+// Groups line can be long.
+func readStatus(fd int, buf *[]byte) (threadStatus, error) {
+	for {
+		if len(*buf) == 0 {
+			*buf = make([]byte, 4096)
+		}
+		n, err := unix.Pread(fd, *buf, 0)
+		if err != nil {
+			return threadStatus{}, opError("pread", statusFile, err)
+		}
+		if n == len(*buf) {
+			*buf = make([]byte, 2*n)
+			continue
+		}
+		st, err := parseStatus((*buf)[:n])
+		if err != nil {
+			return st, opError("parse", statusFile, err)
+		}
+		return st, nil
 	}
-	st, err := parseStatus(buf[:n])
-	if err != nil {
-		return st, opError("parse", statusFile, err)
-	}
-	return st, nil
 }
 
 // statusFields are the lines parseStatus needs; a kernel without one of them
@@ -50,8 +60,14 @@ var statusFields = []string{"Uid", "Gid", "Groups", "SigBlk", "SigIgn",
 func parseStatus(b []byte) (threadStatus, error) {
 	var st threadStatus
 	seen := 0
-	for line := range bytes.Lines(b) {
-		key, val, ok := bytes.Cut(bytes.TrimSuffix(line, []byte("\n")), []byte(":"))
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		key, val, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue
 		}

@@ -78,12 +78,19 @@ func TestReadStatus(t *testing.T) {
 		t.Skip("no /proc:", err)
 	}
 	defer unix.Close(fd)
-	st, err := readStatus(fd)
+	var buf []byte
+	st, err := readStatus(fd, &buf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if int(st.UID[1]) != os.Geteuid() || int(st.GID[1]) != os.Getegid() {
 		t.Errorf("status says uid %v gid %v", st.UID, st.GID)
+	}
+	// A buffer too small for the report is grown.
+	buf = make([]byte, 16)
+	again, err := readStatus(fd, &buf)
+	if err != nil || again.UID != st.UID {
+		t.Errorf("with a small buffer: %v, %+v", err, again)
 	}
 	held, err := caps.Held()
 	if err != nil {

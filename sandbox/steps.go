@@ -27,6 +27,7 @@ type launch struct {
 	parent     int    // the supervisor's pid, for the parent-death check
 	ready      func() error
 	status     int // /proc/thread-self/status, open from the status step on
+	statusBuf  []byte
 }
 
 type step struct {
@@ -227,7 +228,7 @@ func (l *launch) parentDeath() error {
 // installed needs nothing, since exec resets a caught signal to SIG_DFL; so
 // only the signals whose ignoring must change are touched, as SigIgn tells.
 func (l *launch) signals() error {
-	st, err := readStatus(l.status)
+	st, err := readStatus(l.status, &l.statusBuf)
 	if err != nil {
 		return err
 	}
@@ -292,7 +293,7 @@ func (l *launch) openStatus() error {
 // verify reads the thread's state back from the kernel, all at once, and
 // compares it with the plan.
 func (l *launch) verify() error {
-	st, err := readStatus(l.status)
+	st, err := readStatus(l.status, &l.statusBuf)
 	if err != nil {
 		return err
 	}
@@ -318,11 +319,18 @@ func (l *launch) verify() error {
 	return nil
 }
 
-func sameSet(a, b []uint32) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
+// sameSet compares the kernel's group list, which it keeps sorted, with the
+// plan's, which has no duplicates.
+func sameSet(sorted, want []uint32) bool {
+	if len(sorted) != len(want) {
+		return false
+	}
+	for _, g := range want {
+		if _, found := slices.BinarySearch(sorted, g); !found {
+			return false
+		}
+	}
+	return true
 }
 
 // exec tells the supervisor that exec is next, then replaces this process
