@@ -94,7 +94,7 @@ func (f *File) tryClaim() (done bool, err error) {
 // takeOverStale replaces what is at the path with the new version fd, if
 // no supervisor holds it.
 func (f *File) takeOverStale(fd int) (bool, error) {
-	old, err := f.openExisting()
+	old, err := openChecked(f.dir, f.name, f.path)
 	if errors.Is(err, unix.ENOENT) || err == errReplaced {
 		return false, nil
 	}
@@ -149,9 +149,6 @@ func (f *File) Remove() error {
 	return err
 }
 
-// Path is where the pidfile is.
-func (f *File) Path() string { return f.path }
-
 // newVersion creates an unnamed file in the pidfile's directory holding
 // content, mode 0644 whatever the umask, and locks it.
 func (f *File) newVersion(content string) (int, error) {
@@ -196,13 +193,9 @@ func (f *File) replace(fd int) error {
 	}
 }
 
-// openExisting opens what is at the path for reading and locking, refusing
+// openChecked opens what is at the path for reading and locking, refusing
 // anything but a regular file with a single link. O_NONBLOCK keeps a FIFO
 // from hanging the open.
-func (f *File) openExisting() (int, error) {
-	return openChecked(f.dir, f.name, f.path)
-}
-
 func openChecked(dir int, name, path string) (int, error) {
 	fd, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if err == unix.ELOOP {
