@@ -16,6 +16,7 @@ package pidfile
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -49,19 +50,19 @@ type File struct {
 // locked. A live holder gives an error wrapping ErrRunning that names the
 // pid it wrote; a stale file (no lock) is replaced.
 func Claim(path string) (*File, error) {
-	dir, err := unix.Open(dirOf(path), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	dir, err := openDir(path)
 	if err != nil {
-		return nil, pathError("open directory", dirOf(path), err)
+		return nil, err
 	}
 	f := &File{path: path, dir: dir, name: filepath.Base(path), fd: -1}
 	for range maxAttempts {
 		done, err := f.tryClaim()
-		if err != nil || done {
-			if err != nil {
-				unix.Close(dir)
-				return nil, err
-			}
+		if done {
 			return f, nil
+		}
+		if err != nil {
+			unix.Close(dir)
+			return nil, err
 		}
 	}
 	unix.Close(dir)
@@ -154,7 +155,7 @@ func (f *File) Remove() error {
 func (f *File) newVersion(content string) (int, error) {
 	fd, err := unix.Openat(f.dir, ".", unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, Mode)
 	if err != nil {
-		return -1, pathError("create in", dirOf(f.path), err)
+		return -1, pathError("create in", filepath.Dir(f.path), err)
 	}
 	if err := newVersionSetup(fd, content); err != nil {
 		unix.Close(fd)
@@ -167,8 +168,12 @@ func newVersionSetup(fd int, content string) error {
 	if err := unix.Fchmod(fd, Mode); err != nil {
 		return err
 	}
-	if n, err := unix.Write(fd, []byte(content)); err != nil || n != len(content) {
-		return errors.Join(err, errors.New("short write"))
+	n, err := unix.Write(fd, []byte(content))
+	if err != nil {
+		return err
+	}
+	if n != len(content) {
+		return io.ErrShortWrite
 	}
 	return unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
 }
@@ -183,7 +188,7 @@ func (f *File) replace(fd int) error {
 			continue
 		}
 		if err != nil {
-			return pathError("link", filepath.Join(dirOf(f.path), tmp), err)
+			return pathError("link", filepath.Join(filepath.Dir(f.path), tmp), err)
 		}
 		if err := unix.Renameat(f.dir, tmp, f.dir, f.name); err != nil {
 			unix.Unlinkat(f.dir, tmp, 0)
@@ -244,9 +249,9 @@ type State struct {
 // Read reports the pidfile at path. A missing file gives an error for which
 // errors.Is(err, os.ErrNotExist) holds.
 func Read(path string) (State, error) {
-	dir, err := unix.Open(dirOf(path), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	dir, err := openDir(path)
 	if err != nil {
-		return State{}, pathError("open directory", dirOf(path), err)
+		return State{}, err
 	}
 	defer unix.Close(dir)
 	for range maxAttempts {
@@ -298,7 +303,14 @@ func pidText(fd int) string {
 
 func procFD(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
 
-func dirOf(path string) string { return filepath.Dir(path) }
+// openDir opens the pidfile's directory, which every later step names by fd.
+func openDir(path string) (int, error) {
+	dir, err := unix.Open(filepath.Dir(path), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, pathError("open directory", filepath.Dir(path), err)
+	}
+	return dir, nil
+}
 
 func pathError(op, path string, err error) error {
 	return &os.PathError{Op: op, Path: path, Err: err}
