@@ -45,12 +45,17 @@ func startDaemon(t *testing.T, spec string) *daemon {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	cmd := launch{spec: spec, groupLeader: true}.command(t, ctx)
-	out, err := cmd.StdoutPipe()
+	// Our own pipe, not StdoutPipe: Wait closes that one's read end once
+	// daemonbox exits, and the daemon may still be writing (parent death).
+	out, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	t.Cleanup(func() { out.Close() })
+	cmd.Stdout, cmd.Stderr = w, os.Stderr
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
 	d := &daemon{t: t, cmd: cmd, proc: cmd.Process, lines: make(chan string, 16)}
