@@ -121,8 +121,14 @@ func (f *File) takeOverStale(fd int) (bool, error) {
 
 // Write puts the daemon's pid in the pidfile, as a new locked inode renamed
 // over the old one, which stays locked until the new one is in place.
-func (f *File) Write(pid int) error {
-	fd, err := f.newVersion(strconv.Itoa(pid) + "\n")
+func (f *File) Write(pid int) error { return f.put(strconv.Itoa(pid) + "\n") }
+
+// Clear empties the pidfile, still locked: the daemon has ended and the
+// supervisor will start it again.
+func (f *File) Clear() error { return f.put("") }
+
+func (f *File) put(content string) error {
+	fd, err := f.newVersion(content)
 	if err != nil {
 		return err
 	}

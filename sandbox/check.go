@@ -53,3 +53,18 @@ func coreZero(limits []rlimit.Limit) bool {
 	}
 	return false
 }
+
+// LoadControl reads the spec at path for stop, status, reload and
+// reopen-logs, which need only where the pidfile is and which signals to
+// send: nothing is resolved against the host, so an unprivileged user can
+// ask for a daemon's status.
+func LoadControl(path string) (*Plan, error) {
+	s, err := spec.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{
+		Name: planName(s), Pidfile: s.Daemon.Pidfile,
+		Stop: s.Signals.Stop, StopTimeout: s.Signals.StopTimeout, Reload: s.Signals.Reload,
+	}, nil
+}

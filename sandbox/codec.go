@@ -156,6 +156,12 @@ func (e *encoder) plan(p *Plan) {
 	e.int(int64(p.Stop))
 	e.int(int64(p.StopTimeout))
 	e.int(int64(p.ParentDeath))
+	e.int(int64(p.Reload))
+	e.bool(p.Detach)
+	e.str(p.Pidfile)
+	e.str(p.Restart)
+	e.str(p.Ready)
+	e.int(int64(p.ReadyTimeout))
 	e.str(p.UserName)
 	e.str(p.GroupName)
 	e.strs(p.GroupNames)
@@ -195,6 +201,12 @@ func (d *decoder) plan() *Plan {
 	p.Stop = int(d.int())
 	p.StopTimeout = time.Duration(d.int())
 	p.ParentDeath = int(d.int())
+	p.Reload = int(d.int())
+	p.Detach = d.bool()
+	p.Pidfile = d.str()
+	p.Restart = d.str()
+	p.Ready = d.str()
+	p.ReadyTimeout = time.Duration(d.int())
 	p.UserName = d.str()
 	p.GroupName = d.str()
 	p.GroupNames = d.strs()
@@ -213,7 +225,7 @@ func (d *decoder) stepError() *StepError {
 	return &StepError{Step: d.str(), Op: d.str(), Path: d.str(), Errno: syscall.Errno(d.uint()), Msg: d.str()}
 }
 
-// encode renders a message: its kind, then the plan or the error.
+// encode renders a message: its kind, then the plan, the error or the pid.
 func encode(m message) []byte {
 	var e encoder
 	e.str(m.Kind)
@@ -222,6 +234,8 @@ func encode(m message) []byte {
 		e.plan(m.Plan)
 	case m.Error != nil:
 		e.stepError(m.Error)
+	case m.Kind == "started":
+		e.int(int64(m.PID))
 	}
 	return e.b
 }
@@ -234,6 +248,8 @@ func decode(b []byte) (message, error) {
 		m.Plan = d.plan()
 	case "error":
 		m.Error = d.stepError()
+	case "started":
+		m.PID = int(d.int())
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errors.New("trailing bytes")

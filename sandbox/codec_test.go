@@ -23,7 +23,8 @@ func fullPlan(t *testing.T) *Plan {
 		Rlimits:  []rlimit.Limit{{Name: "nofile", Resource: 7, Soft: 64, Hard: rlimit.Unlimited}},
 		Stdio:    [3]spec.Stdio{{Kind: spec.StdioNull}, {Kind: spec.StdioFile, Path: "/log"}, {Kind: spec.StdioInherit}},
 		Preserve: []int{3, 1200}, Ignore: []int{20, 21}, Stop: 15, StopTimeout: 1500 * time.Millisecond,
-		ParentDeath: 9, UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""},
+		ParentDeath: 9, Reload: 10, Detach: true, Pidfile: "/run/web.pid", Restart: "always",
+		Ready: "notify", ReadyTimeout: time.Minute, UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""},
 	}
 	v := reflect.ValueOf(p).Elem()
 	for i := 0; i < v.NumField(); i++ {
@@ -39,6 +40,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		{Kind: "plan", Plan: fullPlan(t)},
 		{Kind: "plan", Plan: &Plan{Groups: []uint32{}}},
 		{Kind: "ready"},
+		{Kind: "started", PID: 4194304},
 		{Kind: "error", Error: &StepError{Step: "exec", Op: "execve", Path: "/x", Errno: 2, Msg: "m"}},
 	} {
 		got, err := decode(encode(m))

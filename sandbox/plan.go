@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,6 +40,14 @@ type Plan struct {
 	Stop        int
 	StopTimeout time.Duration
 	ParentDeath int // 0: none
+	Reload      int
+
+	// The lifecycle ([daemon]).
+	Detach       bool
+	Pidfile      string // "" for none in the foreground; see PidfilePath
+	Restart      string // "no", "on-failure" or "always"
+	Ready        string // "exec" or "notify"
+	ReadyTimeout time.Duration
 
 	// Names, for explain.
 	UserName, GroupName string
@@ -80,7 +89,7 @@ func LiveHost() (*Host, error) {
 func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r := &resolver{s: s, h: h}
 	p := &Plan{
-		Name: s.Name, Argv: s.Process.Command, Env: s.Environ(h.LookupEnv),
+		Name: planName(s), Argv: s.Process.Command, Env: s.Environ(h.LookupEnv),
 		Root: s.Filesystem.Root, Cwd: s.Process.Cwd, Umask: s.Process.Umask,
 		NoNewPrivs: s.Process.NoNewPrivileges, OOMScoreAdj: s.Process.OOMScoreAdj,
 		Stdio:       [3]spec.Stdio{s.FDs.Stdin, s.FDs.Stdout, s.FDs.Stderr},
@@ -89,7 +98,12 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 		Stop:        s.Signals.Stop,
 		StopTimeout: s.Signals.StopTimeout,
 		ParentDeath: s.Signals.ParentDeath,
+		Reload:      s.Signals.Reload,
+
+		Detach: s.Daemon.Detach, Pidfile: s.Daemon.Pidfile, Restart: s.Daemon.Restart,
+		Ready: s.Daemon.Ready, ReadyTimeout: s.Daemon.ReadyTimeout,
 	}
+
 	sort.Ints(p.Preserve)
 	r.credentials(p)
 	r.capabilities(p)
@@ -97,10 +111,19 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.root(p)
 	r.privilege(p)
 	r.stdioPaths(p)
+	r.daemonPaths(p)
 	if len(r.errs) > 0 {
 		return nil, r.errs
 	}
 	return p, nil
+}
+
+// planName is the spec's name, or else its file's, without ".toml".
+func planName(s *spec.Spec) string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return strings.TrimSuffix(filepath.Base(s.File), ".toml")
 }
 
 type resolver struct {
@@ -308,4 +331,57 @@ func (r *resolver) stdioPaths(p *Plan) {
 			}
 		}
 	}
+}
+
+// daemonPaths applies P23 and P24 to the pidfile and the log files: the
+// directory that will hold them, and each directory above it, must not be
+// writable by the daemon, or it could swap the file for a link to one it
+// wants daemonbox (root) to write, truncate or unlink. A daemon that runs as
+// uid 0 owns what root owns, so the check is for non-root daemons.
+func (r *resolver) daemonPaths(p *Plan) {
+	if p.Pidfile != "" {
+		r.notDaemonWritable(p, "daemon.pidfile", p.Pidfile)
+	}
+	for i, st := range p.Stdio[1:] {
+		if st.Kind == spec.StdioFile {
+			r.notDaemonWritable(p, "fds."+streamNames[i+1], st.Path)
+		}
+	}
+}
+
+func (r *resolver) notDaemonWritable(p *Plan, key, path string) {
+	if p.UID == 0 {
+		return
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+	if err != nil {
+		return // stdioPaths and the pidfile's claim report a missing directory
+	}
+	for ; ; dir = filepath.Dir(dir) {
+		if who := writableBy(dir, p); who != "" {
+			r.fail(key, "%s: the directory %s is writable by the daemon (%s); use a directory only root can write", path, dir, who)
+			return
+		}
+		if dir == "/" {
+			return
+		}
+	}
+}
+
+// writableBy says how the daemon's credentials could write dir ("" if they
+// cannot). ACLs are not read.
+func writableBy(dir string, p *Plan) string {
+	var st unix.Stat_t
+	if unix.Stat(dir, &st) != nil {
+		return ""
+	}
+	switch {
+	case st.Mode&0o002 != 0: // sticky or not: the daemon could plant a name first
+		return fmt.Sprintf("mode %#o", st.Mode&0o7777)
+	case st.Uid == p.UID && st.Mode&0o200 != 0:
+		return fmt.Sprintf("its owner, uid %d", st.Uid)
+	case st.Mode&0o020 != 0 && (st.Gid == p.GID || slices.Contains(p.Groups, st.Gid)):
+		return fmt.Sprintf("group %d, mode %#o", st.Gid, st.Mode&0o7777)
+	}
+	return ""
 }

@@ -6,8 +6,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The supervisor and its init stage talk over one SOCK_SEQPACKET socketpair,
-// close-on-exec on both ends, one message per packet (encoded in codec.go):
+// daemonbox's stages talk over SOCK_SEQPACKET socketpairs, close-on-exec on
+// both ends, one message per packet (encoded in codec.go).
+//
+// A supervisor and its init stage:
 //
 //	supervisor                                 init stage (daemonbox __daemonbox_init FD)
 //	    |--- plan ------------------------------------>|  runs the steps in order
@@ -18,12 +20,23 @@ import (
 //
 // EOF before any message means the init stage died; the supervisor reports
 // how, from its wait status.
+//
+// A starter (daemonbox start) and the detached supervisor it spawns:
+//
+//	starter                                    supervisor (daemonbox __daemonbox_supervise FD)
+//	    |--- plan ------------------------------------>|  claims the pidfile, launches as above
+//	    |<-- started {pid} ----------------------------|  the daemon is ready: the starter exits 0
+//	    |<-- error {step, op, path, errno, msg} -------|  it failed and cleaned up: the starter
+//	    |                                              |  reaps it and exits non-zero
+//
+// EOF before either answer means the supervisor died.
 
 // message is every packet of the protocol; Kind says which fields are set.
 type message struct {
-	Kind  string // "plan", "ready" or "error"
+	Kind  string // "plan", "ready", "started" or "error"
 	Plan  *Plan
 	Error *StepError
+	PID   int // started: the daemon's pid
 }
 
 // maxMessage bounds one packet; a plan is a few kilobytes.

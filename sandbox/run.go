@@ -10,17 +10,21 @@ import (
 
 // Run launches the daemon that p describes and returns daemonbox's exit code.
 //
-// When daemonbox can become the daemon's session leader itself (it is not a
-// process-group leader, as under systemd, a script or another program), it
-// applies the sequence to itself and execs in place: one process image,
-// nothing left resident, and Run returns only on failure. Otherwise (an
-// interactive shell made it a group leader) it spawns an init stage in a new
-// session and stays as its supervisor.
+// A detached plan goes to Start. Otherwise, when nothing needs a supervisor
+// (see needsSupervisor) and daemonbox can become the daemon's session leader
+// itself (it is not a process-group leader, as under systemd, a script or
+// another program), it applies the sequence to itself and execs in place:
+// one process image, nothing left resident, and Run returns only on failure.
+// Otherwise it spawns an init stage in a new session and stays as its
+// supervisor in the foreground.
 //
 // Run must be called from an init function, as cmd/daemonbox does: Go runs
 // those on the process's first thread and keeps the goroutine there, and
 // every step changes the state of the thread that will call execve.
 func Run(p *Plan) (int, error) {
+	if p.Detach {
+		return Start(p)
+	}
 	// Before anything is opened, so that an fd the caller did not pass
 	// cannot be taken by one of ours and handed on as "preserved".
 	if err := checkPreserved(p.Preserve); err != nil {
@@ -30,11 +34,21 @@ func Run(p *Plan) (int, error) {
 	if err != nil {
 		return ExitFailure, err
 	}
-	if InPlace() {
+	if InPlace() && !needsSupervisor(p) {
 		err := execInPlace(p, stdio)
 		return ExitCode(err), err
 	}
-	return supervise(p, stdio)
+	return supervise(p, stdio, nil)
+}
+
+// needsSupervisor reports whether the daemon needs a daemonbox process
+// beside it for its whole life: to hold its pidfile's lock, copy its logs
+// (so that they can be reopened), hear READY=1, restart it, or tell a
+// service manager that waits for readiness (NOTIFY_SOCKET) that it is up.
+func needsSupervisor(p *Plan) bool {
+	return p.Pidfile != "" || p.Restart != "no" || p.Ready == "notify" ||
+		p.Stdio[1].Kind == spec.StdioFile || p.Stdio[2].Kind == spec.StdioFile ||
+		os.Getenv("NOTIFY_SOCKET") != ""
 }
 
 // InPlace reports whether daemonbox can exec the daemon in place: setsid

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/daemonbox/daemonbox/pidfile"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
 )
@@ -46,69 +47,189 @@ func InitMain(args []string) int {
 // forwarded are the signals a supervisor passes on to the daemon.
 var forwarded = []os.Signal{unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
 
-// supervise starts the init stage, waits for the daemon's exec, then stays as
-// its parent until it exits.
-func supervise(p *Plan, stdio [3]int) (int, error) {
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return ExitFailure, stepError("init", opError("socketpair", "", err))
-	}
-	defer unix.Close(pair[0])
-	// Before the start, so that no signal is lost while the daemon launches.
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, forwarded...)
-	proc, files, err := startInit(p, stdio, pair[1])
-	for _, f := range files {
-		f.Close()
-	}
-	if err != nil {
-		return ExitFailure, &StepError{Step: "init", Op: "start", Path: "/proc/self/exe", Msg: err.Error()}
-	}
-	if err := handshake(pair[0], p); err != nil {
-		return initFailed(proc, err)
-	}
-	return wait(proc, p, sigs)
+// reopenSignal asks a supervisor to reopen its log files (daemonbox
+// reopen-logs): SIGRTMIN+2, since every classic signal that means something
+// to a daemon is forwarded to it.
+const reopenSignal = syscall.Signal(34 + 2)
+
+// supervisor runs one daemon for its whole life: it holds the pidfile,
+// copies the logs, listens for readiness, starts the daemon through an init
+// stage, forwards signals, applies the restart policy and cleans up.
+type supervisor struct {
+	plan     *Plan
+	stdio    [3]int // the daemon's stdio; -1 is the supervisor's own
+	logs     logs
+	pidfile  *pidfile.File // nil without one
+	notify   *notifySocket // nil unless ready = "notify"
+	sigs     chan os.Signal
+	started  func(pid int, err error) // told the first start's outcome, once
+	stopping bool
+	restart  restarter
+	ran      time.Duration // how long the last run lasted
 }
 
-// startInit starts the init stage: stdio already in place, preserved fds at
-// their own numbers, the socket after them, an empty environment, a new
-// session, and the parent-death signal until the init stage sets it again
-// after the uid change. It returns the files to close once it has started.
-func startInit(p *Plan, stdio [3]int, sock int) (*os.Process, []*os.File, error) {
-	var files []*os.File
-	file := func(fd int, name string) *os.File {
-		f := os.NewFile(uintptr(fd), name)
-		files = append(files, f)
-		return f
+// daemon is one run of the daemon.
+type daemon struct {
+	pid, pidfd int
+	since      time.Time
+	ready      bool
+	target     int        // pidfd that signals go to: the daemon's, or MAINPID's
+	mainPID    int        // from MAINPID=, 0 if none
+	exited     chan int   // its status; it stays a zombie until reaped
+	failure    *StepError // why it never became ready
+}
+
+// supervise runs the daemon to its end and returns daemonbox's exit code.
+// started, if not nil, learns when the daemon first became ready, or why it
+// did not.
+func supervise(p *Plan, stdio [3]int, started func(int, error)) (int, error) {
+	s := &supervisor{plan: p, stdio: stdio, started: started, restart: restarter{policy: p.Restart}}
+	// Before the start, so that no signal is lost while the daemon launches.
+	s.sigs = make(chan os.Signal, 8)
+	signal.Notify(s.sigs, append(forwarded, reopenSignal)...)
+	defer signal.Stop(s.sigs)
+	defer s.cleanup()
+	if err := s.setup(); err != nil {
+		s.tell(0, err)
+		return ExitCode(err), err
 	}
-	next := 3
-	if n := len(p.Preserve); n > 0 {
-		next = p.Preserve[n-1] + 1
+	return s.loop()
+}
+
+// setup takes what the daemon's whole life needs: the pidfile first, so
+// that a second start fails before it touches anything.
+func (s *supervisor) setup() error {
+	if s.plan.Pidfile != "" {
+		f, err := pidfile.Claim(s.plan.Pidfile)
+		if err != nil {
+			return &StepError{Step: "pidfile", Msg: err.Error()}
+		}
+		s.pidfile = f
 	}
-	// Entry i becomes fd i in the child; nil entries are closed there.
-	child := make([]*os.File, next+1)
-	copy(child, []*os.File{os.Stdin, os.Stdout, os.Stderr})
-	for i, fd := range stdio {
-		if fd >= 0 {
-			child[i] = file(fd, streamNames[i])
+	var err error
+	if s.logs, err = pipeLogs(s.plan, &s.stdio); err != nil {
+		return err
+	}
+	if s.plan.Ready == "notify" {
+		if s.notify, err = newNotifySocket(); err != nil {
+			return stepError("notify", err)
 		}
 	}
-	for _, fd := range p.Preserve {
-		child[fd] = os.NewFile(uintptr(fd), "preserved")
+	return nil
+}
+
+func (s *supervisor) loop() (int, error) {
+	for {
+		code, err := s.once()
+		if err != nil && s.started != nil {
+			s.tell(0, err)
+			return code, err
+		}
+		if err != nil {
+			s.logf("%v", err)
+		}
+		if s.stopping || !s.restart.again(code) {
+			return code, nil
+		}
+		delay, ok := s.restart.next(time.Now(), s.ran)
+		if !ok {
+			s.logf("%s restarted %d times within %v; giving up", s.plan.Name, startLimit, startWindow)
+			return code, nil
+		}
+		s.logf("%s ended with status %d; restarting in %v", s.plan.Name, code, delay)
+		if !s.pause(delay) {
+			return code, nil
+		}
 	}
-	child[next] = file(sock, "init socket")
-	proc, err := os.StartProcess("/proc/self/exe", []string{"daemonbox", InitArg, strconv.Itoa(next)}, &os.ProcAttr{
-		Env: []string{}, Files: child,
-		Sys: &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.Signal(p.ParentDeath)},
+}
+
+// once starts the daemon and supervises it until it ends.
+func (s *supervisor) once() (int, error) {
+	d, err := s.start()
+	if err != nil {
+		return ExitCode(err), err
+	}
+	return s.run(d)
+}
+
+// start launches the daemon through an init stage and returns once it has
+// been exec'd.
+func (s *supervisor) start() (*daemon, error) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, stepError("init", opError("socketpair", "", err))
+	}
+	defer unix.Close(pair[0])
+	pid, pidfd, err := s.startInit(pair[1])
+	unix.Close(pair[1])
+	if err != nil {
+		return nil, &StepError{Step: "init", Op: "start", Path: "/proc/self/exe", Msg: err.Error()}
+	}
+	if err := handshake(pair[0], s.childPlan()); err != nil {
+		status, werr := waitPidfd(pidfd, true)
+		unix.Close(pidfd)
+		if err == errInitDied {
+			return nil, &StepError{Step: "init", Msg: fmt.Sprintf("%v (%s)", err, describeStatus(status, werr))}
+		}
+		return nil, err
+	}
+	d := &daemon{pid: pid, pidfd: pidfd, target: pidfd, since: time.Now(), exited: make(chan int, 1)}
+	go func() {
+		code, _ := waitPidfd(pidfd, false)
+		d.exited <- code
+	}()
+	return d, nil
+}
+
+// startInit starts the init stage: stdio in place, preserved fds at their
+// own numbers, the socket after them, an empty environment, a new session,
+// and the parent-death signal until the init stage sets it again after the
+// uid change. fork+exec without os.File wrappers, whose finalizers would
+// close fds the supervisor passes again at every restart.
+func (s *supervisor) startInit(sock int) (pid, pidfd int, err error) {
+	next := 3
+	if n := len(s.plan.Preserve); n > 0 {
+		next = s.plan.Preserve[n-1] + 1
+	}
+	files := make([]uintptr, next+1)
+	for i := range files {
+		files[i] = ^uintptr(0) // closed in the child
+	}
+	for i, fd := range s.stdio {
+		files[i] = uintptr(i)
+		if fd >= 0 {
+			files[i] = uintptr(fd)
+		}
+	}
+	for _, fd := range s.plan.Preserve {
+		files[fd] = uintptr(fd)
+	}
+	files[next] = uintptr(sock)
+	pidfd = -1
+	pid, err = syscall.ForkExec("/proc/self/exe", []string{"daemonbox", InitArg, strconv.Itoa(next)}, &syscall.ProcAttr{
+		Env: []string{}, Files: files,
+		Sys: &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.Signal(s.plan.ParentDeath), PidFD: &pidfd},
 	})
-	return proc, files, err
+	if err == nil && pidfd < 0 {
+		err = errors.New("the kernel gave no pidfd for the init stage (Linux 5.3 or later is needed)")
+	}
+	return pid, pidfd, err
+}
+
+// childPlan is the plan as the init stage needs it: its stdio is already in
+// place, and a notify daemon learns where to send READY=1.
+func (s *supervisor) childPlan() *Plan {
+	child := *s.plan
+	child.Stdio = [3]spec.Stdio{{Kind: spec.StdioInherit}, {Kind: spec.StdioInherit}, {Kind: spec.StdioInherit}}
+	if s.notify != nil {
+		child.Env = append(append([]string(nil), child.Env...), s.notify.env())
+	}
+	return &child
 }
 
 // handshake sends the plan and reads the init stage's answer (see protocol.go).
 func handshake(sock int, p *Plan) error {
-	child := *p
-	child.Stdio = [3]spec.Stdio{{Kind: spec.StdioInherit}, {Kind: spec.StdioInherit}, {Kind: spec.StdioInherit}}
-	if err := send(sock, message{Kind: "plan", Plan: &child}); err != nil {
+	if err := send(sock, message{Kind: "plan", Plan: p}); err != nil {
 		return &StepError{Step: "init", Op: "send plan", Msg: err.Error()}
 	}
 	for _, want := range []string{"ready", "eof"} {
@@ -132,51 +253,224 @@ func handshake(sock int, p *Plan) error {
 
 var errInitDied = errors.New("the init stage exited before the daemon started")
 
-// initFailed reaps an init stage whose launch failed and names the cause.
-func initFailed(proc *os.Process, err error) (int, error) {
-	state, werr := proc.Wait()
-	if err == errInitDied {
-		if werr == nil {
-			werr = errors.New(state.String())
-		}
-		return ExitFailure, &StepError{Step: "init", Msg: fmt.Sprintf("%v: %v", err, werr)}
+func describeStatus(status int, err error) string {
+	switch {
+	case err != nil:
+		return err.Error()
+	case status > ExitSignalShift:
+		return "killed by " + spec.SignalName(status-ExitSignalShift)
 	}
-	return ExitCode(err), err
+	return "exit status " + strconv.Itoa(status)
 }
 
-// wait supervises the running daemon: SIGTERM and SIGINT become the spec's
-// stop signal, with SIGKILL after stop_timeout; the other forwarded signals
-// pass as they are. It returns the daemon's status, or 128+n for signal n.
-func wait(proc *os.Process, p *Plan, sigs chan os.Signal) (int, error) {
-	done := make(chan *os.ProcessState, 1)
-	go func() {
-		state, _ := proc.Wait()
-		done <- state
-	}()
+// run supervises a started daemon until it ends: SIGTERM and SIGINT become
+// the spec's stop signal, with SIGKILL after stop_timeout; the other
+// forwarded signals pass as they are. It returns the daemon's status, 128+n
+// for signal n, and an error if it never became ready.
+func (s *supervisor) run(d *daemon) (int, error) {
+	var readyBy <-chan time.Time
+	if s.notify == nil {
+		s.ready(d)
+	} else {
+		t := time.NewTimer(s.plan.ReadyTimeout)
+		defer t.Stop()
+		readyBy = t.C
+	}
 	var kill <-chan time.Time
 	for {
 		select {
-		case s := <-sigs:
-			if s == unix.SIGTERM || s == unix.SIGINT {
-				s = syscall.Signal(p.Stop)
-				if kill == nil {
-					kill = time.After(p.StopTimeout)
-				}
+		case sig := <-s.sigs:
+			if s.forward(d, sig) && kill == nil {
+				kill = time.After(s.plan.StopTimeout)
 			}
-			proc.Signal(s) // a pidfd underneath: never a reused pid
 		case <-kill:
-			proc.Kill()
-		case state := <-done:
-			signal.Stop(sigs)
-			return exitStatus(state), nil
+			unix.PidfdSendSignal(d.target, unix.SIGKILL, nil, 0)
+		case <-readyBy:
+			d.failure = &StepError{Step: "ready", Msg: fmt.Sprintf("no READY=1 within %v; the daemon was killed", s.plan.ReadyTimeout)}
+			unix.PidfdSendSignal(d.pidfd, unix.SIGKILL, nil, 0)
+		case n := <-s.notices():
+			s.heard(d, n)
+			if d.ready {
+				readyBy = nil
+			}
+		case code := <-d.exited:
+			return s.end(d, code)
 		}
 	}
 }
 
-func exitStatus(ps *os.ProcessState) int {
-	ws, ok := ps.Sys().(syscall.WaitStatus)
-	if ok && ws.Signaled() {
-		return ExitSignalShift + int(ws.Signal())
+func (s *supervisor) notices() <-chan received {
+	if s.notify == nil {
+		return nil
 	}
-	return ps.ExitCode()
+	return s.notify.in
+}
+
+// forward handles one signal sent to the supervisor; true means a stop began.
+func (s *supervisor) forward(d *daemon, sig os.Signal) bool {
+	switch sig {
+	case reopenSignal:
+		if err := s.logs.reopen(); err != nil {
+			s.logf("reopen logs: %v", err)
+		}
+		return false
+	case unix.SIGTERM, unix.SIGINT:
+		s.stopping = true
+		sig = syscall.Signal(s.plan.Stop)
+	}
+	unix.PidfdSendSignal(d.target, sig.(syscall.Signal), nil, 0) // a pidfd: never a reused pid
+	return s.stopping
+}
+
+// heard acts on a datagram: only the daemon's own are believed (and, once
+// it named one, its main process's).
+func (s *supervisor) heard(d *daemon, r received) {
+	if r.pid != d.pid && r.pid != d.mainPID {
+		return
+	}
+	n := r.n
+	if n.status != "" {
+		s.logf("%s: status: %s", s.plan.Name, n.status)
+	}
+	if n.mainPID > 0 && n.mainPID != d.pid {
+		s.follow(d, n.mainPID)
+	}
+	if n.stopping {
+		s.logf("%s: stopping", s.plan.Name)
+	}
+	if n.ready && !d.ready {
+		s.ready(d)
+	}
+}
+
+// ready records that the daemon is up: its pid goes in the pidfile, and
+// whoever waits for the start is told.
+func (s *supervisor) ready(d *daemon) {
+	if err := s.writePID(s.mainPID(d)); err != nil {
+		d.failure = err
+		unix.PidfdSendSignal(d.pidfd, unix.SIGKILL, nil, 0)
+		return
+	}
+	d.ready = true
+	s.tell(s.mainPID(d), nil)
+	notifyOwn("READY=1\nMAINPID=" + strconv.Itoa(os.Getpid()))
+}
+
+func (s *supervisor) writePID(pid int) *StepError {
+	if s.pidfile == nil {
+		return nil
+	}
+	if err := s.pidfile.Write(pid); err != nil {
+		return &StepError{Step: "pidfile", Msg: err.Error()}
+	}
+	return nil
+}
+
+// follow makes pid, named by MAINPID=, the process that the pidfile names
+// and that signals go to. daemonbox still supervises the process it started:
+// when that ends, the daemon has ended.
+func (s *supervisor) follow(d *daemon, pid int) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		s.logf("%s: MAINPID=%d: %v", s.plan.Name, pid, err)
+		return
+	}
+	if d.target != d.pidfd {
+		unix.Close(d.target)
+	}
+	d.target = fd
+	d.mainPID = pid
+	if d.ready {
+		if err := s.writePID(pid); err != nil {
+			s.logf("%v", err)
+		}
+	}
+}
+
+func (s *supervisor) mainPID(d *daemon) int {
+	if d.mainPID > 0 {
+		return d.mainPID
+	}
+	return d.pid
+}
+
+// end handles the daemon's exit. The pidfile is emptied (a restart follows)
+// or removed before the daemon is reaped, so that as long as the file names
+// a pid, that pid cannot be reused.
+func (s *supervisor) end(d *daemon, code int) (int, error) {
+	again := d.ready && !s.stopping && s.restart.again(code)
+	if s.pidfile != nil {
+		if again {
+			s.pidfile.Clear()
+		} else {
+			s.pidfile.Remove()
+			s.pidfile = nil
+		}
+	}
+	waitPidfd(d.pidfd, true)
+	s.ran = time.Since(d.since)
+	if d.target != d.pidfd {
+		unix.Close(d.target)
+	}
+	unix.Close(d.pidfd)
+	if d.ready {
+		return code, nil
+	}
+	if d.failure == nil {
+		d.failure = &StepError{Step: "ready", Msg: fmt.Sprintf("the daemon ended (%s) before it was ready", describeStatus(code, nil))}
+	}
+	return code, d.failure
+}
+
+// pause waits out a restart delay; false means a stop came meanwhile.
+func (s *supervisor) pause(delay time.Duration) bool {
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return true
+		case sig := <-s.sigs:
+			switch sig {
+			case unix.SIGTERM, unix.SIGINT:
+				s.stopping = true
+				return false
+			case reopenSignal:
+				s.logs.reopen()
+			}
+		}
+	}
+}
+
+func (s *supervisor) tell(pid int, err error) {
+	if s.started != nil {
+		s.started(pid, err)
+		s.started = nil
+	}
+}
+
+// logf writes one of the supervisor's own lines: into the stderr log if
+// there is one, else to its own stderr.
+func (s *supervisor) logf(format string, args ...any) {
+	line := fmt.Sprintf("daemonbox: "+format+"\n", args...)
+	if !s.logs.printf("%s", line) {
+		os.Stderr.WriteString(line)
+	}
+}
+
+// cleanup releases everything setup took, the pidfile last but for logs,
+// which may still carry the daemon's last lines.
+func (s *supervisor) cleanup() {
+	if s.notify != nil {
+		s.notify.close()
+	}
+	if s.pidfile != nil {
+		s.pidfile.Remove()
+	}
+	s.logs.close()
+	for i, fd := range s.stdio {
+		if fd >= 0 && (s.logs[i] == nil || s.logs[i].write != fd) {
+			unix.Close(fd)
+		}
+	}
 }

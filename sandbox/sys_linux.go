@@ -35,3 +35,39 @@ func setDisposition(sig int, ignore bool) error {
 	}
 	return nil
 }
+
+// waitPidfd waits for the child behind pidfd to exit and returns its
+// status as daemonbox reports it: the exit code, or 128+n for signal n.
+// With reap false the child stays a zombie (WNOWAIT), so its pid cannot be
+// reused while the supervisor removes the pidfile that names it.
+func waitPidfd(pidfd int, reap bool) (int, error) {
+	opts := unix.WEXITED
+	if !reap {
+		opts |= unix.WNOWAIT
+	}
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PIDFD, pidfd, &info, opts, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		return childStatus(&info), nil
+	}
+}
+
+// childStatus reads si_code and si_status of a SIGCHLD siginfo (at bytes 8
+// and 24 on Linux's 64-bit ABIs).
+func childStatus(info *unix.Siginfo) int {
+	b := (*[128]byte)(unsafe.Pointer(info))
+	code := *(*int32)(unsafe.Pointer(&b[8]))
+	status := int(*(*int32)(unsafe.Pointer(&b[24])))
+	if code == cldExited {
+		return status
+	}
+	return ExitSignalShift + status
+}
+
+const cldExited = 1 // CLD_EXITED; CLD_KILLED and CLD_DUMPED carry a signal

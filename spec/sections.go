@@ -19,7 +19,7 @@ var (
 	fdKeys         = []string{"stdin", "stdout", "stderr", "preserve", "listen"}
 	listenKeys     = []string{"name", "address"}
 	signalKeys     = []string{"ignore", "stop", "stop_timeout", "reload", "parent_death"}
-	daemonKeys     = []string{"detach", "pidfile", "restart", "ready"}
+	daemonKeys     = []string{"detach", "pidfile", "restart", "ready", "ready_timeout"}
 )
 
 // MaxID is the largest uid or gid; (uid_t)-1 means "unchanged" to the kernel.

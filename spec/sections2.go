@@ -270,7 +270,7 @@ func (d *decoder) fds(v any) {
 			f.Preserve = d.preserve(key, x)
 		case "listen":
 			f.Listen = d.listen(key, x)
-			d.notYet(key, len(f.Listen) > 0, "listen sockets arrive with the lifecycle commands")
+			d.notYet(key, len(f.Listen) > 0, "listen sockets arrive in a later release")
 		default:
 			if st, ok := d.stdio(key, x); ok {
 				*streams[k] = st
@@ -378,7 +378,9 @@ func (d *decoder) signals(v any) {
 				s.ParentDeath = n
 			}
 		case "stop_timeout":
-			d.stopTimeout(key, x)
+			if t, ok := d.duration(key, x); ok {
+				d.s.Signals.StopTimeout = t
+			}
 		}
 	})
 }
@@ -426,27 +428,28 @@ func containsInt(list []int, n int) bool {
 	return false
 }
 
-func (d *decoder) stopTimeout(key string, v any) {
-	var secs time.Duration
+// duration reads a Go duration string or whole seconds, above 0 and at
+// most a day.
+func (d *decoder) duration(key string, v any) (time.Duration, bool) {
+	var t time.Duration
 	switch x := v.(type) {
 	case int64:
-		secs = time.Duration(x) * time.Second
+		t = time.Duration(x) * time.Second
 	case string:
-		t, err := time.ParseDuration(x)
-		if err != nil {
+		var err error
+		if t, err = time.ParseDuration(x); err != nil {
 			d.fail(key, "%q is not a duration (e.g. \"10s\")", x)
-			return
+			return 0, false
 		}
-		secs = t
 	default:
 		d.fail(key, "expected a duration string or seconds, got %s", describe(v))
-		return
+		return 0, false
 	}
-	if secs <= 0 || secs > 24*time.Hour {
+	if t <= 0 || t > 24*time.Hour {
 		d.fail(key, "must be above 0 and at most 24h")
-		return
+		return 0, false
 	}
-	d.s.Signals.StopTimeout = secs
+	return t, true
 }
 
 func (d *decoder) daemon(v any) {
@@ -455,29 +458,24 @@ func (d *decoder) daemon(v any) {
 		return
 	}
 	dm := &d.s.Daemon
-	const later = "the lifecycle commands arrive in a later release"
 	each(m, daemonKeys, func(k string, x any) {
 		key := "daemon." + k
 		switch k {
 		case "detach":
-			if b, ok := d.boolean(key, x); ok {
-				dm.Detach = b
-				d.notYet(key, b, later)
-			}
+			dm.Detach, _ = d.boolean(key, x)
 		case "pidfile":
-			if p, ok := d.absPath(key, x); ok {
-				dm.Pidfile = p
-				d.notYet(key, true, later)
-			}
+			dm.Pidfile, _ = d.absPath(key, x)
 		case "restart":
 			if s, ok := d.choice(key, x, "no", "on-failure", "always"); ok {
 				dm.Restart = s
-				d.notYet(key, s != "no", later)
 			}
 		case "ready":
 			if s, ok := d.choice(key, x, "exec", "notify"); ok {
 				dm.Ready = s
-				d.notYet(key, s != "exec", later)
+			}
+		case "ready_timeout":
+			if t, ok := d.duration(key, x); ok {
+				dm.ReadyTimeout = t
 			}
 		}
 	})

@@ -171,6 +171,10 @@ type Daemon struct {
 	Pidfile string
 	Restart string
 	Ready   string
+	// ReadyTimeout bounds the wait for READY=1 (ready = "notify"). It is not
+	// in the reference format, which names no bound; systemd's default
+	// TimeoutStartSec is the default here.
+	ReadyTimeout time.Duration
 }
 
 // defaults returns a Spec holding every default of the format.
@@ -193,6 +197,7 @@ func defaults() Spec {
 	s.Signals.ParentDeath = 9
 	s.Daemon.Restart = "no"
 	s.Daemon.Ready = "exec"
+	s.Daemon.ReadyTimeout = 90 * time.Second
 	return s
 }
 

@@ -65,7 +65,7 @@ func TestDesignExample(t *testing.T) {
 	}
 	want := []string{"filesystem.readonly", "filesystem.masked", "filesystem.tmpfs", "filesystem.bind",
 		"namespaces.pid", "namespaces.mount", "namespaces.network", "namespaces.ipc", "namespaces.uts",
-		"namespaces.cgroup", "fds.listen", "daemon.pidfile"}
+		"namespaces.cgroup", "fds.listen"}
 	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {

@@ -2,6 +2,7 @@ package vmtest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -46,7 +47,8 @@ func TestExampleFull(t *testing.T) {
 	os.Remove("/var/log/daemonbox-full.log")
 	preserved, _ := os.Open("/etc/hostname")
 	defer preserved.Close()
-	pid := serve(t, launch{file: "../examples/full.toml", extra: []*os.File{preserved}}, "http://127.0.0.1:8080/")
+	// Its log file makes daemonbox stay as the supervisor: the daemon is its child.
+	pid := onlyChild(t, serve(t, launch{file: "../examples/full.toml", extra: []*os.File{preserved}}, "http://127.0.0.1:8080/"))
 	status := procStatus(t, pid)
 	for _, want := range []string{"Uid:\t65534\t65534\t65534\t65534", "CapBnd:\t0000000000000000"} {
 		if !strings.Contains(status, want) {
@@ -108,6 +110,18 @@ func serve(t *testing.T, l launch, url string) int {
 		t.Errorf("GET %s: %s %q", url, resp.Status, body)
 	}
 	return cmd.Process.Pid
+}
+
+// onlyChild returns the one child of pid.
+func onlyChild(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	fields := strings.Fields(string(b))
+	if err != nil || len(fields) != 1 {
+		t.Fatalf("children of %d: %q %v", pid, b, err)
+	}
+	child, _ := strconv.Atoi(fields[0])
+	return child
 }
 
 func procStatus(t *testing.T, pid int) string {

@@ -104,7 +104,7 @@ func TestBadSpecs(t *testing.T) {
 		{"env name with NUL", strings.Replace(ok, "[fds]", "env = { \"A\\u0000B\" = \"x\" }\n[fds]", 1), "not a valid variable name"},
 		{"duplicate preserved fd", ok + "preserve = [3, 3]\n", "listed twice"},
 		{"hostname without uts", ok + "[namespaces]\nhostname = \"web\"\n", "requires uts"},
-		{"not yet: pidfile", ok + "[daemon]\npidfile = \"/run/x.pid\"\n", "not supported yet"},
+		{"not yet: listen", ok + "[[fds.listen]]\nname = \"http\"\naddress = \"tcp://127.0.0.1:8080\"\n", "not supported yet"},
 	}
 	located := regexp.MustCompile(`^daemonbox: [^:]+:\d+:\d+: `)
 	for _, c := range cases {

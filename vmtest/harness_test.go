@@ -286,6 +286,18 @@ func fdDevIno(t *testing.T, f *os.File) string {
 	return fmt.Sprintf("%d %d", st.Dev, st.Ino)
 }
 
+// rootDir makes a directory that only root can write, as are its ancestors.
+func rootDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp(jailBase, "dir-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // jail makes a chroot directory holding the probe at /probe and the given
 // directories; it is root-owned, mode 0755, like its ancestors.
 func jail(t *testing.T, dirs ...string) string {

@@ -1,8 +1,10 @@
 // Command daemonbox runs a daemon confined as a TOML spec declares.
 //
-//	daemonbox run spec.toml       apply the spec and exec the daemon (foreground)
-//	daemonbox check spec.toml     validate the spec against this host; no side effects
-//	daemonbox explain spec.toml   print the effective confinement
+//	daemonbox run spec.toml           apply the spec and run the daemon (foreground)
+//	daemonbox start spec.toml         run it detached, under a supervisor
+//	daemonbox stop|status|reload|restart|reopen-logs spec.toml
+//	daemonbox check spec.toml         validate the spec against this host; no side effects
+//	daemonbox explain spec.toml       print the effective confinement
 package main
 
 import (
@@ -18,12 +20,19 @@ import (
 const usage = `usage: daemonbox <command> spec.toml
 
 commands:
-  run       apply the spec and run the daemon in the foreground
-  check     validate the spec against this host (no side effects); exit 0 or 125
-  explain   print the effective confinement after defaults and name resolution
+  run [--detach]  apply the spec and run the daemon (in the foreground, unless detached)
+  start           run it detached: return once it is ready, or fail saying why
+  stop            stop it: signals.stop, then SIGKILL after signals.stop_timeout
+  status          print whether it runs; exit 0 running, 1 dead with a pidfile, 3 stopped
+  reload          send it signals.reload
+  restart         stop, then start
+  reopen-logs     make its supervisor reopen its log files (after a rotation)
+  check           validate the spec against this host (no side effects); exit 0 or 125
+  explain         print the effective confinement after defaults and name resolution
 
 exit codes: 125 daemonbox or spec error, 126 command not executable,
-127 command not found, 128+n daemon killed by signal n, else the daemon's status
+127 command not found, 128+n daemon killed by signal n, else the daemon's status;
+reload and reopen-logs exit 7 when the daemon is not running
 `
 
 // daemonbox does its work from init, not main. Go runs init functions on the
@@ -39,6 +48,10 @@ func init() {
 	if sandbox.IsInit(os.Args) {
 		os.Exit(sandbox.InitMain(os.Args))
 	}
+	// So is a detached supervisor, by daemonbox start.
+	if sandbox.IsSupervisor(os.Args) {
+		os.Exit(sandbox.SuperviseMain(os.Args))
+	}
 	os.Exit(daemonbox(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -52,25 +65,32 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, args := args[0], args[1:]
 	switch cmd {
-	case "run", "check", "explain":
+	case "run", "start", "check", "explain", "stop", "status", "reload", "restart", "reopen-logs":
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "start", "stop", "status", "reload", "restart", "export":
-		fmt.Fprintf(stderr, "daemonbox: %s: not supported yet (this release has run, check and explain)\n", cmd)
+	case "export":
+		fmt.Fprintf(stderr, "daemonbox: %s: not supported yet\n", cmd)
 		return sandbox.ExitFailure
 	default:
 		fmt.Fprintf(stderr, "daemonbox: unknown command %q\n%s", cmd, usage)
 		return sandbox.ExitFailure
 	}
 	file, detach, ok := parseArgs(args)
-	if !ok {
-		fmt.Fprintf(stderr, "daemonbox %s: expected [--detach] and one spec file\n%s", cmd, usage)
+	if !ok || (detach && cmd != "run") {
+		fmt.Fprintf(stderr, "daemonbox %s: expected one spec file (and --detach only for run)\n%s", cmd, usage)
 		return sandbox.ExitFailure
 	}
-	if detach {
-		fmt.Fprintln(stderr, "daemonbox: run --detach: not supported yet")
-		return sandbox.ExitFailure
+	switch cmd {
+	case "stop", "status", "reload", "reopen-logs":
+		return control(cmd, file, stdout, stderr)
+	case "restart":
+		if code := control("stop", file, stdout, stderr); code != 0 {
+			return code
+		}
+		cmd, detach = "start", true
+	case "start":
+		detach = true
 	}
 	s, plan, err := sandbox.Load(file)
 	if err != nil {
@@ -89,9 +109,33 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	plan.Detach = plan.Detach || detach
 	code, err := sandbox.Run(plan)
 	if err != nil {
 		report(stderr, err)
+	}
+	return code
+}
+
+// control runs the commands that act on a running daemon through its pidfile.
+func control(cmd, file string, stdout, stderr io.Writer) int {
+	plan, err := sandbox.LoadControl(file)
+	if err != nil {
+		return report(stderr, err)
+	}
+	var code int
+	switch cmd {
+	case "status":
+		return sandbox.Status(stdout, plan)
+	case "stop":
+		code, err = sandbox.Stop(stdout, plan)
+	case "reload":
+		code, err = sandbox.Reload(plan)
+	case "reopen-logs":
+		code, err = sandbox.ReopenLogs(plan)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "daemonbox:", err)
 	}
 	return code
 }

@@ -1,0 +1,194 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/daemonbox/daemonbox/pidfile"
+	"golang.org/x/sys/unix"
+)
+
+// The control commands find the daemon through its pidfile, and act on
+// processes only through pidfds opened while the pidfile's lock showed them
+// alive, so a pid that was reused is never signalled.
+
+// LSB exit codes of status and of the other actions.
+const (
+	StatusRunning    = 0
+	StatusDead       = 1 // not running, but a pidfile is left
+	StatusNotRunning = 3
+	StatusUnknown    = 4
+	ExitNotRunning   = 7 // reload or reopen-logs of a daemon that is not running
+)
+
+// Status prints whether the daemon runs, its pid and uptime, and returns the
+// LSB status code.
+func Status(w io.Writer, p *Plan) int {
+	path := p.PidfilePath()
+	st, err := pidfile.Read(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		fmt.Fprintf(w, "%s: not running\n", p.Name)
+		return StatusNotRunning
+	case err != nil:
+		fmt.Fprintf(w, "%s: unknown: %v\n", p.Name, err)
+		return StatusUnknown
+	case !st.Running:
+		fmt.Fprintf(w, "%s: dead, but its pidfile %s remains (pid %d)\n", p.Name, path, st.PID)
+		return StatusDead
+	case st.PID == 0:
+		fmt.Fprintf(w, "%s: starting or restarting (supervised; no pid yet)\n", p.Name)
+		return StatusRunning
+	}
+	if up, err := uptime(st.PID); err == nil {
+		fmt.Fprintf(w, "%s: running (pid %d, up %v)\n", p.Name, st.PID, up.Round(time.Second))
+	} else {
+		fmt.Fprintf(w, "%s: running (pid %d)\n", p.Name, st.PID)
+	}
+	return StatusRunning
+}
+
+// uptime reads how long pid has run, from its start time in /proc (clock
+// ticks after boot; USER_HZ is 100 on every Linux architecture Go supports).
+func uptime(pid int) (time.Duration, error) {
+	stat, err := readSmall("/proc/"+strconv.Itoa(pid)+"/stat", 4096)
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: count after it.
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	if len(fields) < 20 {
+		return 0, errors.New("short /proc stat")
+	}
+	ticks, err := strconv.ParseUint(fields[19], 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return 0, err
+	}
+	return time.Duration(ts.Nano()) - time.Duration(ticks)*10*time.Millisecond, nil
+}
+
+// stopGrace is how long stop waits beyond stop_timeout for the supervisor,
+// which has by then sent SIGKILL, to finish.
+const stopGrace = 5 * time.Second
+
+// Stop asks the supervisor to stop the daemon (signals.stop, then SIGKILL
+// after stop_timeout) and waits until the supervisor is gone. Stopping a
+// daemon that is not running succeeds, as LSB asks.
+func Stop(w io.Writer, p *Plan) (int, error) {
+	sup, err := openSupervisor(p)
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, pidfile.ErrNotRunning) {
+		fmt.Fprintf(w, "%s: not running\n", p.Name)
+		return 0, nil
+	}
+	if err != nil {
+		return ExitFailure, stepError("stop", err)
+	}
+	defer unix.Close(sup)
+	if err := unix.PidfdSendSignal(sup, unix.SIGTERM, nil, 0); err != nil && err != unix.ESRCH {
+		return ExitFailure, stepError("stop", opError("pidfd_send_signal", "SIGTERM", err))
+	}
+	if waitReadable(sup, p.StopTimeout+stopGrace) {
+		return 0, nil
+	}
+	// The supervisor did not finish: end the daemon, then the supervisor.
+	if d, err := openDaemon(p); err == nil {
+		unix.PidfdSendSignal(d, unix.SIGKILL, nil, 0)
+		unix.Close(d)
+	}
+	unix.PidfdSendSignal(sup, unix.SIGKILL, nil, 0)
+	if waitReadable(sup, stopGrace) {
+		return 0, nil
+	}
+	return ExitFailure, &StepError{Step: "stop", Msg: "the supervisor survived SIGKILL"}
+}
+
+// Reload sends signals.reload to the daemon.
+func Reload(p *Plan) (int, error) {
+	d, err := openDaemon(p)
+	if err != nil {
+		return notRunning("reload", err)
+	}
+	defer unix.Close(d)
+	if err := unix.PidfdSendSignal(d, syscall.Signal(p.Reload), nil, 0); err != nil {
+		return ExitFailure, stepError("reload", opError("pidfd_send_signal", strconv.Itoa(p.Reload), err))
+	}
+	return 0, nil
+}
+
+// ReopenLogs asks the supervisor to open the log files again, after a
+// rotation moved them away.
+func ReopenLogs(p *Plan) (int, error) {
+	sup, err := openSupervisor(p)
+	if err != nil {
+		return notRunning("reopen-logs", err)
+	}
+	defer unix.Close(sup)
+	if err := unix.PidfdSendSignal(sup, reopenSignal, nil, 0); err != nil {
+		return ExitFailure, stepError("reopen-logs", opError("pidfd_send_signal", "SIGRTMIN+2", err))
+	}
+	return 0, nil
+}
+
+func notRunning(step string, err error) (int, error) {
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, pidfile.ErrNotRunning) || err == errNoPID {
+		return ExitNotRunning, &StepError{Step: step, Msg: "the daemon is not running"}
+	}
+	return ExitFailure, stepError(step, err)
+}
+
+// openSupervisor returns a pidfd on the process holding the pidfile's lock,
+// checked to hold it still after the pidfd was opened.
+func openSupervisor(p *Plan) (int, error) {
+	path := p.PidfilePath()
+	pid, err := pidfile.Owner(path)
+	if err != nil {
+		return -1, err
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return -1, opError("pidfd_open", strconv.Itoa(pid), err)
+	}
+	if again, err := pidfile.Owner(path); err != nil || again != pid {
+		unix.Close(fd)
+		return -1, fmt.Errorf("pidfile %s: %w", path, pidfile.ErrNotRunning)
+	}
+	return fd, nil
+}
+
+var errNoPID = errors.New("the daemon is starting or restarting: no pid yet")
+
+// openDaemon returns a pidfd on the pid in the pidfile, checked to be still
+// there, under the lock, after the pidfd was opened. The supervisor removes
+// or empties the file before it reaps the daemon, so a pid read under the
+// lock names a live or unreaped process, never a reused one.
+func openDaemon(p *Plan) (int, error) {
+	path := p.PidfilePath()
+	st, err := pidfile.Read(path)
+	switch {
+	case err != nil:
+		return -1, err
+	case !st.Running:
+		return -1, fmt.Errorf("pidfile %s: %w", path, pidfile.ErrNotRunning)
+	case st.PID == 0:
+		return -1, errNoPID
+	}
+	fd, err := unix.PidfdOpen(st.PID, 0)
+	if err != nil {
+		return -1, opError("pidfd_open", strconv.Itoa(st.PID), err)
+	}
+	if again, err := pidfile.Read(path); err != nil || again != st {
+		unix.Close(fd)
+		return -1, fmt.Errorf("pidfile %s: %w", path, pidfile.ErrNotRunning)
+	}
+	return fd, nil
+}

@@ -1,0 +1,136 @@
+package sandbox
+
+import (
+	"encoding/hex"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// The sd_notify protocol: the daemon sends datagrams of NAME=value lines to
+// the socket named by $NOTIFY_SOCKET. daemonbox binds an abstract socket
+// ("@" in the variable): it needs no file, so it is reachable from inside a
+// chroot, and it vanishes with the supervisor. Anyone in the network
+// namespace can send to it, so each datagram carries its sender's
+// credentials (SO_PASSCRED) and only the daemon's are believed.
+
+// notice is one datagram from the daemon.
+type notice struct {
+	ready, stopping bool
+	status          string
+	mainPID         int
+}
+
+// notifySocket is the supervisor's end.
+type notifySocket struct {
+	fd   int
+	name string // the abstract name, without the leading NUL
+	in   chan received
+}
+
+type received struct {
+	pid int
+	n   notice
+}
+
+func newNotifySocket() (*notifySocket, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, opError("socket", "notify", err)
+	}
+	var random [8]byte
+	if _, err := unix.Getrandom(random[:], 0); err != nil {
+		unix.Close(fd)
+		return nil, opError("getrandom", "", err)
+	}
+	name := "daemonbox/notify/" + hex.EncodeToString(random[:])
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + name}); err != nil {
+		unix.Close(fd)
+		return nil, opError("bind", "@"+name, err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1); err != nil {
+		unix.Close(fd)
+		return nil, opError("setsockopt SO_PASSCRED", "@"+name, err)
+	}
+	s := &notifySocket{fd: fd, name: name, in: make(chan received, 16)}
+	go s.receive()
+	return s, nil
+}
+
+// env is the daemon's NOTIFY_SOCKET variable.
+func (s *notifySocket) env() string { return "NOTIFY_SOCKET=@" + s.name }
+
+func (s *notifySocket) receive() {
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(s.fd, buf, oob, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			close(s.in)
+			return
+		}
+		pid := senderPID(oob[:oobn])
+		if pid > 0 {
+			s.in <- received{pid: pid, n: parseNotice(string(buf[:n]))}
+		}
+	}
+}
+
+// senderPID reads the kernel-checked credentials of a datagram.
+func senderPID(oob []byte) int {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return 0
+	}
+	for _, m := range msgs {
+		if cred, err := unix.ParseUnixCredentials(&m); err == nil {
+			return int(cred.Pid)
+		}
+	}
+	return 0
+}
+
+func parseNotice(text string) notice {
+	var n notice
+	for _, line := range strings.Split(text, "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		switch k {
+		case "READY":
+			n.ready = v == "1"
+		case "STOPPING":
+			n.stopping = v == "1"
+		case "STATUS":
+			n.status = v
+		case "MAINPID":
+			n.mainPID, _ = strconv.Atoi(v)
+		}
+	}
+	return n
+}
+
+// close wakes the receiving goroutine, then releases the socket.
+func (s *notifySocket) close() {
+	unix.Shutdown(s.fd, unix.SHUT_RDWR)
+	unix.Close(s.fd)
+}
+
+// notifyOwn tells the service manager that started daemonbox (systemd with
+// Type=notify sets NOTIFY_SOCKET) what the supervised daemon told us.
+func notifyOwn(state string) {
+	path := os.Getenv("NOTIFY_SOCKET") // "@name" is abstract, as x/sys/unix reads it
+	if path == "" {
+		return
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	// Best effort, as sd_notify is: a manager that is gone cannot be told.
+	_ = unix.Sendto(fd, []byte(state), 0, &unix.SockaddrUnix{Name: path})
+}
