@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +36,12 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -305,6 +309,37 @@ static void wait_signals(int ignore_term)
 		pause();
 }
 
+/* notify sends one sd_notify datagram to $NOTIFY_SOCKET ("@" is abstract). */
+static int notify(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (!path || strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	size_t n = strlen(path);
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = 0;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	ssize_t r = sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa,
+			   offsetof(struct sockaddr_un, sun_path) + n);
+	close(fd);
+	return r < 0 ? -1 : 0;
+}
+
+/* count writes the lines 1..n to stdout, one at a time, then exits. */
+static void count(long n)
+{
+	struct timespec pause = {0, 200000};
+	for (long i = 1; i <= n; i++) {
+		printf("%ld\n", i);
+		fflush(stdout);
+		nanosleep(&pause, NULL);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "report";
@@ -321,6 +356,15 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(mode, "wait") == 0) {
 		wait_signals(argc > 2 && strcmp(argv[2], "ignore-term") == 0);
+		return 0;
+	}
+	if (strcmp(mode, "notify") == 0) {
+		if (notify("STATUS=warming up") < 0 || notify("READY=1\nSTATUS=serving") < 0)
+			return 4;
+		wait_signals(0);
+	}
+	if (strcmp(mode, "count") == 0 && argc > 2) {
+		count(atol(argv[2]));
 		return 0;
 	}
 	report(argc, argv);
