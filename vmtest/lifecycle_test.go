@@ -463,3 +463,66 @@ func TestLogrotate(t *testing.T) {
 		t.Errorf("%d lines, want %d", len(got), lines)
 	}
 }
+
+// P23: a symlink, hard link, FIFO or directory at the pidfile's path is
+// refused, its target untouched, nothing hangs, and the daemon never runs.
+func TestPidfileRefusesHostilePaths(t *testing.T) {
+	need(t)
+	dir := rootDir(t)
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte("precious"), 0o600)
+	plant := map[string]func(string) error{
+		"symlink":   func(p string) error { return os.Symlink(victim, p) },
+		"hard link": func(p string) error { return os.Link(victim, p) },
+		"FIFO":      func(p string) error { return syscall.Mkfifo(p, 0o600) },
+		"directory": func(p string) error { return os.Mkdir(p, 0o755) },
+	}
+	for name, plantAt := range plant {
+		l := newLifecycle(t, "", "wait")
+		if err := plantAt(l.pidfile); err != nil {
+			t.Fatal(err)
+		}
+		r := l.do(t, "start")
+		if r.code == 0 || !strings.Contains(r.stderr, `step "pidfile"`) {
+			t.Errorf("%s: exit %d, %q; want the pidfile step to refuse it", name, r.code, r.stderr)
+		}
+		if strings.Contains(readLog(l.log), "ready") {
+			t.Errorf("%s: the daemon ran", name)
+		}
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Errorf("the victim was changed: %q", b)
+	}
+	if supervisors(t) > 0 {
+		t.Error("a refused start left a supervisor")
+	}
+}
+
+// P23, P24: a pidfile or log directory (or one above it) that the daemon's
+// user can write is refused before anything runs.
+func TestDaemonWritableDirectoriesRefused(t *testing.T) {
+	need(t)
+	owned := rootDir(t)
+	os.Chown(owned, 65534, 65534) // nobody's own
+	open := rootDir(t)
+	os.Chmod(open, 0o1777)
+	for _, c := range []struct{ key, path string }{
+		{"daemon.pidfile", filepath.Join(owned, "d.pid")},
+		{"fds.stdout", filepath.Join(open, "sub", "out.log")},
+	} {
+		os.MkdirAll(filepath.Dir(c.path), 0o755)
+		spec := "[process]\ncommand = [\"PROBE\", \"wait\"]\n[user]\nuser = \"nobody\"\n"
+		if c.key == "daemon.pidfile" {
+			spec += fmt.Sprintf("[daemon]\npidfile = %q\n", c.path)
+		} else {
+			spec += fmt.Sprintf("[fds]\nstdout = %q\n", c.path)
+		}
+		r := launch{cmd: "start", spec: spec}.do(t)
+		if r.code != 125 || !strings.Contains(r.stderr, c.key+": ") || !strings.Contains(r.stderr, "writable by the daemon") {
+			t.Errorf("%s in a daemon-writable directory: exit %d, %q", c.key, r.code, r.stderr)
+		}
+		if fileExists(c.path) {
+			t.Errorf("%s was created", c.path)
+		}
+	}
+}
