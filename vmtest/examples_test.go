@@ -132,3 +132,36 @@ func procStatus(t *testing.T, pid int) string {
 	}
 	return string(b)
 }
+
+// The service example, driven as an init script would drive it.
+func TestExampleService(t *testing.T) {
+	need(t)
+	makeHTTPDRoot(t)
+	l := lifecycle{file: "../examples/service.toml", pidfile: "/run/daemonbox-service.pid", log: "/var/log/daemonbox-service.log"}
+	t.Cleanup(func() { l.do(t, "stop") })
+	os.Remove(l.log)
+	l.must(t, "start")
+	pid := l.pid(t)
+	if r := l.do(t, "status"); r.code != 0 || !strings.Contains(r.stdout, "httpd-service: running") {
+		t.Errorf("status: %d %q", r.code, r.stdout)
+	}
+	resp, err := http.Get("http://127.0.0.1:8081/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "served by busybox httpd under daemonbox") {
+		t.Errorf("GET: %s %q", resp.Status, body)
+	}
+	waitLog(t, l.log, "response:200") // httpd -v logs the request to stderr: the log file
+	l.must(t, "reload")
+	l.must(t, "restart")
+	if l.pid(t) == pid || !exited(pid, time.Second) {
+		t.Error("restart did not replace the daemon")
+	}
+	l.must(t, "stop")
+	if r := l.do(t, "status"); r.code != 3 {
+		t.Errorf("status after stop: %d %q", r.code, r.stdout)
+	}
+}
