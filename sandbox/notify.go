@@ -71,8 +71,7 @@ func (s *notifySocket) receive() {
 			continue
 		}
 		if err != nil {
-			close(s.in)
-			return
+			return // closed: in stays open and silent, never read as a stream of empty notices
 		}
 		pid := senderPID(oob[:oobn])
 		if pid > 0 {
