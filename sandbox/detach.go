@@ -66,7 +66,8 @@ func Start(p *Plan) (int, error) {
 		notifyOwn("READY=1\nMAINPID=" + strconv.Itoa(pid))
 		return 0, nil
 	}
-	return ExitFailure, startFailed(pid, m, err)
+	err = startFailed(pid, m, err)
+	return ExitCode(err), err
 }
 
 // detached is the plan a detached supervisor runs: its pidfile named, and

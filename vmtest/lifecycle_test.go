@@ -146,6 +146,21 @@ func mustSid(t *testing.T) int {
 	return sid
 }
 
+// A start whose launch fails reports the failing step with run's exit code,
+// and leaves no pidfile, supervisor or daemon.
+func TestFailedStartLeavesNothing(t *testing.T) {
+	need(t)
+	l := newLifecycle(t, "")
+	l.file = specFile(t, strings.Replace(readLog(l.file), strconv.Quote(probe), `"/no/such/daemon"`, 1))
+	r := l.do(t, "start")
+	if r.code != 127 || !strings.Contains(r.stderr, `step "exec"`) {
+		t.Errorf("exit %d, %q; want 127 from the exec step", r.code, r.stderr)
+	}
+	if fileExists(l.pidfile) || supervisors(t) > 0 {
+		t.Errorf("a failed start left a pidfile (%v) or a supervisor (%d)", fileExists(l.pidfile), supervisors(t))
+	}
+}
+
 // 200 start/stop cycles leave nothing behind: no process, zombie, fd,
 // mount, pidfile or temporary file. The test makes itself a child
 // subreaper, so each supervisor, orphaned when its starter exits, becomes
