@@ -93,19 +93,7 @@ func startSupervisor(p *Plan, sock int) (int, error) {
 		return 0, err
 	}
 	defer unix.Close(null)
-	next := 3
-	if n := len(p.Preserve); n > 0 {
-		next = p.Preserve[n-1] + 1
-	}
-	files := make([]uintptr, next+1)
-	for i := range files {
-		files[i] = ^uintptr(0)
-	}
-	files[0], files[1], files[2] = uintptr(null), uintptr(null), uintptr(null)
-	for _, fd := range p.Preserve {
-		files[fd] = uintptr(fd)
-	}
-	files[next] = uintptr(sock)
+	files, next := childFiles([3]int{null, null, null}, p.Preserve, sock)
 	return syscall.ForkExec("/proc/self/exe", []string{"daemonbox", SuperviseArg, strconv.Itoa(next)}, &syscall.ProcAttr{
 		Env: []string{}, Files: files, Sys: &syscall.SysProcAttr{Setsid: true},
 	})

@@ -187,24 +187,7 @@ func (s *supervisor) start() (*daemon, error) {
 // uid change. fork+exec without os.File wrappers, whose finalizers would
 // close fds the supervisor passes again at every restart.
 func (s *supervisor) startInit(sock int) (pid, pidfd int, err error) {
-	next := 3
-	if n := len(s.plan.Preserve); n > 0 {
-		next = s.plan.Preserve[n-1] + 1
-	}
-	files := make([]uintptr, next+1)
-	for i := range files {
-		files[i] = ^uintptr(0) // closed in the child
-	}
-	for i, fd := range s.stdio {
-		files[i] = uintptr(i)
-		if fd >= 0 {
-			files[i] = uintptr(fd)
-		}
-	}
-	for _, fd := range s.plan.Preserve {
-		files[fd] = uintptr(fd)
-	}
-	files[next] = uintptr(sock)
+	files, next := childFiles(s.stdio, s.plan.Preserve, sock)
 	pidfd = -1
 	pid, err = syscall.ForkExec("/proc/self/exe", []string{"daemonbox", InitArg, strconv.Itoa(next)}, &syscall.ProcAttr{
 		Env: []string{}, Files: files,
@@ -214,6 +197,31 @@ func (s *supervisor) startInit(sock int) (pid, pidfd int, err error) {
 		err = errors.New("the kernel gave no pidfd for the init stage (Linux 5.3 or later is needed)")
 	}
 	return pid, pidfd, err
+}
+
+// childFiles lays out a child's fds: stdio (-1: the parent's own), each
+// preserved fd at its own number, the socket after the last of them, and
+// every fd between closed. It returns the socket's number in the child.
+func childFiles(stdio [3]int, preserve []int, sock int) ([]uintptr, int) {
+	next := 3
+	if n := len(preserve); n > 0 {
+		next = preserve[n-1] + 1
+	}
+	files := make([]uintptr, next+1)
+	for i := range files {
+		files[i] = ^uintptr(0) // closed in the child
+	}
+	for i, fd := range stdio {
+		files[i] = uintptr(i)
+		if fd >= 0 {
+			files[i] = uintptr(fd)
+		}
+	}
+	for _, fd := range preserve {
+		files[fd] = uintptr(fd)
+	}
+	files[next] = uintptr(sock)
+	return files, next
 }
 
 // childPlan is the plan as the init stage needs it: its stdio is already in

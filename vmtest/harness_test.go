@@ -302,12 +302,7 @@ func rootDir(t *testing.T) string {
 // directories; it is root-owned, mode 0755, like its ancestors.
 func jail(t *testing.T, dirs ...string) string {
 	t.Helper()
-	root, err := os.MkdirTemp(jailBase, "root-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(root, 0o755)
-	t.Cleanup(func() { os.RemoveAll(root) })
+	root := rootDir(t)
 	copyFile(t, probe, filepath.Join(root, "probe"), 0o755)
 	for _, d := range dirs {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
