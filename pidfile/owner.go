@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -60,7 +61,7 @@ func lockHolder(fd int) (int, error) {
 	// A line reads "1: FLOCK  ADVISORY  WRITE 4242 fd:01:1835 0 EOF", the
 	// device's major and minor in hex. A waiter's line has "->" after "1:".
 	want := fmt.Sprintf("%02x:%02x:%d", unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)
-	locks, err := readAll("/proc/locks")
+	locks, err := os.ReadFile("/proc/locks")
 	if err != nil {
 		return 0, err
 	}
@@ -72,28 +73,4 @@ func lockHolder(fd int) (int, error) {
 		return strconv.Atoi(string(f[4]))
 	}
 	return 0, nil
-}
-
-// readAll reads a proc file, which has no size to stat.
-func readAll(path string) ([]byte, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, pathError("open", path, err)
-	}
-	defer unix.Close(fd)
-	var out []byte
-	buf := make([]byte, 16<<10)
-	for {
-		n, err := unix.Read(fd, buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, pathError("read", path, err)
-		}
-		if n == 0 {
-			return out, nil
-		}
-		out = append(out, buf[:n]...)
-	}
 }

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -151,14 +150,8 @@ func waitReadable(fd int, d time.Duration) bool {
 // starter when it is ready or why it is not. Like Run, it must be called from
 // an init function.
 func SuperviseMain(args []string) int {
-	sock, err := strconv.Atoi(args[2])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "daemonbox: the supervisor is started by daemonbox start, not by hand")
-		return ExitFailure
-	}
-	unix.CloseOnExec(sock)
-	m, err := recv(sock)
-	if err != nil || m == nil || m.Kind != "plan" || m.Plan == nil {
+	sock, plan := receivePlan(args, "the supervisor is started by daemonbox start")
+	if plan == nil {
 		return ExitFailure
 	}
 	// Started as /proc/self/exe, it would show in ps as "exe".
@@ -171,12 +164,12 @@ func SuperviseMain(args []string) int {
 		}
 		unix.Close(sock)
 	}
-	stdio, err := openStdio(m.Plan.Stdio)
+	stdio, err := openStdio(plan.Stdio)
 	if err != nil {
 		started(0, err)
 		return ExitFailure
 	}
-	code, _ := supervise(m.Plan, stdio, started)
+	code, _ := supervise(plan, stdio, started)
 	return code
 }
 

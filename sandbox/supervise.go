@@ -25,23 +25,34 @@ func IsInit(args []string) bool { return len(args) == 3 && args[1] == InitArg }
 // execs the daemon. It returns only on failure, after telling the supervisor.
 // Like Run, it must be called from an init function.
 func InitMain(args []string) int {
-	sock, err := strconv.Atoi(args[2])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "daemonbox: the init stage is started by daemonbox run, not by hand")
-		return ExitFailure
-	}
-	unix.CloseOnExec(sock)
-	m, err := recv(sock)
-	if err != nil || m == nil || m.Kind != "plan" || m.Plan == nil {
+	sock, plan := receivePlan(args, "the init stage is started by daemonbox run")
+	if plan == nil {
 		return ExitFailure
 	}
 	l := &launch{
-		plan: m.Plan, stdio: [3]int{-1, -1, -1},
+		plan: plan, stdio: [3]int{-1, -1, -1},
 		supervised: true, parent: os.Getppid(),
 		ready: func() error { return send(sock, message{Kind: "ready"}) },
 	}
 	send(sock, message{Kind: "error", Error: l.run()})
 	return ExitFailure
+}
+
+// receivePlan reads the socket's fd number from argv[2] of a re-executed
+// stage, and the plan sent on it; nil if there is none. who says who starts
+// the stage, for a person who ran it by hand.
+func receivePlan(args []string, who string) (int, *Plan) {
+	sock, err := strconv.Atoi(args[2])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "daemonbox: %s, not by hand\n", who)
+		return -1, nil
+	}
+	unix.CloseOnExec(sock)
+	m, err := recv(sock)
+	if err != nil || m == nil || m.Kind != "plan" {
+		return sock, nil
+	}
+	return sock, m.Plan
 }
 
 // forwarded are the signals a supervisor passes on to the daemon.
@@ -318,9 +329,7 @@ func (s *supervisor) notices() <-chan received {
 func (s *supervisor) forward(d *daemon, sig os.Signal) bool {
 	switch sig {
 	case reopenSignal:
-		if err := s.logs.reopen(); err != nil {
-			s.logf("reopen logs: %v", err)
-		}
+		s.reopenLogs()
 		return false
 	case unix.SIGTERM, unix.SIGINT:
 		s.stopping = true
@@ -444,9 +453,15 @@ func (s *supervisor) pause(delay time.Duration) bool {
 				s.stopping = true
 				return false
 			case reopenSignal:
-				s.logs.reopen()
+				s.reopenLogs()
 			}
 		}
+	}
+}
+
+func (s *supervisor) reopenLogs() {
+	if err := s.logs.reopen(); err != nil {
+		s.logf("reopen logs: %v", err)
 	}
 }
 
