@@ -97,7 +97,8 @@ func Stop(w io.Writer, p *Plan) (int, error) {
 	if err := unix.PidfdSendSignal(sup, unix.SIGTERM, nil, 0); err != nil && err != unix.ESRCH {
 		return ExitFailure, stepError("stop", opError("pidfd_send_signal", "SIGTERM", err))
 	}
-	if waitReadable(sup, p.StopTimeout+stopGrace) {
+	// stop_timeout for the daemon, and again for what it leaves behind.
+	if waitReadable(sup, 2*p.StopTimeout+stopGrace) {
 		return 0, nil
 	}
 	// The supervisor did not finish: end the daemon, then the supervisor.

@@ -21,13 +21,15 @@ type notice struct {
 	ready, stopping bool
 	status          string
 	mainPID         int
+	mark            string // the supervisor's own marker (syncNotices)
 }
 
 // notifySocket is the supervisor's end.
 type notifySocket struct {
-	fd   int
-	name string // the abstract name, without the leading NUL
-	in   chan received
+	fd    int
+	name  string // the abstract name, without the leading NUL
+	in    chan received
+	marks int
 }
 
 type received struct {
@@ -107,9 +109,21 @@ func parseNotice(text string) notice {
 			n.status = v
 		case "MAINPID":
 			n.mainPID, _ = strconv.Atoi(v)
+		case markKey:
+			n.mark = v
 		}
 	}
 	return n
+}
+
+const markKey = "X_DAEMONBOX_MARK"
+
+// mark sends the socket a marker datagram of its own and returns it.
+func (s *notifySocket) mark() string {
+	s.marks++
+	v := strconv.Itoa(s.marks)
+	unix.Sendto(s.fd, []byte(markKey+"="+v), 0, &unix.SockaddrUnix{Name: "@" + s.name})
+	return v
 }
 
 // close wakes the receiving goroutine, then releases the socket.

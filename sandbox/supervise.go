@@ -73,6 +73,7 @@ type supervisor struct {
 	pidfile  *pidfile.File // nil without one
 	notify   *notifySocket // nil unless ready = "notify"
 	sigs     chan os.Signal
+	chld     chan os.Signal           // SIGCHLD: an orphan of the daemon's to reap
 	started  func(pid int, err error) // told the first start's outcome, once
 	stopping bool
 	restart  restarter
@@ -99,6 +100,9 @@ func supervise(p *Plan, stdio [3]int, started func(int, error)) (int, error) {
 	s.sigs = make(chan os.Signal, 8)
 	signal.Notify(s.sigs, append(forwarded, reopenSignal)...)
 	defer signal.Stop(s.sigs)
+	s.chld = make(chan os.Signal, 1)
+	signal.Notify(s.chld, unix.SIGCHLD)
+	defer signal.Stop(s.chld)
 	defer s.cleanup()
 	if err := s.setup(); err != nil {
 		s.tell(0, err)
@@ -110,6 +114,9 @@ func supervise(p *Plan, stdio [3]int, started func(int, error)) (int, error) {
 // setup takes what the daemon's whole life needs: the pidfile first, so
 // that a second start fails before it touches anything.
 func (s *supervisor) setup() error {
+	if err := becomeSubreaper(); err != nil {
+		return stepError("supervise", err)
+	}
 	if s.plan.Pidfile != "" {
 		f, err := pidfile.Claim(s.plan.Pidfile)
 		if err != nil {
@@ -185,11 +192,21 @@ func (s *supervisor) start() (*daemon, error) {
 		return nil, err
 	}
 	d := &daemon{pid: pid, pidfd: pidfd, target: pidfd, since: time.Now(), exited: make(chan int, 1)}
+	d.watch()
+	return d, nil
+}
+
+// watch sends the daemon's status to d.exited once it has exited, leaving
+// it a zombie if it is the supervisor's child. A main process named by
+// MAINPID= may be another's child, whose parent reaps it: its status is
+// not the supervisor's to read, and counts as 0.
+func (d *daemon) watch() {
+	fd := d.pidfd
 	go func() {
-		code, _ := waitPidfd(pidfd, false)
+		awaitExit(fd)
+		code, _ := waitPidfd(fd, false)
 		d.exited <- code
 	}()
-	return d, nil
 }
 
 // startInit starts the init stage: stdio in place, preserved fds at their
@@ -312,7 +329,12 @@ func (s *supervisor) run(d *daemon) (int, error) {
 			if d.ready {
 				readyBy = nil
 			}
+		case <-s.chld:
+			reapOrphans(d.pid, d.mainPID)
 		case code := <-d.exited:
+			if s.handOver(d) {
+				continue
+			}
 			return s.end(d, code)
 		}
 	}
@@ -360,6 +382,45 @@ func (s *supervisor) heard(d *daemon, r received) {
 	}
 }
 
+// handOver is called when the process daemonbox started has exited. If it
+// named another with MAINPID= (a forking daemon), that one becomes the
+// daemon: the first is reaped and the watch moves on; false means the
+// daemon has ended.
+func (s *supervisor) handOver(d *daemon) bool {
+	s.syncNotices(d) // a MAINPID= sent just before the exit still counts
+	if d.mainPID == 0 {
+		return false
+	}
+	waitPidfd(d.pidfd, true)
+	unix.Close(d.pidfd)
+	d.pid, d.pidfd, d.mainPID = d.mainPID, d.target, 0
+	d.watch()
+	return true
+}
+
+// syncNotices acts on every datagram that reached the notify socket before
+// now. A datagram socket keeps its queue in order, so the supervisor sends
+// itself a marker and reads up to it.
+func (s *supervisor) syncNotices(d *daemon) {
+	if s.notify == nil {
+		return
+	}
+	mark := s.notify.mark()
+	bound := time.NewTimer(time.Second)
+	defer bound.Stop()
+	for {
+		select {
+		case r := <-s.notify.in:
+			if r.pid == os.Getpid() && r.n.mark == mark {
+				return
+			}
+			s.heard(d, r)
+		case <-bound.C:
+			return
+		}
+	}
+}
+
 // ready records that the daemon is up: its pid goes in the pidfile, and
 // whoever waits for the start is told.
 func (s *supervisor) ready(d *daemon) {
@@ -384,12 +445,19 @@ func (s *supervisor) writePID(pid int) *StepError {
 }
 
 // follow makes pid, named by MAINPID=, the process that the pidfile names
-// and that signals go to. daemonbox still supervises the process it started:
-// when that ends, the daemon has ended.
+// and that signals go to; when the process daemonbox started exits, pid
+// becomes the daemon (handOver). Only one of the daemon's own processes can
+// be named: the pidfd is opened first and checked alive after the check of
+// its ancestry, so the check was of that process and not of a reused pid.
 func (s *supervisor) follow(d *daemon, pid int) {
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
 		s.logf("%s: MAINPID=%d: %v", s.plan.Name, pid, err)
+		return
+	}
+	if !descends(pid) || unix.PidfdSendSignal(fd, 0, nil, 0) != nil {
+		s.logf("%s: MAINPID=%d is not one of the daemon's processes; ignored", s.plan.Name, pid)
+		unix.Close(fd)
 		return
 	}
 	if d.target != d.pidfd {
@@ -430,6 +498,9 @@ func (s *supervisor) end(d *daemon, code int) (int, error) {
 		unix.Close(d.target)
 	}
 	unix.Close(d.pidfd)
+	if n := endLeftovers(syscall.Signal(s.plan.Stop), s.plan.StopTimeout); n > 0 {
+		s.logf("%s: ended %d processes it left behind", s.plan.Name, n)
+	}
 	if d.ready {
 		return code, nil
 	}

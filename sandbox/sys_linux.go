@@ -70,4 +70,10 @@ func childStatus(info *unix.Siginfo) int {
 	return ExitSignalShift + status
 }
 
+// siginfoPID reads si_pid (at byte 16); 0 when waitid found no child.
+func siginfoPID(info *unix.Siginfo) int {
+	b := (*[128]byte)(unsafe.Pointer(info))
+	return int(*(*int32)(unsafe.Pointer(&b[16])))
+}
+
 const cldExited = 1 // CLD_EXITED; CLD_KILLED and CLD_DUMPED carry a signal

@@ -287,13 +287,18 @@ static void report(int argc, char **argv)
 	printf("end\n");
 }
 
+static int notify(const char *msg);
+
 static void on_signal(int sig)
 {
 	char line[32];
 	int n = snprintf(line, sizeof(line), "signal %d\n", sig);
 	write(1, line, n);
-	if (sig == SIGTERM)
+	if (sig == SIGTERM) {
+		if (getenv("NOTIFY_SOCKET"))
+			notify("STOPPING=1");
 		_exit(0);
+	}
 }
 
 static void wait_signals(int ignore_term)
@@ -340,6 +345,38 @@ static void count(long n)
 	}
 }
 
+/*
+ * forking is a daemon of the classic kind: the first process forks the real
+ * one, prints "child PID", names it with MAINPID= (and READY=1) when it has
+ * a notify socket, and exits. The child goes on once its parent is gone:
+ * it waits for signals, or exits with the given code.
+ */
+static int forking(int argc, char **argv)
+{
+	int gone[2];
+	if (pipe(gone) < 0)
+		return 5;
+	pid_t child = fork();
+	if (child < 0)
+		return 5;
+	if (child == 0) {
+		char c;
+		close(gone[1]);
+		while (read(gone[0], &c, 1) < 0 && errno == EINTR)
+			;
+		if (argc > 2)
+			_exit(atoi(argv[2]));
+		wait_signals(0);
+	}
+	printf("child %d\n", child);
+	fflush(stdout);
+	char msg[64];
+	snprintf(msg, sizeof(msg), "MAINPID=%d\nREADY=1", child);
+	if (getenv("NOTIFY_SOCKET") && notify(msg) < 0)
+		return 4;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "report";
@@ -363,6 +400,8 @@ int main(int argc, char **argv)
 			return 4;
 		wait_signals(0);
 	}
+	if (strcmp(mode, "forking") == 0)
+		return forking(argc, argv);
 	if (strcmp(mode, "count") == 0 && argc > 2) {
 		count(atol(argv[2]));
 		return 0;
