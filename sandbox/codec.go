@@ -157,6 +157,18 @@ func (e *encoder) plan(p *Plan) {
 	e.int(int64(p.StopTimeout))
 	e.int(int64(p.ParentDeath))
 	e.int(int64(p.Reload))
+	e.uint(uint64(p.Unshare))
+	e.bool(p.PIDNS)
+	e.bool(p.Init)
+	e.str(p.Hostname)
+	e.uint(uint64(len(p.Mounts)))
+	for _, m := range p.Mounts {
+		e.str(m.Kind)
+		e.str(m.Source)
+		e.str(m.Target)
+		e.bool(m.Readonly)
+		e.bool(m.Optional)
+	}
 	e.bool(p.Detach)
 	e.str(p.Pidfile)
 	e.str(p.Restart)
@@ -202,6 +214,16 @@ func (d *decoder) plan() *Plan {
 	p.StopTimeout = time.Duration(d.int())
 	p.ParentDeath = int(d.int())
 	p.Reload = int(d.int())
+	p.Unshare = uintptr(d.uint())
+	p.PIDNS = d.bool()
+	p.Init = d.bool()
+	p.Hostname = d.str()
+	if n := d.count(); n > 0 {
+		p.Mounts = make([]Mount, n)
+		for i := range p.Mounts {
+			p.Mounts[i] = Mount{Kind: d.str(), Source: d.str(), Target: d.str(), Readonly: d.bool(), Optional: d.bool()}
+		}
+	}
 	p.Detach = d.bool()
 	p.Pidfile = d.str()
 	p.Restart = d.str()

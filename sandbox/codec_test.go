@@ -23,7 +23,8 @@ func fullPlan(t *testing.T) *Plan {
 		Rlimits:  []rlimit.Limit{{Name: "nofile", Resource: 7, Soft: 64, Hard: rlimit.Unlimited}},
 		Stdio:    [3]spec.Stdio{{Kind: spec.StdioNull}, {Kind: spec.StdioFile, Path: "/log"}, {Kind: spec.StdioInherit}},
 		Preserve: []int{3, 1200}, Ignore: []int{20, 21}, Stop: 15, StopTimeout: 1500 * time.Millisecond,
-		ParentDeath: 9, Reload: 10, Detach: true, Pidfile: "/run/web.pid", Restart: "always",
+		ParentDeath: 9, Reload: 10, Unshare: 0x20000, PIDNS: true, Init: true, Hostname: "web",
+		Mounts: []Mount{{Kind: "bind", Source: "/a", Target: "/b", Readonly: true, Optional: true}}, Detach: true, Pidfile: "/run/web.pid", Restart: "always",
 		Ready: "notify", ReadyTimeout: time.Minute, UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""},
 	}
 	v := reflect.ValueOf(p).Elem()

@@ -42,6 +42,13 @@ type Plan struct {
 	ParentDeath int // 0: none
 	Reload      int
 
+	// Namespaces and mounts ([namespaces], [filesystem]).
+	Unshare  uintptr // CLONE_NEW* flags the launch unshares: every namespace but pid
+	PIDNS    bool    // the init stage is cloned into a new PID namespace
+	Init     bool    // with PIDNS: daemonbox is PID 1, and the daemon its child
+	Hostname string
+	Mounts   []Mount // made in this order, inside the root
+
 	// The lifecycle ([daemon]).
 	Detach       bool
 	Pidfile      string // "" for none in the foreground; see PidfilePath
@@ -109,6 +116,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.capabilities(p)
 	r.rlimits(p)
 	r.root(p)
+	r.namespaces(p)
 	r.privilege(p)
 	r.stdioPaths(p)
 	r.daemonPaths(p)

@@ -124,7 +124,8 @@ func TestSequenceOrder(t *testing.T) {
 	for _, s := range sequence {
 		names = append(names, s.name)
 	}
-	want := []string{"nondumpable", "session", "oom-score-adj", "status", "root", "rlimits", "umask", "fds",
+	want := []string{"nondumpable", "session", "oom-score-adj", "status", "namespaces", "hostname", "loopback",
+		"mounts", "root", "pid1", "rlimits", "umask", "fds",
 		"bounding", "keep-caps", "groups", "gid", "uid", "capabilities", "parent-death", "signals",
 		"no-new-privs", "cwd", "verify", "exec"}
 	if !slices.Equal(names, want) {
@@ -140,6 +141,12 @@ func TestSequenceOrder(t *testing.T) {
 	before("status", "root")         // the same
 	before("status", "signals")      // signals reads it
 	before("root", "bounding")       // chroot needs CAP_SYS_CHROOT
+	before("namespaces", "hostname") // the hostname is the new UTS namespace's
+	before("namespaces", "mounts")   // or the mounts land on the host
+	before("mounts", "root")         // pivot_root needs the prepared root
+	before("status", "mounts")       // the host's /proc, before it is hidden
+	before("root", "pid1")           // the daemon's process inherits the root
+	before("pid1", "rlimits")        // every per-process step runs in the daemon's own process
 	before("rlimits", "uid")         // raising needs CAP_SYS_RESOURCE
 	before("bounding", "uid")        // needs CAP_SETPCAP
 	before("keep-caps", "uid")       // or permitted is lost

@@ -19,7 +19,10 @@ import (
 //	    |<-- error {step "exec", ...} -----------------|  execve failed
 //
 // EOF before any message means the init stage died; the supervisor reports
-// how, from its wait status.
+// how, from its wait status. With a PID namespace, the init stage stays as
+// its PID 1 and starts the daemon's own stage, which receives the plan from
+// it and sends "ready" or an error to the supervisor itself, on the same
+// socket; the kernel-given sender of "ready" is the daemon.
 //
 // A starter (daemonbox start) and the detached supervisor it spawns:
 //
@@ -55,23 +58,32 @@ func send(fd int, m message) error {
 
 // recv returns the next message, or nil at EOF.
 func recv(fd int) (*message, error) {
+	m, _, err := recvFrom(fd)
+	return m, err
+}
+
+// recvFrom also returns the sender's pid, as the kernel gives it when the
+// socket has SO_PASSCRED (0 otherwise): in a PID namespace the daemon's
+// stage is not the process the supervisor started, and says so this way.
+func recvFrom(fd int) (*message, int, error) {
 	buf := make([]byte, maxMessage)
+	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
 	for {
-		n, err := unix.Read(fd, buf)
+		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, 0)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if n == 0 {
-			return nil, nil
+			return nil, 0, nil
 		}
 		m, err := decode(buf[:n])
 		if err != nil {
-			return nil, fmt.Errorf("bad message from the other stage: %w", err)
+			return nil, 0, fmt.Errorf("bad message from the other stage: %w", err)
 		}
-		return &m, nil
+		return &m, senderPID(oob[:oobn]), nil
 	}
 }
 

@@ -46,7 +46,7 @@ func Run(p *Plan) (int, error) {
 // (so that they can be reopened), hear READY=1, restart it, or tell a
 // service manager that waits for readiness (NOTIFY_SOCKET) that it is up.
 func needsSupervisor(p *Plan) bool {
-	return p.Pidfile != "" || p.Restart != "no" || p.Ready == "notify" ||
+	return p.Pidfile != "" || p.Restart != "no" || p.Ready == "notify" || p.PIDNS ||
 		p.Stdio[1].Kind == spec.StdioFile || p.Stdio[2].Kind == spec.StdioFile ||
 		os.Getenv("NOTIFY_SOCKET") != ""
 }
@@ -68,7 +68,7 @@ func execInPlace(p *Plan, stdio [3]int) error {
 	// The fds step may point fd 2 at a log file; a failure is the caller's to
 	// read, so keep its stderr aside (close-on-exec) and put it back.
 	saved, dupErr := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, 3)
-	l := &launch{plan: p, stdio: stdio}
+	l := &launch{plan: p, stdio: stdio, sock: -1, newRoot: -1}
 	err := l.run()
 	if dupErr == nil {
 		unix.Dup3(saved, 2, 0)

@@ -26,6 +26,8 @@ type launch struct {
 	supervised bool   // a daemonbox supervisor is the daemon's parent
 	parent     int    // the supervisor's pid, for the parent-death check
 	ready      func() error
+	sock       int // the supervisor's socket in an init stage, else -1
+	newRoot    int // the root prepared in a mount namespace, else -1
 	status     int // /proc/thread-self/status, open from the status step on
 	statusBuf  []byte
 }
@@ -42,7 +44,12 @@ var sequence = []step{
 	{"session", (*launch).session},         // a new session has no controlling terminal (bubblewrap CVE-2017-5226)
 	{"oom-score-adj", (*launch).oomScore},  // needs the host's /proc, so before the root changes
 	{"status", (*launch).openStatus},       // the same: this thread's status, which signals and verify read
-	{"root", (*launch).root},               // needs CAP_SYS_CHROOT, so before capabilities are dropped
+	{"namespaces", (*launch).unshare},      // needs CAP_SYS_ADMIN; before any mount, so that none is made on the host
+	{"hostname", (*launch).hostname},       // in the new UTS namespace
+	{"loopback", (*launch).loopback},       // in the new network namespace, where lo starts down
+	{"mounts", (*launch).mounts},           // "/" private first (P16); targets resolved inside the root (P11)
+	{"root", (*launch).root},               // pivot_root, or chroot without a mount namespace; needs privilege
+	{"pid1", (*launch).pid1},               // PID namespace: daemonbox stays PID 1; the rest runs in the daemon's process
 	{"rlimits", (*launch).rlimits},         // raising a limit needs CAP_SYS_RESOURCE; core = 0 before anything can dump
 	{"umask", (*launch).umask},
 	{"fds", (*launch).fds},                   // stdio placed; every other fd close-on-exec (runc CVE-2024-21626)
@@ -102,6 +109,9 @@ func (l *launch) oomScore() error {
 }
 
 func (l *launch) root() error {
+	if l.newRoot >= 0 {
+		return l.pivot()
+	}
 	root := l.plan.Root
 	if root == "/" {
 		return nil

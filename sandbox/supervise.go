@@ -18,8 +18,10 @@ import (
 // launch sequence in a child, with its socket's fd number as argv[2].
 const InitArg = "__daemonbox_init"
 
-// IsInit reports whether args are those of an init stage.
-func IsInit(args []string) bool { return len(args) == 3 && args[1] == InitArg }
+// IsInit reports whether args are those of an init stage. An init stage
+// that is PID 1 of a PID namespace starts the daemon's own stage with a
+// second fd: the supervisor's socket, to answer on (see pid1).
+func IsInit(args []string) bool { return (len(args) == 3 || len(args) == 4) && args[1] == InitArg }
 
 // InitMain is the init stage: it receives the plan, runs the sequence and
 // execs the daemon. It returns only on failure, after telling the supervisor.
@@ -29,8 +31,15 @@ func InitMain(args []string) int {
 	if plan == nil {
 		return ExitFailure
 	}
+	if len(args) == 4 {
+		unix.Close(sock)
+		if sock, _ = strconv.Atoi(args[3]); sock < 3 {
+			return ExitFailure
+		}
+		unix.CloseOnExec(sock)
+	}
 	l := &launch{
-		plan: plan, stdio: [3]int{-1, -1, -1},
+		plan: plan, stdio: [3]int{-1, -1, -1}, sock: sock, newRoot: -1,
 		supervised: true, parent: os.Getppid(),
 		ready: func() error { return send(sock, message{Kind: "ready"}) },
 	}
@@ -86,7 +95,8 @@ type daemon struct {
 	since      time.Time
 	ready      bool
 	target     int        // pidfd that signals go to: the daemon's, or MAINPID's
-	mainPID    int        // from MAINPID=, 0 if none
+	mainPID    int        // from MAINPID=, or the daemon under a PID 1 of daemonbox's; 0 if none
+	pid1       bool       // pid is daemonbox's PID 1 of a PID namespace, mainPID the daemon
 	exited     chan int   // its status; it stays a zombie until reaped
 	failure    *StepError // why it never became ready
 }
@@ -178,12 +188,16 @@ func (s *supervisor) start() (*daemon, error) {
 		return nil, stepError("init", opError("socketpair", "", err))
 	}
 	defer unix.Close(pair[0])
+	if err := unix.SetsockoptInt(pair[0], unix.SOL_SOCKET, unix.SO_PASSCRED, 1); err != nil {
+		return nil, stepError("init", opError("setsockopt SO_PASSCRED", "", err))
+	}
 	pid, pidfd, err := s.startInit(pair[1])
 	unix.Close(pair[1])
 	if err != nil {
 		return nil, &StepError{Step: "init", Op: "start", Path: "/proc/self/exe", Msg: err.Error()}
 	}
-	if err := handshake(pair[0], s.childPlan()); err != nil {
+	from, err := handshake(pair[0], s.childPlan())
+	if err != nil {
 		status, werr := waitPidfd(pidfd, true)
 		unix.Close(pidfd)
 		if err == errInitDied {
@@ -192,8 +206,28 @@ func (s *supervisor) start() (*daemon, error) {
 		return nil, err
 	}
 	d := &daemon{pid: pid, pidfd: pidfd, target: pidfd, since: time.Now(), exited: make(chan int, 1)}
+	if from > 0 && from != pid {
+		if err := d.underInit(from); err != nil {
+			unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+			waitPidfd(pidfd, true)
+			unix.Close(pidfd)
+			return nil, err
+		}
+	}
 	d.watch()
 	return d, nil
+}
+
+// underInit records that the daemon is pid, the child of the PID 1 that
+// daemonbox started: pid goes in the pidfile and gets the signals, and the
+// daemon ends when PID 1 does, which is when pid does.
+func (d *daemon) underInit(pid int) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return stepError("init", opError("pidfd_open", "the daemon "+strconv.Itoa(pid), err))
+	}
+	d.target, d.mainPID, d.pid1 = fd, pid, true
+	return nil
 }
 
 // watch sends the daemon's status to d.exited once it has exited, leaving
@@ -217,9 +251,13 @@ func (d *daemon) watch() {
 func (s *supervisor) startInit(sock int) (pid, pidfd int, err error) {
 	files, next := childFiles(s.stdio, s.plan.Preserve, sock)
 	pidfd = -1
+	var clone uintptr
+	if s.plan.PIDNS {
+		clone = unix.CLONE_NEWPID
+	}
 	pid, err = syscall.ForkExec("/proc/self/exe", []string{"daemonbox", InitArg, strconv.Itoa(next)}, &syscall.ProcAttr{
 		Env: []string{}, Files: files,
-		Sys: &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.Signal(s.plan.ParentDeath), PidFD: &pidfd},
+		Sys: &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.Signal(s.plan.ParentDeath), PidFD: &pidfd, Cloneflags: clone},
 	})
 	if err == nil && pidfd < 0 {
 		err = errors.New("the kernel gave no pidfd for the init stage (Linux 5.3 or later is needed)")
@@ -263,28 +301,31 @@ func (s *supervisor) childPlan() *Plan {
 	return &child
 }
 
-// handshake sends the plan and reads the init stage's answer (see protocol.go).
-func handshake(sock int, p *Plan) error {
+// handshake sends the plan and reads the init stage's answer (see
+// protocol.go); it returns the pid that sent "ready".
+func handshake(sock int, p *Plan) (int, error) {
 	if err := send(sock, message{Kind: "plan", Plan: p}); err != nil {
-		return &StepError{Step: "init", Op: "send plan", Msg: err.Error()}
+		return 0, &StepError{Step: "init", Op: "send plan", Msg: err.Error()}
 	}
+	from := 0
 	for _, want := range []string{"ready", "eof"} {
-		m, err := recv(sock)
+		m, pid, err := recvFrom(sock)
 		switch {
 		case err != nil:
-			return &StepError{Step: "init", Op: "read", Msg: err.Error()}
+			return 0, &StepError{Step: "init", Op: "read", Msg: err.Error()}
 		case m == nil && want == "eof":
-			return nil
+			return from, nil
 		case m == nil:
-			return errInitDied
+			return 0, errInitDied
 		case m.Kind == "error" && m.Error != nil:
-			return m.Error
+			return 0, m.Error
 		}
 		if err := expect(m, want); err != nil {
-			return &StepError{Step: "init", Msg: err.Error()}
+			return 0, &StepError{Step: "init", Msg: err.Error()}
 		}
+		from = pid
 	}
-	return nil
+	return from, nil
 }
 
 var errInitDied = errors.New("the init stage exited before the daemon started")
@@ -371,8 +412,8 @@ func (s *supervisor) heard(d *daemon, r received) {
 	if n.status != "" {
 		s.logf("%s: status: %s", s.plan.Name, n.status)
 	}
-	if n.mainPID > 0 && n.mainPID != d.pid {
-		s.follow(d, n.mainPID)
+	if n.mainPID > 0 && n.mainPID != d.pid && !d.pid1 {
+		s.follow(d, n.mainPID) // in a PID namespace, the number would be the namespace's
 	}
 	if n.stopping {
 		s.logf("%s: stopping", s.plan.Name)
@@ -388,7 +429,7 @@ func (s *supervisor) heard(d *daemon, r received) {
 // daemon has ended.
 func (s *supervisor) handOver(d *daemon) bool {
 	s.syncNotices(d) // a MAINPID= sent just before the exit still counts
-	if d.mainPID == 0 {
+	if d.mainPID == 0 || d.pid1 {
 		return false
 	}
 	waitPidfd(d.pidfd, true)

@@ -11,9 +11,9 @@ var (
 	topKeys        = []string{"version", "name", "process", "user", "filesystem", "namespaces", "capabilities", "rlimits", "fds", "signals", "daemon"}
 	processKeys    = []string{"command", "env", "inherit_env", "cwd", "umask", "no_new_privileges", "oom_score_adj"}
 	userKeys       = []string{"user", "group", "groups"}
-	filesystemKeys = []string{"root", "readonly", "masked", "tmpfs", "bind"}
+	filesystemKeys = []string{"root", "readonly", "masked", "tmpfs", "bind", "dev"}
 	bindKeys       = []string{"source", "target", "readonly"}
-	namespaceKeys  = []string{"pid", "mount", "network", "ipc", "uts", "hostname", "cgroup", "user", "uid_map", "gid_map"}
+	namespaceKeys  = []string{"pid", "init", "mount", "network", "ipc", "uts", "hostname", "cgroup", "user", "uid_map", "gid_map"}
 	idMapKeys      = []string{"inside", "outside", "count"}
 	capKeys        = []string{"drop", "keep"}
 	fdKeys         = []string{"stdin", "stdout", "stderr", "preserve", "listen"}
@@ -54,6 +54,7 @@ func (d *decoder) document(doc map[string]any) {
 			sec.fn(v)
 		}
 	}
+	d.implyMount()
 }
 
 func (d *decoder) name(v any) {
@@ -282,7 +283,6 @@ func (d *decoder) filesystem(v any) {
 		case "tmpfs":
 			f.Tmpfs = list
 		}
-		d.notYet("filesystem."+k, len(list) > 0, "mounts arrive with the mount namespace")
 	})
 	if x, ok := m["bind"]; ok {
 		d.array("filesystem.bind", x, func(i int, e any) {
@@ -299,7 +299,11 @@ func (d *decoder) filesystem(v any) {
 			}
 			f.Bind = append(f.Bind, b)
 		})
-		d.notYet("filesystem.bind", len(f.Bind) > 0, "mounts arrive with the mount namespace")
+	}
+	if x, ok := m["dev"]; ok {
+		if b, ok := d.boolean("filesystem.dev", x); ok {
+			f.Dev = &b
+		}
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-const namespacesLater = "namespaces arrive in a later release"
+const rootlessLater = "user namespaces arrive in a later release"
 
 func (d *decoder) namespaces(v any) {
 	m, ok := d.table("namespaces", v, namespaceKeys)
@@ -28,16 +28,33 @@ func (d *decoder) namespaces(v any) {
 			} else {
 				n.GIDMap = maps
 			}
-			d.notYet(key, len(maps) > 0, namespacesLater)
+			d.notYet(key, len(maps) > 0, rootlessLater)
+		case "init":
+			if b, ok := d.boolean(key, x); ok {
+				n.NoInit = !b
+			}
 		default:
 			if b, ok := d.boolean(key, x); ok {
 				*flags[k] = b
-				d.notYet(key, b, namespacesLater)
+				d.notYet(key, k == "user" && b, rootlessLater)
 			}
 		}
 	})
 	if n.Hostname != "" && !n.UTS {
 		d.fail("namespaces.hostname", "hostname requires uts = true")
+	}
+	if _, set := m["init"]; set && !n.PID {
+		d.fail("namespaces.init", "init requires pid = true")
+	}
+}
+
+// implyMount turns the mount namespace on for what needs it, as the format
+// says: a PID namespace (its /proc), and every mount in [filesystem].
+func (d *decoder) implyMount() {
+	f := &d.s.Filesystem
+	if d.s.Namespaces.PID || len(f.Readonly) > 0 || len(f.Masked) > 0 || len(f.Tmpfs) > 0 ||
+		len(f.Bind) > 0 || f.Dev != nil && *f.Dev {
+		d.s.Namespaces.Mount = true
 	}
 }
 

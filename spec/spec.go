@@ -73,6 +73,7 @@ type Filesystem struct {
 	Masked   []string
 	Tmpfs    []string
 	Bind     []Bind
+	Dev      *bool // a private minimal /dev: nil means only when the root has none
 }
 
 // Bind is one [[filesystem.bind]].
@@ -84,6 +85,7 @@ type Bind struct {
 // Namespaces is [namespaces].
 type Namespaces struct {
 	PID, Mount, Network, IPC, UTS, Cgroup, User bool
+	NoInit                                      bool // init = false: the daemon itself is PID 1
 	Hostname                                    string
 	UIDMap, GIDMap                              []IDMap
 }

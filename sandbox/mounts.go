@@ -1,0 +1,304 @@
+package sandbox
+
+import (
+	"errors"
+	"path"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// The mount steps use the kernel's fd-based mount API (open_tree,
+// move_mount, fsopen, fsmount, mount_setattr): every target is opened
+// inside the root with openat2(RESOLVE_IN_ROOT), so a symlink planted in a
+// hostile root resolves inside it and cannot redirect a mount onto the
+// host, and the mount lands on the very directory that was checked (runc
+// CVE-2021-30465). Sources of binds are host paths, from the spec.
+
+// mountSet is the launch's mounting state: the root being prepared.
+type mountSet struct {
+	root int // the root's clone, attached over the root path
+}
+
+// cloneRoot stacks a recursive private copy of the root over the root path:
+// a mount of its own, as pivot_root needs, which the plan's mounts go into.
+func cloneRoot(root string) (int, error) {
+	tree, err := unix.OpenTree(unix.AT_FDCWD, root, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	if err != nil {
+		return -1, opError("open_tree", root, err)
+	}
+	if err := unix.MoveMount(tree, "", unix.AT_FDCWD, root, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		unix.Close(tree)
+		return -1, opError("move_mount", root, err)
+	}
+	return int(tree), nil
+}
+
+func (ms *mountSet) apply(m Mount) error {
+	switch m.Kind {
+	case mountBind:
+		return ms.bind(m)
+	case mountTmpfs:
+		return ms.fresh(m.Target, "tmpfs", map[string]string{"mode": "1777"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV)
+	case mountProc:
+		return ms.fresh(m.Target, "proc", nil, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+	case mountDev:
+		return ms.dev(m.Target)
+	case mountReadonly:
+		return ms.readonly(m)
+	case mountMasked:
+		return ms.mask(m)
+	}
+	return errors.New("unknown mount kind " + m.Kind)
+}
+
+// bind mounts a host path recursively, nosuid; nodev too unless the source
+// is a device or other non-directory that is bound for its own sake.
+func (ms *mountSet) bind(m Mount) error {
+	tree, err := unix.OpenTree(unix.AT_FDCWD, m.Source, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	if err != nil {
+		return opError("open_tree", m.Source, err)
+	}
+	defer unix.Close(tree)
+	dir := isDir(tree)
+	attr := uint64(unix.MOUNT_ATTR_NOSUID)
+	if dir {
+		attr |= unix.MOUNT_ATTR_NODEV
+	}
+	if err := setattr(tree, attr, m.Source); err != nil {
+		return err
+	}
+	return ms.attach(tree, m.Target, true, dir)
+}
+
+// fresh mounts a new filesystem instance of type fstype on target.
+func (ms *mountSet) fresh(target, fstype string, opts map[string]string, attr int) error {
+	mnt, err := newFS(fstype, opts, attr)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(mnt)
+	return ms.attach(mnt, target, true, true)
+}
+
+func newFS(fstype string, opts map[string]string, attr int) (int, error) {
+	fs, err := unix.Fsopen(fstype, unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, opError("fsopen", fstype, err)
+	}
+	defer unix.Close(fs)
+	for k, v := range opts {
+		if err := unix.FsconfigSetString(fs, k, v); err != nil {
+			return -1, opError("fsconfig", fstype+" "+k+"="+v, err)
+		}
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return -1, opError("fsconfig create", fstype, err)
+	}
+	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, attr)
+	if err != nil {
+		return -1, opError("fsmount", fstype, err)
+	}
+	return mnt, nil
+}
+
+// attach moves a detached mount onto target inside the root, creating the
+// target (a directory, or an empty file) if create allows it.
+func (ms *mountSet) attach(mnt int, target string, create, dir bool) error {
+	t, err := ms.open(target, create, dir)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(t)
+	if err := unix.MoveMount(mnt, "", t, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return opError("move_mount", target, err)
+	}
+	return nil
+}
+
+// readonly makes target and every mount under it read-only: the target
+// itself when it is a mount's root, else a recursive bind of it over itself.
+func (ms *mountSet) readonly(m Mount) error {
+	t, err := ms.open(m.Target, false, false)
+	if m.Optional && errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unix.Close(t)
+	if isMountRoot(t) {
+		return setattr(t, unix.MOUNT_ATTR_RDONLY, m.Target)
+	}
+	tree, err := unix.OpenTree(t, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return opError("open_tree", m.Target, err)
+	}
+	defer unix.Close(tree)
+	if err := setattr(tree, unix.MOUNT_ATTR_RDONLY, m.Target); err != nil {
+		return err
+	}
+	if err := unix.MoveMount(tree, "", t, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return opError("move_mount", m.Target, err)
+	}
+	return nil
+}
+
+// mask hides target under something empty and read-only: a tmpfs with
+// mode 000 for a directory; for anything else, the host's /dev/null, read
+// only, as runc does (a file cannot be cloned out of a detached tmpfs): it
+// reads empty and keeps nothing written to it.
+func (ms *mountSet) mask(m Mount) error {
+	t, err := ms.open(m.Target, false, false)
+	if errors.Is(err, unix.ENOENT) {
+		return nil // nothing there to hide
+	}
+	if err != nil {
+		return err
+	}
+	dir := isDir(t)
+	unix.Close(t)
+	const hidden = unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC
+	if dir {
+		return ms.fresh(m.Target, "tmpfs", map[string]string{"mode": "000", "size": "4k"}, hidden)
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, "/dev/null", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return opError("open_tree", "/dev/null", err)
+	}
+	defer unix.Close(tree)
+	if err := setattr(tree, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC, m.Target); err != nil {
+		return err
+	}
+	return ms.attach(tree, m.Target, false, false)
+}
+
+// open opens path inside the root (O_PATH), creating it and its missing
+// parents when create is set: directories, and the last an empty file
+// unless dir.
+func (ms *mountSet) open(p string, create, dir bool) (int, error) {
+	fd, err := openInRoot(ms.root, p)
+	if err == nil || !create || !errors.Is(err, unix.ENOENT) {
+		return fd, err
+	}
+	parent, err := ms.mkdirAll(path.Dir(p))
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(parent)
+	base := path.Base(p)
+	if dir {
+		err = unix.Mkdirat(parent, base, 0o755)
+	} else {
+		var f int
+		f, err = unix.Openat(parent, base, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+		if err == nil {
+			unix.Close(f)
+		}
+	}
+	if err != nil && err != unix.EEXIST {
+		return -1, opError("create", p+" inside the root", err)
+	}
+	return openInRoot(ms.root, p)
+}
+
+// mkdirAll makes p inside the root, one component at a time, each resolved
+// inside the root.
+func (ms *mountSet) mkdirAll(p string) (int, error) {
+	dir := "/"
+	fd, err := openInRoot(ms.root, dir)
+	for _, name := range strings.Split(strings.Trim(p, "/"), "/") {
+		if err != nil || name == "" {
+			break
+		}
+		err = unix.Mkdirat(fd, name, 0o755)
+		unix.Close(fd)
+		if err != nil && err != unix.EEXIST {
+			return -1, opError("mkdir", path.Join(dir, name)+" inside the root", err)
+		}
+		dir = path.Join(dir, name)
+		fd, err = openInRoot(ms.root, dir)
+	}
+	return fd, err
+}
+
+// openInRoot resolves p as if the root were "/": "..", absolute symlinks
+// and all stay inside it; magic links (/proc/PID/fd) are refused.
+func openInRoot(root int, p string) (int, error) {
+	how := &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	fd, err := unix.Openat2(root, p, how)
+	if err != nil {
+		return -1, opError("openat2", p+" inside the root", err)
+	}
+	return fd, nil
+}
+
+func setattr(fd int, attr uint64, what string) error {
+	a := &unix.MountAttr{Attr_set: attr}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, a); err != nil {
+		return opError("mount_setattr", what, err)
+	}
+	return nil
+}
+
+func isDir(fd int) bool {
+	var st unix.Stat_t
+	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
+}
+
+func isMountRoot(fd int) bool {
+	var stx unix.Statx_t
+	err := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, 0, &stx)
+	return err == nil && stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
+}
+
+// devNodes are the host devices a private /dev gets, bound, since a user
+// namespace may not mknod (bubblewrap's --dev set).
+var devNodes = []string{"null", "zero", "full", "random", "urandom", "tty"}
+
+// dev makes a minimal private /dev at target: a tmpfs with the usual
+// devices, a private devpts instance, /dev/shm, and the standard links.
+func (ms *mountSet) dev(target string) error {
+	if err := ms.fresh(target, "tmpfs", map[string]string{"mode": "0755", "size": "64k"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC); err != nil {
+		return err
+	}
+	for _, name := range devNodes {
+		if err := ms.devNode(path.Join(target, name), "/dev/"+name); err != nil {
+			return err
+		}
+	}
+	if err := ms.fresh(path.Join(target, "pts"), "devpts", map[string]string{"ptmxmode": "0666", "mode": "0620"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC); err != nil {
+		return err
+	}
+	if err := ms.fresh(path.Join(target, "shm"), "tmpfs", map[string]string{"mode": "1777"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV); err != nil {
+		return err
+	}
+	dev, err := ms.open(target, false, true)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dev)
+	links := [][2]string{{"pts/ptmx", "ptmx"}, {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}}
+	for _, l := range links {
+		if err := unix.Symlinkat(l[0], dev, l[1]); err != nil {
+			return opError("symlink", path.Join(target, l[1]), err)
+		}
+	}
+	return nil
+}
+
+func (ms *mountSet) devNode(target, host string) error {
+	tree, err := unix.OpenTree(unix.AT_FDCWD, host, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return opError("open_tree", host, err)
+	}
+	defer unix.Close(tree)
+	if err := setattr(tree, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC, host); err != nil {
+		return err
+	}
+	return ms.attach(tree, target, true, false)
+}

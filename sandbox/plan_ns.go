@@ -1,0 +1,149 @@
+package sandbox
+
+import (
+	"os"
+	"path"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Mount is one mount the launch makes inside the root, in plan order.
+type Mount struct {
+	Kind     string // see the mount kinds below
+	Source   string // a host path, for a bind
+	Target   string // a path inside the root
+	Readonly bool   // bind: made read-only once every mount is in place
+	Optional bool   // a missing target is skipped, not an error
+}
+
+// The mount kinds.
+const (
+	mountBind     = "bind"     // a host path, recursively
+	mountTmpfs    = "tmpfs"    // a fresh tmpfs
+	mountProc     = "proc"     // the PID namespace's own /proc
+	mountDev      = "dev"      // a minimal private /dev
+	mountReadonly = "readonly" // the path and everything under it made read-only
+	mountMasked   = "masked"   // an empty read-only directory or file over the path
+)
+
+// procReadonly and procMasked harden a fresh /proc as runc does: a daemon
+// running as uid 0 without capabilities could otherwise write kernel
+// tunables (core_pattern, sysrq-trigger, binfmt_misc) or read kernel memory.
+var (
+	procReadonly = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+	procMasked   = []string{"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+		"/proc/sched_debug", "/proc/scsi", "/proc/timer_list", "/proc/timer_stats"}
+)
+
+// namespaces resolves [namespaces] and the mounts of [filesystem].
+func (r *resolver) namespaces(p *Plan) {
+	n := r.s.Namespaces
+	flags := []struct {
+		on   bool
+		flag uintptr
+	}{
+		{n.Mount, unix.CLONE_NEWNS}, {n.Network, unix.CLONE_NEWNET}, {n.IPC, unix.CLONE_NEWIPC},
+		{n.UTS, unix.CLONE_NEWUTS}, {n.Cgroup, unix.CLONE_NEWCGROUP},
+	}
+	for _, f := range flags {
+		if f.on {
+			p.Unshare |= f.flag
+		}
+	}
+	p.PIDNS, p.Init, p.Hostname = n.PID, n.PID && !n.NoInit, n.Hostname
+	if n.Mount {
+		p.Mounts = r.mounts(n.PID)
+	}
+}
+
+// mounts lays out the mounts in the order they are made:
+//
+//  1. readonly paths in the root's own files, recursively;
+//  2. daemonbox's own mounts (binds, tmpfs, /proc, /dev), parents first, so
+//     that they keep their own mode under a read-only root;
+//  3. read-only binds, readonly paths inside daemonbox's mounts, and the
+//     hardening of /proc;
+//  4. masked paths.
+func (r *resolver) mounts(pidns bool) []Mount {
+	f := r.s.Filesystem
+	var own []Mount
+	for _, b := range f.Bind {
+		own = append(own, Mount{Kind: mountBind, Source: b.Source, Target: b.Target, Readonly: b.Readonly})
+	}
+	for _, t := range f.Tmpfs {
+		own = append(own, Mount{Kind: mountTmpfs, Target: t})
+	}
+	if pidns {
+		own = append(own, Mount{Kind: mountProc, Target: "/proc"})
+	}
+	if r.privateDev() {
+		own = append(own, Mount{Kind: mountDev, Target: "/dev"})
+	}
+	sort.SliceStable(own, func(i, j int) bool { return depth(own[i].Target) < depth(own[j].Target) })
+
+	var early, late []Mount
+	for _, ro := range f.Readonly {
+		m := Mount{Kind: mountReadonly, Target: ro}
+		if under(ro, own) {
+			late = append(late, m)
+		} else {
+			early = append(early, m)
+		}
+	}
+	out := append(early, own...)
+	for _, m := range own {
+		if m.Kind == mountBind && m.Readonly {
+			out = append(out, Mount{Kind: mountReadonly, Target: m.Target})
+		}
+	}
+	out = append(out, late...)
+	if pidns {
+		for _, t := range procReadonly {
+			out = append(out, Mount{Kind: mountReadonly, Target: t, Optional: true})
+		}
+		for _, t := range procMasked {
+			out = append(out, Mount{Kind: mountMasked, Target: t, Optional: true})
+		}
+	}
+	for _, t := range f.Masked {
+		out = append(out, Mount{Kind: mountMasked, Target: t, Optional: true})
+	}
+	return out
+}
+
+// privateDev decides filesystem.dev: as set, or by default only when the
+// root is not the host's and has no /dev of its own (missing or empty).
+func (r *resolver) privateDev() bool {
+	if d := r.s.Filesystem.Dev; d != nil {
+		return *d
+	}
+	root := r.s.Filesystem.Root
+	if root == "/" {
+		return false
+	}
+	dev := path.Join(root, "dev")
+	if fi, err := os.Lstat(dev); err != nil || !fi.IsDir() {
+		return true
+	}
+	entries, err := os.ReadDir(dev)
+	return err != nil || len(entries) == 0
+}
+
+func depth(p string) int {
+	if p == "/" {
+		return 0
+	}
+	return strings.Count(p, "/")
+}
+
+// under reports whether p is at or below the target of one of the mounts.
+func under(p string, mounts []Mount) bool {
+	for _, m := range mounts {
+		if p == m.Target || strings.HasPrefix(p, m.Target+"/") || m.Target == "/" {
+			return true
+		}
+	}
+	return false
+}
