@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"errors"
+	"os"
 	"path"
 	"strings"
 
@@ -32,6 +33,38 @@ func cloneRoot(root string) (int, error) {
 		return -1, opError("move_mount", root, err)
 	}
 	return int(tree), nil
+}
+
+// makeTargets creates the missing targets of daemonbox's own mounts in the
+// root's files before any of them is made read-only; targets inside
+// another of daemonbox's mounts are made when that mount is there.
+func (ms *mountSet) makeTargets(mounts []Mount) error {
+	var own []Mount
+	for _, m := range mounts {
+		switch m.Kind {
+		case mountBind, mountTmpfs, mountProc, mountDev:
+			own = append(own, m)
+		}
+	}
+	for i, m := range own {
+		if under(m.Target, own[:i]) {
+			continue
+		}
+		dir := true
+		if m.Kind == mountBind {
+			fi, err := os.Stat(m.Source)
+			if err != nil {
+				return opError("stat", m.Source, err)
+			}
+			dir = fi.IsDir()
+		}
+		t, err := ms.open(m.Target, true, dir)
+		if err != nil {
+			return err
+		}
+		unix.Close(t)
+	}
+	return nil
 }
 
 func (ms *mountSet) apply(m Mount) error {

@@ -90,6 +90,9 @@ func (l *launch) mounts() error {
 	}
 	l.newRoot = root
 	ms := &mountSet{root: root}
+	if err := ms.makeTargets(l.plan.Mounts); err != nil {
+		return err
+	}
 	for _, m := range l.plan.Mounts {
 		if err := ms.apply(m); err != nil {
 			return err

@@ -32,8 +32,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sys/fsuid.h>
+#include <sys/ipc.h>
+#include <sys/ptrace.h>
+#include <sys/shm.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -377,6 +383,87 @@ static int forking(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * isolation reports what the namespaces and mounts let the daemon see and
+ * do: its namespace inodes, hostname, network interfaces, the processes in
+ * its /proc, and the outcome (errno, 0 for success) of each probe asked for
+ * on the command line as name=value.
+ */
+static void isolation(int argc, char **argv)
+{
+	const char *ns[] = {"mnt", "pid", "net", "ipc", "uts", "cgroup", "user"};
+	for (unsigned i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		char path[64];
+		struct stat st;
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", ns[i]);
+		printf("ns %s %llu\n", ns[i], stat(path, &st) == 0 ? (unsigned long long)st.st_ino : 0ULL);
+	}
+	char host[256] = "";
+	gethostname(host, sizeof(host));
+	printf("hostname %s\n", host);
+	printf("sethostname %d\n", err_of(sethostname("x", 1)));
+	struct if_nameindex *ifs = if_nameindex();
+	for (struct if_nameindex *i = ifs; i && i->if_index; i++) {
+		struct ifreq ifr = {0};
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		strncpy(ifr.ifr_name, i->if_name, IFNAMSIZ - 1);
+		ioctl(fd, SIOCGIFFLAGS, &ifr);
+		close(fd);
+		printf("iface %s %s\n", i->if_name, ifr.ifr_flags & IFF_UP ? "up" : "down");
+	}
+	DIR *d = opendir("/proc");
+	int procs = 0;
+	for (struct dirent *e; d && (e = readdir(d));)
+		procs += e->d_name[0] >= '0' && e->d_name[0] <= '9';
+	if (d)
+		closedir(d);
+	printf("procs %d\n", procs);
+	for (int i = 2; i < argc; i++) {
+		char *v = strchr(argv[i], '=');
+		if (!v)
+			continue;
+		*v++ = 0;
+		int r = 0;
+		if (strcmp(argv[i], "tcp") == 0) {
+			struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(atoi(v)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+			int fd = socket(AF_INET, SOCK_STREAM, 0);
+			r = err_of(connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
+			close(fd);
+		} else if (strcmp(argv[i], "abstract") == 0) {
+			struct sockaddr_un sa = {.sun_family = AF_UNIX};
+			strncpy(sa.sun_path + 1, v, sizeof(sa.sun_path) - 2);
+			int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+			r = err_of(connect(fd, (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + 1 + strlen(v)));
+			close(fd);
+		} else if (strcmp(argv[i], "kill") == 0) {
+			r = err_of(kill(atoi(v), 0));
+		} else if (strcmp(argv[i], "ptrace") == 0) {
+			r = err_of(ptrace(PTRACE_ATTACH, atoi(v), 0, 0));
+		} else if (strcmp(argv[i], "shm") == 0) {
+			r = err_of(shmget(atoi(v), 0, 0));
+		} else if (strcmp(argv[i], "read") == 0) {
+			int fd = open(v, O_RDONLY);
+			char c;
+			r = fd < 0 ? errno : read(fd, &c, 1) < 0 ? errno : 0;
+			if (fd >= 0 && r == 0 && lseek(fd, 0, SEEK_SET) == 0 && read(fd, &c, 1) > 0)
+				r = -1; /* readable and not empty */
+			if (fd >= 0)
+				close(fd);
+		} else if (strcmp(argv[i], "write") == 0) {
+			int fd = open(v, O_WRONLY | O_CREAT, 0644);
+			r = fd < 0 ? errno : 0;
+			if (fd >= 0)
+				close(fd);
+		} else if (strcmp(argv[i], "mkdir") == 0) {
+			r = err_of(mkdir(v, 0755));
+		} else if (strcmp(argv[i], "remount") == 0) {
+			r = err_of(mount(NULL, v, NULL, MS_REMOUNT | MS_BIND, NULL));
+		}
+		printf("try %s=%s %d\n", argv[i], v, r);
+	}
+	printf("end\n");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "report";
@@ -402,6 +489,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(mode, "forking") == 0)
 		return forking(argc, argv);
+	if (strcmp(mode, "isolation") == 0) {
+		isolation(argc, argv);
+		return 0;
+	}
 	if (strcmp(mode, "count") == 0 && argc > 2) {
 		count(atol(argv[2]));
 		return 0;
