@@ -74,6 +74,23 @@ func (l *launch) loopback() error {
 	return nil
 }
 
+// notifySocket binds the daemon's NOTIFY_SOCKET in its new network
+// namespace and passes it to the supervisor (see notifySocket.adopt).
+func (l *launch) notifySocket() error {
+	if l.plan.Unshare&unix.CLONE_NEWNET == 0 || l.plan.Ready != "notify" || l.sock < 0 {
+		return nil
+	}
+	fd, err := bindNotify(l.plan.Env)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := sendFD(l.sock, message{Kind: "notify"}, fd); err != nil {
+		return opError("send", "the notify socket", err)
+	}
+	return nil
+}
+
 // mounts prepares the root in the new mount namespace: "/" made private
 // first, so that nothing propagates back to the host (P16), then a clone
 // of the root with the plan's mounts in it, for the root step to pivot into.

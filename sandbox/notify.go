@@ -27,6 +27,7 @@ type notice struct {
 // notifySocket is the supervisor's end.
 type notifySocket struct {
 	fd    int
+	netns int    // the same name bound in the daemon's network namespace, or -1
 	name  string // the abstract name, without the leading NUL
 	in    chan received
 	marks int
@@ -56,19 +57,56 @@ func newNotifySocket() (*notifySocket, error) {
 		unix.Close(fd)
 		return nil, opError("setsockopt SO_PASSCRED", "@"+name, err)
 	}
-	s := &notifySocket{fd: fd, name: name, in: make(chan received, 16)}
-	go s.receive()
+	s := &notifySocket{fd: fd, netns: -1, name: name, in: make(chan received, 16)}
+	go s.receive(fd)
 	return s, nil
+}
+
+// An abstract name belongs to a network namespace: a daemon in its own
+// cannot reach the supervisor's socket. So the init stage binds the same
+// name inside the new namespace and passes the socket up (see bindNotify);
+// the supervisor reads from it as from its own.
+func (s *notifySocket) adopt(fd int) {
+	if s.netns >= 0 {
+		shutdownClose(s.netns) // the previous run's namespace goes with it
+	}
+	unix.CloseOnExec(fd)
+	s.netns = fd
+	go s.receive(fd)
+}
+
+// bindNotify binds the notify socket's name, from NOTIFY_SOCKET in env, in
+// the current network namespace.
+func bindNotify(env []string) (int, error) {
+	var name string
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "NOTIFY_SOCKET=@"); ok {
+			name = v
+		}
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, opError("socket", "notify", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + name}); err != nil {
+		unix.Close(fd)
+		return -1, opError("bind", "@"+name, err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1); err != nil {
+		unix.Close(fd)
+		return -1, opError("setsockopt SO_PASSCRED", "@"+name, err)
+	}
+	return fd, nil
 }
 
 // env is the daemon's NOTIFY_SOCKET variable.
 func (s *notifySocket) env() string { return "NOTIFY_SOCKET=@" + s.name }
 
-func (s *notifySocket) receive() {
+func (s *notifySocket) receive(fd int) {
 	buf := make([]byte, 4096)
 	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
 	for {
-		n, oobn, _, _, err := unix.Recvmsg(s.fd, buf, oob, 0)
+		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, 0)
 		if err == unix.EINTR {
 			continue
 		}
@@ -122,14 +160,25 @@ const markKey = "X_DAEMONBOX_MARK"
 func (s *notifySocket) mark() string {
 	s.marks++
 	v := strconv.Itoa(s.marks)
-	unix.Sendto(s.fd, []byte(markKey+"="+v), 0, &unix.SockaddrUnix{Name: "@" + s.name})
+	fd := s.fd
+	if s.netns >= 0 {
+		fd = s.netns // the daemon's datagrams queue there: the marker must too
+	}
+	unix.Sendto(fd, []byte(markKey+"="+v), 0, &unix.SockaddrUnix{Name: "@" + s.name})
 	return v
 }
 
-// close wakes the receiving goroutine, then releases the socket.
+// close wakes the receiving goroutines, then releases the sockets.
 func (s *notifySocket) close() {
-	unix.Shutdown(s.fd, unix.SHUT_RDWR)
-	unix.Close(s.fd)
+	shutdownClose(s.fd)
+	if s.netns >= 0 {
+		shutdownClose(s.netns)
+	}
+}
+
+func shutdownClose(fd int) {
+	unix.Shutdown(fd, unix.SHUT_RDWR)
+	unix.Close(fd)
 }
 
 // notifyOwn tells the service manager that started daemonbox (systemd with

@@ -125,7 +125,7 @@ func TestSequenceOrder(t *testing.T) {
 		names = append(names, s.name)
 	}
 	want := []string{"nondumpable", "session", "oom-score-adj", "status", "namespaces", "hostname", "loopback",
-		"mounts", "root", "pid1", "rlimits", "umask", "fds",
+		"notify", "mounts", "root", "pid1", "rlimits", "umask", "fds",
 		"bounding", "keep-caps", "groups", "gid", "uid", "capabilities", "parent-death", "signals",
 		"no-new-privs", "cwd", "verify", "exec"}
 	if !slices.Equal(names, want) {

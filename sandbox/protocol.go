@@ -13,6 +13,8 @@ import (
 //
 //	supervisor                                 init stage (daemonbox __daemonbox_init FD)
 //	    |--- plan ------------------------------------>|  runs the steps in order
+//	    |<-- notify + fd ------------------------------|  with a network namespace and ready = "notify":
+//	    |                                              |  the notify socket, bound inside it
 //	    |<-- error {step, op, path, errno, msg} -------|  a step failed: it exits 125
 //	    |<-- ready ------------------------------------|  every step passed; execve is next
 //	    |          EOF                                 |  execve succeeded: the socket closed with it
@@ -40,6 +42,7 @@ type message struct {
 	Plan  *Plan
 	Error *StepError
 	PID   int // started: the daemon's pid
+	fd    int // notify: the socket passed with SCM_RIGHTS; not encoded
 }
 
 // maxMessage bounds one packet; a plan is a few kilobytes.
@@ -56,6 +59,11 @@ func send(fd int, m message) error {
 	return err
 }
 
+// sendFD sends m with an fd attached (SCM_RIGHTS).
+func sendFD(sock int, m message, fd int) error {
+	return unix.Sendmsg(sock, encode(m), unix.UnixRights(fd), nil, 0)
+}
+
 // recv returns the next message, or nil at EOF.
 func recv(fd int) (*message, error) {
 	m, _, err := recvFrom(fd)
@@ -67,7 +75,7 @@ func recv(fd int) (*message, error) {
 // stage is not the process the supervisor started, and says so this way.
 func recvFrom(fd int) (*message, int, error) {
 	buf := make([]byte, maxMessage)
-	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
+	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred)+unix.CmsgSpace(4))
 	for {
 		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, 0)
 		if err == unix.EINTR {
@@ -80,11 +88,33 @@ func recvFrom(fd int) (*message, int, error) {
 			return nil, 0, nil
 		}
 		m, err := decode(buf[:n])
+		m.fd = passedFD(oob[:oobn])
 		if err != nil {
+			if m.fd >= 0 {
+				unix.Close(m.fd)
+			}
 			return nil, 0, fmt.Errorf("bad message from the other stage: %w", err)
 		}
 		return &m, senderPID(oob[:oobn]), nil
 	}
+}
+
+// passedFD returns the first fd passed with SCM_RIGHTS, -1 if none; any
+// others are closed.
+func passedFD(oob []byte) int {
+	fd := -1
+	msgs, _ := unix.ParseSocketControlMessage(oob)
+	for _, m := range msgs {
+		fds, err := unix.ParseUnixRights(&m)
+		for _, f := range fds {
+			if fd < 0 && err == nil {
+				fd = f
+			} else {
+				unix.Close(f)
+			}
+		}
+	}
+	return fd
 }
 
 // expect turns an unexpected message into an error that says what came.

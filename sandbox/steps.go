@@ -47,6 +47,7 @@ var sequence = []step{
 	{"namespaces", (*launch).unshare},      // needs CAP_SYS_ADMIN; before any mount, so that none is made on the host
 	{"hostname", (*launch).hostname},       // in the new UTS namespace
 	{"loopback", (*launch).loopback},       // in the new network namespace, where lo starts down
+	{"notify", (*launch).notifySocket},     // READY=1 from inside the new network namespace
 	{"mounts", (*launch).mounts},           // "/" private first (P16); targets resolved inside the root (P11)
 	{"root", (*launch).root},               // pivot_root, or chroot without a mount namespace; needs privilege
 	{"pid1", (*launch).pid1},               // PID namespace: daemonbox stays PID 1; the rest runs in the daemon's process

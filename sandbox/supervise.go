@@ -196,7 +196,7 @@ func (s *supervisor) start() (*daemon, error) {
 	if err != nil {
 		return nil, &StepError{Step: "init", Op: "start", Path: "/proc/self/exe", Msg: err.Error()}
 	}
-	from, err := handshake(pair[0], s.childPlan())
+	from, err := handshake(pair[0], s.childPlan(), s.adoptNotify)
 	if err != nil {
 		status, werr := waitPidfd(pidfd, true)
 		unix.Close(pidfd)
@@ -302,30 +302,48 @@ func (s *supervisor) childPlan() *Plan {
 }
 
 // handshake sends the plan and reads the init stage's answer (see
-// protocol.go); it returns the pid that sent "ready".
-func handshake(sock int, p *Plan) (int, error) {
+// protocol.go); it returns the pid that sent "ready". A notify socket
+// passed first goes to adopt.
+func handshake(sock int, p *Plan, adopt func(fd int)) (int, error) {
 	if err := send(sock, message{Kind: "plan", Plan: p}); err != nil {
 		return 0, &StepError{Step: "init", Op: "send plan", Msg: err.Error()}
 	}
-	from := 0
-	for _, want := range []string{"ready", "eof"} {
+	ready := 0
+	for {
 		m, pid, err := recvFrom(sock)
 		switch {
 		case err != nil:
 			return 0, &StepError{Step: "init", Op: "read", Msg: err.Error()}
-		case m == nil && want == "eof":
-			return from, nil
+		case m == nil && ready > 0:
+			return ready, nil
 		case m == nil:
 			return 0, errInitDied
+		case m.Kind == "notify" && m.fd >= 0 && ready == 0:
+			adopt(m.fd)
+			continue
+		}
+		if m.fd >= 0 {
+			unix.Close(m.fd)
+		}
+		switch {
 		case m.Kind == "error" && m.Error != nil:
 			return 0, m.Error
+		case m.Kind == "ready" && ready == 0 && pid > 0:
+			ready = pid
+		default:
+			return 0, &StepError{Step: "init", Msg: fmt.Sprintf("unexpected message %q", m.Kind)}
 		}
-		if err := expect(m, want); err != nil {
-			return 0, &StepError{Step: "init", Msg: err.Error()}
-		}
-		from = pid
 	}
-	return from, nil
+}
+
+// adoptNotify takes the notify socket an init stage bound in the daemon's
+// network namespace.
+func (s *supervisor) adoptNotify(fd int) {
+	if s.notify == nil {
+		unix.Close(fd)
+		return
+	}
+	s.notify.adopt(fd)
 }
 
 var errInitDied = errors.New("the init stage exited before the daemon started")

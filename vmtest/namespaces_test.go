@@ -321,3 +321,23 @@ pid = true
 		}
 	}
 }
+
+// ready = "notify" works from inside a network and a PID namespace: the
+// notify socket is bound inside the daemon's network namespace, and the
+// sender's pid is read as the host sees it.
+func TestNotifyInsideNamespaces(t *testing.T) {
+	need(t)
+	for _, ns := range []string{"network = true\n", "pid = true\nnetwork = true\n"} {
+		l := newLifecycle(t, "ready = \"notify\"\n[namespaces]\n"+ns, "notify")
+		l.must(t, "start")
+		if log := readLog(l.log); !strings.Contains(log, "status: serving") {
+			t.Errorf("%s: STATUS= not heard:\n%s", ns, log)
+		}
+		pid := l.pid(t)
+		l.must(t, "restart")
+		if l.pid(t) == pid {
+			t.Errorf("%s: restart kept pid %d", ns, pid)
+		}
+		l.must(t, "stop")
+	}
+}
