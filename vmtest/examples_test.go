@@ -165,3 +165,40 @@ func TestExampleService(t *testing.T) {
 		t.Errorf("status after stop: %d %q", r.code, r.stdout)
 	}
 }
+
+// The isolated example serves on the loopback of its own network
+// namespace: reachable from inside it, not from the host.
+func TestExampleIsolated(t *testing.T) {
+	need(t)
+	makeHTTPDRoot(t)
+	nsenter, err := exec.LookPath("nsenter")
+	if err != nil {
+		t.Skip("needs nsenter (util-linux)")
+	}
+	l := lifecycle{file: "../examples/isolated.toml", pidfile: "/run/daemonbox-isolated.pid"}
+	t.Cleanup(func() { l.do(t, "stop") })
+	l.must(t, "start")
+	pid := l.pid(t)
+	var body []byte
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		body, err = exec.Command(nsenter, "--net=/proc/"+strconv.Itoa(pid)+"/ns/net",
+			"/srv/daemonbox-httpd/bin/busybox", "wget", "-q", "-O-", "http://127.0.0.1:8080/").CombinedOutput()
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // httpd may not listen yet; bounded by the deadline
+	}
+	if !strings.Contains(string(body), "served by busybox httpd under daemonbox") {
+		t.Errorf("GET inside the namespace: %v %q", err, body)
+	}
+	if conn, err := net.DialTimeout("tcp", "127.0.0.1:8080", time.Second); err == nil {
+		conn.Close()
+		t.Error("the host reached the isolated daemon")
+	}
+	st := procStatus(t, pid)
+	if !strings.Contains(st, "Uid:\t65534") || !strings.Contains(st, "CapEff:\t0000000000000000") || !strings.Contains(st, "CapBnd:\t0000000000000000") {
+		t.Errorf("not confined as the example says:\n%s", st)
+	}
+	l.must(t, "stop")
+}
