@@ -8,6 +8,7 @@ import (
 	"github.com/daemonbox/daemonbox/caps"
 	"github.com/daemonbox/daemonbox/rlimit"
 	"github.com/daemonbox/daemonbox/spec"
+	"golang.org/x/sys/unix"
 )
 
 // Explain prints the confinement p gives, after defaults and name resolution.
@@ -19,7 +20,11 @@ func Explain(w io.Writer, p *Plan) error {
 	}
 	line("command", "%q", p.Argv)
 	line("environment", "%s", orNone(strings.Join(p.Env, " ")))
-	line("root", "%s", describeRoot(p.Root))
+	line("root", "%s", describeRoot(p))
+	line("namespaces", "%s", describeNamespaces(p))
+	for _, m := range p.Mounts {
+		line("mount", "%s", describeMount(m))
+	}
 	line("cwd", "%s", p.Cwd)
 	line("umask", "%04o", p.Umask)
 	line("uid", "%d%s", p.UID, named(p.UserName))
@@ -84,11 +89,14 @@ func explainRlimits(b *strings.Builder, p *Plan) error {
 	return nil
 }
 
-func describeRoot(root string) string {
-	if root == "/" {
+func describeRoot(p *Plan) string {
+	switch {
+	case p.Unshare&unix.CLONE_NEWNS != 0:
+		return p.Root + " (pivot_root into a private copy)"
+	case p.Root == "/":
 		return "/ (no chroot)"
 	}
-	return root + " (chroot)"
+	return p.Root + " (chroot)"
 }
 
 func describeGroups(p *Plan) string {
@@ -142,4 +150,36 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+func describeNamespaces(p *Plan) string {
+	flags := p.Unshare
+	if p.PIDNS {
+		flags |= unix.CLONE_NEWPID
+	}
+	names := namespaceNames(flags)
+	switch {
+	case names == "":
+		return "the host's"
+	case p.Init:
+		names += " (daemonbox is PID 1)"
+	case p.PIDNS:
+		names += " (the daemon is PID 1)"
+	}
+	if p.Hostname != "" {
+		names += ", hostname " + p.Hostname
+	}
+	return names
+}
+
+func describeMount(m Mount) string {
+	switch {
+	case m.Kind == mountBind && m.Readonly:
+		return fmt.Sprintf("bind %s on %s (read-only after)", m.Source, m.Target)
+	case m.Kind == mountBind:
+		return fmt.Sprintf("bind %s on %s", m.Source, m.Target)
+	case m.Optional:
+		return fmt.Sprintf("%s %s (if present)", m.Kind, m.Target)
+	}
+	return m.Kind + " " + m.Target
 }
