@@ -192,3 +192,32 @@ func TestPasswdParsing(t *testing.T) {
 		t.Error("a comment matched")
 	}
 }
+
+// The order of mounts is data too: the root's own read-only paths first,
+// daemonbox's mounts parents first, then what must be read-only over them,
+// then the masked paths.
+func TestMountOrder(t *testing.T) {
+	s, err := spec.Parse("t.toml", []byte(`[process]
+command = ["/bin/true"]
+[filesystem]
+readonly = ["/", "/data/conf"]
+tmpfs = ["/data/tmp", "/tmp"]
+masked = ["/etc/secret"]
+[[filesystem.bind]]
+source = "/srv"
+target = "/data"
+readonly = true
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range (&resolver{s: s}).mounts(false) {
+		got = append(got, m.Kind+" "+m.Target)
+	}
+	want := []string{"readonly /", "bind /data", "tmpfs /tmp", "tmpfs /data/tmp", "readonly /data",
+		"readonly /data/conf", "masked /etc/secret"}
+	if !slices.Equal(got, want) {
+		t.Errorf("mounts %q\nwant   %q", got, want)
+	}
+}

@@ -208,3 +208,27 @@ func TestDatesRefused(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestNamespaceKeys(t *testing.T) {
+	const cmd = "[process]\ncommand = [\"/bin/true\"]\n"
+	s, err := Parse("t.toml", []byte(cmd+"[filesystem]\ntmpfs = [\"/tmp\"]\ndev = false\n[namespaces]\nnetwork = true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Namespaces.Mount || !s.Namespaces.Network || s.Namespaces.PID || s.Filesystem.Dev == nil || *s.Filesystem.Dev {
+		t.Errorf("tmpfs must imply mount, and dev = false be kept: %+v %+v", s.Namespaces, s.Filesystem)
+	}
+	s, err = Parse("t.toml", []byte(cmd+"[namespaces]\npid = true\ninit = false\n"))
+	if err != nil || !s.Namespaces.Mount || !s.Namespaces.NoInit {
+		t.Errorf("pid must imply mount, init = false be kept: %+v %v", s, err)
+	}
+	for text, want := range map[string]string{
+		cmd + "[namespaces]\ninit = false\n":  "namespaces.init: init requires pid = true",
+		cmd + "[namespaces]\nuser = true\n":   "namespaces.user: not supported yet",
+		cmd + "[filesystem]\ndev = \"yes\"\n": "filesystem.dev",
+	} {
+		if _, err := Parse("t.toml", []byte(text)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", text, err, want)
+		}
+	}
+}
