@@ -222,11 +222,15 @@ func (s *supervisor) start() (*daemon, error) {
 // daemonbox started: pid goes in the pidfile and gets the signals, and the
 // daemon ends when PID 1 does, which is when pid does.
 func (d *daemon) underInit(pid int) error {
+	d.mainPID, d.pid1 = pid, true
 	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
+	switch {
+	case err == unix.ESRCH:
+		return nil // it ended already; PID 1 reaped it and exits with its status
+	case err != nil:
 		return stepError("init", opError("pidfd_open", "the daemon "+strconv.Itoa(pid), err))
 	}
-	d.target, d.mainPID, d.pid1 = fd, pid, true
+	d.target = fd
 	return nil
 }
 
