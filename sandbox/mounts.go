@@ -88,21 +88,35 @@ func (ms *mountSet) apply(m Mount) error {
 // bind mounts a host path recursively, nosuid; nodev too unless the source
 // is a device or other non-directory that is bound for its own sake.
 func (ms *mountSet) bind(m Mount) error {
-	tree, err := unix.OpenTree(unix.AT_FDCWD, m.Source, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	return ms.bindHost(m.Source, m.Target, true, true, func(dir bool) uint64 {
+		if dir {
+			return unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV
+		}
+		return unix.MOUNT_ATTR_NOSUID
+	})
+}
+
+// bindHost clones a host path (recursively or not), sets attrs on the
+// clone before it is attached (attrs is told whether it is a directory),
+// and attaches it at target inside the root, created if create allows.
+func (ms *mountSet) bindHost(host, target string, recursive, create bool, attrs func(dir bool) uint64) error {
+	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+	if recursive {
+		flags |= unix.AT_RECURSIVE
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, host, flags)
 	if err != nil {
-		return opError("open_tree", m.Source, err)
+		return opError("open_tree", host, err)
 	}
 	defer unix.Close(tree)
 	dir := isDir(tree)
-	attr := uint64(unix.MOUNT_ATTR_NOSUID)
-	if dir {
-		attr |= unix.MOUNT_ATTR_NODEV
-	}
-	if err := setattr(tree, attr, m.Source); err != nil {
+	if err := setattr(tree, attrs(dir), host+" for "+target); err != nil {
 		return err
 	}
-	return ms.attach(tree, m.Target, true, dir)
+	return ms.attach(tree, target, create, dir)
 }
+
+func always(attr uint64) func(bool) uint64 { return func(bool) uint64 { return attr } }
 
 // fresh mounts a new filesystem instance of type fstype on target.
 func (ms *mountSet) fresh(target, fstype string, opts map[string]string, attr int) error {
@@ -195,15 +209,7 @@ func (ms *mountSet) mask(m Mount) error {
 	if dir {
 		return ms.fresh(m.Target, "tmpfs", map[string]string{"mode": "000", "size": "4k"}, hidden)
 	}
-	tree, err := unix.OpenTree(unix.AT_FDCWD, "/dev/null", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
-	if err != nil {
-		return opError("open_tree", "/dev/null", err)
-	}
-	defer unix.Close(tree)
-	if err := setattr(tree, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC, m.Target); err != nil {
-		return err
-	}
-	return ms.attach(tree, m.Target, false, false)
+	return ms.bindHost("/dev/null", m.Target, false, false, always(unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC))
 }
 
 // open opens path inside the root (O_PATH), creating it and its missing
@@ -299,7 +305,7 @@ func (ms *mountSet) dev(target string) error {
 		return err
 	}
 	for _, name := range devNodes {
-		if err := ms.devNode(path.Join(target, name), "/dev/"+name); err != nil {
+		if err := ms.bindHost("/dev/"+name, path.Join(target, name), false, true, always(unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)); err != nil {
 			return err
 		}
 	}
@@ -322,16 +328,4 @@ func (ms *mountSet) dev(target string) error {
 		}
 	}
 	return nil
-}
-
-func (ms *mountSet) devNode(target, host string) error {
-	tree, err := unix.OpenTree(unix.AT_FDCWD, host, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
-	if err != nil {
-		return opError("open_tree", host, err)
-	}
-	defer unix.Close(tree)
-	if err := setattr(tree, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC, host); err != nil {
-		return err
-	}
-	return ms.attach(tree, target, true, false)
 }

@@ -39,27 +39,36 @@ type received struct {
 }
 
 func newNotifySocket() (*notifySocket, error) {
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, opError("socket", "notify", err)
-	}
 	var random [8]byte
 	if _, err := unix.Getrandom(random[:], 0); err != nil {
-		unix.Close(fd)
 		return nil, opError("getrandom", "", err)
 	}
 	name := "daemonbox/notify/" + hex.EncodeToString(random[:])
-	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + name}); err != nil {
-		unix.Close(fd)
-		return nil, opError("bind", "@"+name, err)
-	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1); err != nil {
-		unix.Close(fd)
-		return nil, opError("setsockopt SO_PASSCRED", "@"+name, err)
+	fd, err := bindAbstract(name)
+	if err != nil {
+		return nil, err
 	}
 	s := &notifySocket{fd: fd, netns: -1, name: name, in: make(chan received, 16)}
 	go s.receive(fd)
 	return s, nil
+}
+
+// bindAbstract binds a datagram socket that hears its senders' credentials
+// to an abstract name in the current network namespace.
+func bindAbstract(name string) (int, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, opError("socket", "notify", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + name}); err != nil {
+		unix.Close(fd)
+		return -1, opError("bind", "@"+name, err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1); err != nil {
+		unix.Close(fd)
+		return -1, opError("setsockopt SO_PASSCRED", "@"+name, err)
+	}
+	return fd, nil
 }
 
 // An abstract name belongs to a network namespace: a daemon in its own
@@ -75,28 +84,15 @@ func (s *notifySocket) adopt(fd int) {
 	go s.receive(fd)
 }
 
-// bindNotify binds the notify socket's name, from NOTIFY_SOCKET in env, in
-// the current network namespace.
+// bindNotify binds the name in env's NOTIFY_SOCKET in the current network
+// namespace.
 func bindNotify(env []string) (int, error) {
-	var name string
 	for _, e := range env {
-		if v, ok := strings.CutPrefix(e, "NOTIFY_SOCKET=@"); ok {
-			name = v
+		if name, ok := strings.CutPrefix(e, "NOTIFY_SOCKET=@"); ok {
+			return bindAbstract(name)
 		}
 	}
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, opError("socket", "notify", err)
-	}
-	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + name}); err != nil {
-		unix.Close(fd)
-		return -1, opError("bind", "@"+name, err)
-	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1); err != nil {
-		unix.Close(fd)
-		return -1, opError("setsockopt SO_PASSCRED", "@"+name, err)
-	}
-	return fd, nil
+	return -1, &StepError{Msg: "no NOTIFY_SOCKET in the daemon's environment"}
 }
 
 // env is the daemon's NOTIFY_SOCKET variable.
