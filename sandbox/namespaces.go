@@ -3,7 +3,6 @@ package sandbox
 import (
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -157,14 +156,10 @@ func (l *launch) pid1() error {
 	// The daemon's stage reads its plan from this stage, and answers the
 	// supervisor itself, on this stage's socket: its "ready" carries its
 	// own pid, and its exec closes the socket.
-	files, next := childFiles([3]int{-1, -1, -1}, l.plan.Preserve, pair[1])
-	files = append(files, uintptr(l.sock))
 	sigs := make(chan os.Signal, 16) // before the fork: no SIGCHLD may be missed
 	signal.Notify(sigs, append(initForwarded, unix.SIGCHLD)...)
-	pid, err := syscall.ForkExec("/proc/self/exe", []string{"daemonbox", InitArg, strconv.Itoa(next), strconv.Itoa(next + 1)}, &syscall.ProcAttr{
-		Env: []string{}, Files: files,
-		Sys: &syscall.SysProcAttr{Setsid: true, Pdeathsig: unix.SIGKILL},
-	})
+	pid, err := forkInit([3]int{-1, -1, -1}, l.plan.Preserve,
+		&syscall.SysProcAttr{Setsid: true, Pdeathsig: unix.SIGKILL}, pair[1], l.sock)
 	unix.Close(pair[1])
 	if err != nil {
 		unix.Close(pair[0])
@@ -195,22 +190,14 @@ func reapAsInit(daemon int, sigs chan os.Signal) int {
 			continue
 		}
 		for {
-			var ws unix.WaitStatus
-			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
-			if err != nil || pid <= 0 {
+			pid, status, err := waitAny(true)
+			if err != nil || pid == 0 {
 				break
 			}
 			if pid == daemon {
-				return exitStatus(ws)
+				return status
 			}
 		}
 	}
 	return ExitFailure
-}
-
-func exitStatus(ws unix.WaitStatus) int {
-	if ws.Signaled() {
-		return ExitSignalShift + int(ws.Signal())
-	}
-	return ws.ExitStatus()
 }

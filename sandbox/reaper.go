@@ -30,9 +30,7 @@ func becomeSubreaper() error {
 // one; the rest are reaped after it.
 func reapOrphans(tracked ...int) {
 	for {
-		var info unix.Siginfo
-		err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
-		pid := siginfoPID(&info)
+		pid, _, err := waitAny(false)
 		if err != nil || pid == 0 || contains(tracked, pid) {
 			return
 		}
@@ -52,8 +50,7 @@ func contains(pids []int, pid int) bool {
 // hasChildren asks the kernel whether the supervisor has any child at all,
 // live or not: ECHILD means none, and spares the walk through /proc.
 func hasChildren() bool {
-	var info unix.Siginfo
-	err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	_, _, err := waitAny(false)
 	return err != unix.ECHILD
 }
 

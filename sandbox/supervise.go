@@ -253,20 +253,31 @@ func (d *daemon) watch() {
 // uid change. fork+exec without os.File wrappers, whose finalizers would
 // close fds the supervisor passes again at every restart.
 func (s *supervisor) startInit(sock int) (pid, pidfd int, err error) {
-	files, next := childFiles(s.stdio, s.plan.Preserve, sock)
 	pidfd = -1
 	var clone uintptr
 	if s.plan.PIDNS {
 		clone = unix.CLONE_NEWPID
 	}
-	pid, err = syscall.ForkExec("/proc/self/exe", []string{"daemonbox", InitArg, strconv.Itoa(next)}, &syscall.ProcAttr{
-		Env: []string{}, Files: files,
-		Sys: &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.Signal(s.plan.ParentDeath), PidFD: &pidfd, Cloneflags: clone},
-	})
+	pid, err = forkInit(s.stdio, s.plan.Preserve, &syscall.SysProcAttr{
+		Setsid: true, Pdeathsig: syscall.Signal(s.plan.ParentDeath), PidFD: &pidfd, Cloneflags: clone,
+	}, sock)
 	if err == nil && pidfd < 0 {
 		err = errors.New("the kernel gave no pidfd for the init stage (Linux 5.3 or later is needed)")
 	}
 	return pid, pidfd, err
+}
+
+// forkInit starts an init stage: childFiles' layout, with the first socket
+// after the preserved fds and any other right after it, each socket's
+// number in argv, and an empty environment.
+func forkInit(stdio [3]int, preserve []int, sys *syscall.SysProcAttr, socks ...int) (int, error) {
+	files, next := childFiles(stdio, preserve, socks[0])
+	argv := []string{"daemonbox", InitArg, strconv.Itoa(next)}
+	for i, sock := range socks[1:] {
+		files = append(files, uintptr(sock))
+		argv = append(argv, strconv.Itoa(next+1+i))
+	}
+	return syscall.ForkExec("/proc/self/exe", argv, &syscall.ProcAttr{Env: []string{}, Files: files, Sys: sys})
 }
 
 // childFiles lays out a child's fds: stdio (-1: the parent's own), each

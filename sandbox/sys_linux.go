@@ -58,6 +58,26 @@ func waitPidfd(pidfd int, reap bool) (int, error) {
 	}
 }
 
+// waitAny returns, without waiting, a child that has exited and its status
+// (see waitPidfd), reaping it if reap is set: pid 0 if none has exited,
+// and ECHILD if there is no child at all.
+func waitAny(reap bool) (pid, status int, err error) {
+	opts := unix.WEXITED | unix.WNOHANG
+	if !reap {
+		opts |= unix.WNOWAIT
+	}
+	var info unix.Siginfo
+	for {
+		if err = unix.Waitid(unix.P_ALL, 0, &info, opts, nil); err != unix.EINTR {
+			break
+		}
+	}
+	if pid = siginfoPID(&info); err != nil || pid == 0 {
+		return 0, 0, err
+	}
+	return pid, childStatus(&info), nil
+}
+
 // childStatus reads si_code and si_status of a SIGCHLD siginfo (at bytes 8
 // and 24 on Linux's 64-bit ABIs).
 func childStatus(info *unix.Siginfo) int {
