@@ -91,9 +91,9 @@ func TestAllNamespaces(t *testing.T) {
 	}
 	defer al.Close()
 	key := 0x5eed0000 + os.Getpid()%0xffff
-	shm, _, errno := syscall.Syscall(syscall.SYS_SHMGET, uintptr(key), 4096, unix.IPC_CREAT|0o666)
-	if errno != 0 {
-		t.Fatal(errno)
+	shm, _, e := syscall.Syscall(syscall.SYS_SHMGET, uintptr(key), 4096, unix.IPC_CREAT|0o666)
+	if e != 0 {
+		t.Fatal(e)
 	}
 	defer syscall.Syscall(syscall.SYS_SHMCTL, shm, unix.IPC_RMID, 0)
 
@@ -102,14 +102,13 @@ func TestAllNamespaces(t *testing.T) {
 	if h := r.one(t, "hostname"); h != "boxed" {
 		t.Errorf("hostname %q", h)
 	}
-	if got := r.one(t, "sethostname"); got != errno2(unix.EPERM) {
+	if got := r.one(t, "sethostname"); got != errno(unix.EPERM) {
 		t.Errorf("sethostname: errno %s, want EPERM", got)
 	}
 	if ifs := strings.Join(r["iface"], ","); ifs != "lo up" {
 		t.Errorf("interfaces %q, want only lo, up", ifs)
 	}
-	// PID 1 (daemonbox) and the probe; a kernel may show threads' pids? No:
-	// /proc lists thread-group leaders only.
+	// PID 1 (daemonbox) and the probe: /proc lists processes, not threads.
 	if n := r.one(t, "procs"); n != "2" {
 		t.Errorf("%s processes in /proc, want daemonbox's PID 1 and the probe", n)
 	}
@@ -126,8 +125,6 @@ func TestAllNamespaces(t *testing.T) {
 		}
 	}
 }
-
-func errno2(e unix.Errno) string { return strconv.Itoa(int(e)) }
 
 // namespaces.init = false: the daemon itself is PID 1.
 func TestDaemonAsPID1(t *testing.T) {
