@@ -28,6 +28,30 @@ func (s Set) list(last int) []capability.Cap {
 	return out
 }
 
+// Numbers lists the capabilities in s, up to last.
+func (s Set) Numbers(last int) []uintptr {
+	var out []uintptr
+	for _, c := range s.list(last) {
+		out = append(out, uintptr(c))
+	}
+	return out
+}
+
+// Bounding reads the calling thread's bounding set, up to last.
+func Bounding(last int) (Set, error) {
+	var s Set
+	for n := 0; n <= last; n++ {
+		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(n), 0, 0, 0)
+		if err != nil {
+			return 0, fmt.Errorf("prctl PR_CAPBSET_READ %s: %w", Name(n), err)
+		}
+		if in == 1 {
+			s |= 1 << uint(n)
+		}
+	}
+	return s, nil
+}
+
 // Upto is the set of every capability from 0 to last.
 func Upto(last int) Set {
 	if last >= 63 {

@@ -120,6 +120,27 @@ func (d *decoder) ints() []int {
 	return out
 }
 
+func (e *encoder) idMaps(maps []spec.IDMap) {
+	e.uint(uint64(len(maps)))
+	for _, m := range maps {
+		e.uint(uint64(m.Inside))
+		e.uint(uint64(m.Outside))
+		e.uint(uint64(m.Count))
+	}
+}
+
+func (d *decoder) idMaps() []spec.IDMap {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	maps := make([]spec.IDMap, n)
+	for i := range maps {
+		maps[i] = spec.IDMap{Inside: uint32(d.uint()), Outside: uint32(d.uint()), Count: uint32(d.uint())}
+	}
+	return maps
+}
+
 func (e *encoder) plan(p *Plan) {
 	e.str(p.Name)
 	e.strs(p.Argv)
@@ -161,6 +182,10 @@ func (e *encoder) plan(p *Plan) {
 	e.bool(p.PIDNS)
 	e.bool(p.Init)
 	e.str(p.Hostname)
+	e.bool(p.UserNS)
+	e.idMaps(p.UIDMap)
+	e.idMaps(p.GIDMap)
+	e.bool(p.SetgroupsDenied)
 	e.uint(uint64(len(p.Mounts)))
 	for _, m := range p.Mounts {
 		e.str(m.Kind)
@@ -171,6 +196,7 @@ func (e *encoder) plan(p *Plan) {
 	}
 	e.bool(p.Detach)
 	e.str(p.Pidfile)
+	e.str(p.PidfileDir)
 	e.str(p.Restart)
 	e.str(p.Ready)
 	e.int(int64(p.ReadyTimeout))
@@ -218,6 +244,10 @@ func (d *decoder) plan() *Plan {
 	p.PIDNS = d.bool()
 	p.Init = d.bool()
 	p.Hostname = d.str()
+	p.UserNS = d.bool()
+	p.UIDMap = d.idMaps()
+	p.GIDMap = d.idMaps()
+	p.SetgroupsDenied = d.bool()
 	if n := d.count(); n > 0 {
 		p.Mounts = make([]Mount, n)
 		for i := range p.Mounts {
@@ -226,6 +256,7 @@ func (d *decoder) plan() *Plan {
 	}
 	p.Detach = d.bool()
 	p.Pidfile = d.str()
+	p.PidfileDir = d.str()
 	p.Restart = d.str()
 	p.Ready = d.str()
 	p.ReadyTimeout = time.Duration(d.int())

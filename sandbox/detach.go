@@ -19,18 +19,27 @@ const SuperviseArg = "__daemonbox_supervise"
 // IsSupervisor reports whether args are those of a detached supervisor.
 func IsSupervisor(args []string) bool { return len(args) == 3 && args[1] == SuperviseArg }
 
-// pidfileDir holds the pidfiles of specs that name none.
+// pidfileDir is where root's daemons have their pidfiles when the spec
+// names none; other users' have theirs in $XDG_RUNTIME_DIR/daemonbox, as
+// systemd's user services have their runtime files.
 const pidfileDir = "/run/daemonbox"
 
+func defaultPidfileDir(h *Host) string {
+	if dir, ok := h.LookupEnv("XDG_RUNTIME_DIR"); ok && h.Euid != 0 && filepath.IsAbs(dir) {
+		return filepath.Join(dir, "daemonbox")
+	}
+	return pidfileDir
+}
+
 // PidfilePath is where the daemon's pidfile is: daemon.pidfile, or
-// /run/daemonbox/NAME.pid, NAME being the spec's name or its file's.
+// NAME.pid in PidfileDir, NAME being the spec's name or its file's.
 // Start and the control commands use it; a foreground run has a pidfile
 // only if the spec names one.
 func (p *Plan) PidfilePath() string {
 	if p.Pidfile != "" {
 		return p.Pidfile
 	}
-	return filepath.Join(pidfileDir, p.Name+".pid")
+	return filepath.Join(p.PidfileDir, p.Name+".pid")
 }
 
 // Start detaches the daemon: a supervisor in a session of its own claims the
@@ -43,7 +52,7 @@ func Start(p *Plan) (int, error) {
 	}
 	q := detached(p)
 	if p.Pidfile == "" {
-		if err := os.MkdirAll(pidfileDir, 0o755); err != nil {
+		if err := os.MkdirAll(p.PidfileDir, 0o755); err != nil {
 			return ExitFailure, stepError("pidfile", err)
 		}
 	}

@@ -49,9 +49,16 @@ type Plan struct {
 	Hostname string
 	Mounts   []Mount // made in this order, inside the root
 
+	// The user namespace: the supervisor clones the init stage into it and
+	// writes the maps before the stage runs.
+	UserNS          bool
+	UIDMap, GIDMap  []spec.IDMap
+	SetgroupsDenied bool // an unprivileged launch: setgroups is denied, the caller's groups stay
+
 	// The lifecycle ([daemon]).
 	Detach       bool
 	Pidfile      string // "" for none in the foreground; see PidfilePath
+	PidfileDir   string // for a pidfile the spec does not name
 	Restart      string // "no", "on-failure" or "always"
 	Ready        string // "exec" or "notify"
 	ReadyTimeout time.Duration
@@ -72,6 +79,7 @@ type Host struct {
 	PasswdFile string
 	GroupFile  string
 	LookupEnv  func(string) (string, bool)
+	Sysctl     func(name string) (string, error) // nil: no host switch is read
 }
 
 // LiveHost describes the running daemonbox process and its machine.
@@ -84,11 +92,20 @@ func LiveHost() (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	if sets.Bounding, err = caps.Bounding(last); err != nil {
+		return nil, err
+	}
 	return &Host{
 		Euid: uint32(os.Geteuid()), Egid: uint32(os.Getegid()),
 		Caps: sets, LastCap: last, Rlimit: rlimit.Get, NrOpen: nrOpen,
-		PasswdFile: "/etc/passwd", GroupFile: "/etc/group", LookupEnv: os.LookupEnv,
+		PasswdFile: "/etc/passwd", GroupFile: "/etc/group", LookupEnv: os.LookupEnv, Sysctl: sysctl,
 	}, nil
+}
+
+// sysctl reads /proc/sys/name, trimmed.
+func sysctl(name string) (string, error) {
+	b, err := readSmall("/proc/sys/"+name, 64)
+	return strings.TrimSpace(string(b)), err
 }
 
 // NewPlan resolves s against h. Every problem is returned, each located in the
@@ -108,11 +125,12 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 		Reload:      s.Signals.Reload,
 
 		Detach: s.Daemon.Detach, Pidfile: s.Daemon.Pidfile, Restart: s.Daemon.Restart,
-		Ready: s.Daemon.Ready, ReadyTimeout: s.Daemon.ReadyTimeout,
+		Ready: s.Daemon.Ready, ReadyTimeout: s.Daemon.ReadyTimeout, PidfileDir: defaultPidfileDir(h),
 	}
 
 	sort.Ints(p.Preserve)
 	r.credentials(p)
+	r.userNamespace(p)
 	r.capabilities(p)
 	r.rlimits(p)
 	r.root(p)
@@ -135,9 +153,10 @@ func planName(s *spec.Spec) string {
 }
 
 type resolver struct {
-	s    *spec.Spec
-	h    *Host
-	errs spec.Errors
+	s        *spec.Spec
+	h        *Host
+	errs     spec.Errors
+	rootless bool // a user namespace without host privilege
 }
 
 func (r *resolver) fail(path, format string, args ...any) {
@@ -188,6 +207,9 @@ func (r *resolver) lookup(path, file string, id spec.ID) (e entry, found bool) {
 func (r *resolver) capabilities(p *Plan) {
 	c := r.s.Capabilities
 	have := spec.CapSet(r.h.Caps.Permitted)
+	if p.UserNS {
+		have = spec.CapSet(r.h.Caps.Bounding) // all the init stage holds in the namespace
+	}
 	final := have
 	if c.DropAll {
 		final = 0
@@ -206,7 +228,9 @@ func (r *resolver) capabilities(p *Plan) {
 }
 
 func (r *resolver) rlimits(p *Plan) {
-	canRaise := r.h.Caps.Effective.Has(unix.CAP_SYS_RESOURCE)
+	// In a user namespace, CAP_SYS_RESOURCE is the namespace's, which
+	// setrlimit does not honour.
+	canRaise := r.h.Caps.Effective.Has(unix.CAP_SYS_RESOURCE) && !p.UserNS
 	for res, l := range r.s.Rlimits {
 		if !l.Set {
 			continue
@@ -248,13 +272,19 @@ func nrOpen() (uint64, error) {
 // root applies sshd's ChrootDirectory rule (P10): the root and each of its
 // ancestors is a real directory, owned by root, writable by nobody else. Then
 // nobody but root can swap a component between this check and the chroot.
+// A rootless launch may also use directories of its own user: it has no
+// privilege that a swap could turn against the host.
 func (r *resolver) root(p *Plan) {
 	if p.Root == "/" {
 		return
 	}
+	owners, who := []uint32{0}, "root-owned"
+	if r.rootless {
+		owners, who = []uint32{0, r.h.Euid}, "owned by root or by daemonbox's user"
+	}
 	for dir := p.Root; ; dir = filepath.Dir(dir) {
-		if problem := unsafeDir(dir); problem != "" {
-			r.fail("filesystem.root", "%s: %s (the root and its ancestors must be root-owned directories that no one else can write, as sshd requires of ChrootDirectory)", dir, problem)
+		if problem := unsafeDir(dir, owners); problem != "" {
+			r.fail("filesystem.root", "%s: %s (the root and its ancestors must be directories %s that no one else can write, as sshd requires of ChrootDirectory)", dir, problem, who)
 			return
 		}
 		if dir == "/" {
@@ -264,7 +294,7 @@ func (r *resolver) root(p *Plan) {
 	r.cwdInRoot(p)
 }
 
-func unsafeDir(dir string) string {
+func unsafeDir(dir string, owners []uint32) string {
 	var st unix.Stat_t
 	if err := unix.Lstat(dir, &st); err != nil {
 		return err.Error()
@@ -274,8 +304,8 @@ func unsafeDir(dir string) string {
 		return "is a symbolic link"
 	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
 		return "is not a directory"
-	case st.Uid != 0:
-		return fmt.Sprintf("is owned by uid %d, not root", st.Uid)
+	case !slices.Contains(owners, st.Uid):
+		return fmt.Sprintf("is owned by uid %d", st.Uid)
 	case st.Mode&0o022 != 0:
 		return fmt.Sprintf("is writable by group or others (mode %#o)", st.Mode&0o7777)
 	}
@@ -302,8 +332,12 @@ func (r *resolver) cwdInRoot(p *Plan) {
 
 // privilege refuses a launch that would fail half-way for want of privilege:
 // the steps that change credentials, drop the bounding set and chroot need
-// these capabilities in daemonbox's effective set.
+// these capabilities in daemonbox's effective set. In a user namespace the
+// init stage holds them all, in the namespace.
 func (r *resolver) privilege(p *Plan) {
+	if p.UserNS {
+		return
+	}
 	need := []int{unix.CAP_SETUID, unix.CAP_SETGID, unix.CAP_SETPCAP}
 	if p.Root != "/" {
 		need = append(need, unix.CAP_SYS_CHROOT)
@@ -315,7 +349,7 @@ func (r *resolver) privilege(p *Plan) {
 		}
 	}
 	if len(missing) > 0 {
-		r.fail("", "daemonbox runs as uid %d without %s, which dropping groups, credentials and capabilities needs; an unprivileged launch needs namespaces.user, which is not supported yet",
+		r.fail("", "daemonbox runs as uid %d without %s, which dropping groups, credentials and capabilities needs; an unprivileged launch needs namespaces.user = true",
 			r.h.Euid, strings.Join(missing, ", "))
 	}
 }
@@ -345,8 +379,12 @@ func (r *resolver) stdioPaths(p *Plan) {
 // directory that will hold them, and each directory above it, must not be
 // writable by the daemon, or it could swap the file for a link to one it
 // wants daemonbox (root) to write, truncate or unlink. A daemon that runs as
-// uid 0 owns what root owns, so the check is for non-root daemons.
+// uid 0 owns what root owns, so the check is for non-root daemons; and a
+// rootless daemonbox is on the host the same user as its daemon.
 func (r *resolver) daemonPaths(p *Plan) {
+	if r.rootless {
+		return
+	}
 	if p.Pidfile != "" {
 		r.notDaemonWritable(p, "daemon.pidfile", p.Pidfile)
 	}
@@ -358,7 +396,8 @@ func (r *resolver) daemonPaths(p *Plan) {
 }
 
 func (r *resolver) notDaemonWritable(p *Plan, key, path string) {
-	if p.UID == 0 {
+	c := hostCreds(p)
+	if c.uid == 0 {
 		return
 	}
 	dir, err := filepath.EvalSymlinks(filepath.Dir(path))
@@ -366,7 +405,7 @@ func (r *resolver) notDaemonWritable(p *Plan, key, path string) {
 		return // stdioPaths and the pidfile's claim report a missing directory
 	}
 	for ; ; dir = filepath.Dir(dir) {
-		if who := writableBy(dir, p); who != "" {
+		if who := writableBy(dir, c); who != "" {
 			r.fail(key, "%s: the directory %s is writable by the daemon (%s); use a directory only root can write", path, dir, who)
 			return
 		}
@@ -376,9 +415,9 @@ func (r *resolver) notDaemonWritable(p *Plan, key, path string) {
 	}
 }
 
-// writableBy says how the daemon's credentials could write dir ("" if they
-// cannot). ACLs are not read.
-func writableBy(dir string, p *Plan) string {
+// writableBy says how the daemon's host credentials could write dir ("" if
+// they cannot). ACLs are not read.
+func writableBy(dir string, c creds) string {
 	var st unix.Stat_t
 	if unix.Stat(dir, &st) != nil {
 		return ""
@@ -386,9 +425,9 @@ func writableBy(dir string, p *Plan) string {
 	switch {
 	case st.Mode&0o002 != 0: // sticky or not: the daemon could plant a name first
 		return fmt.Sprintf("mode %#o", st.Mode&0o7777)
-	case st.Uid == p.UID && st.Mode&0o200 != 0:
+	case st.Uid == c.uid && st.Mode&0o200 != 0:
 		return fmt.Sprintf("its owner, uid %d", st.Uid)
-	case st.Mode&0o020 != 0 && (st.Gid == p.GID || slices.Contains(p.Groups, st.Gid)):
+	case st.Mode&0o020 != 0 && c.inGroups(st.Gid):
 		return fmt.Sprintf("group %d, mode %#o", st.Gid, st.Mode&0o7777)
 	}
 	return ""

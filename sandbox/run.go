@@ -45,8 +45,10 @@ func Run(p *Plan) (int, error) {
 // beside it for its whole life: to hold its pidfile's lock, copy its logs
 // (so that they can be reopened), hear READY=1, restart it, or tell a
 // service manager that waits for readiness (NOTIFY_SOCKET) that it is up.
+// A PID or user namespace is entered only by a new process, which clone
+// creates.
 func needsSupervisor(p *Plan) bool {
-	return p.Pidfile != "" || p.Restart != "no" || p.Ready == "notify" || p.PIDNS ||
+	return p.Pidfile != "" || p.Restart != "no" || p.Ready == "notify" || p.PIDNS || p.UserNS ||
 		p.Stdio[1].Kind == spec.StdioFile || p.Stdio[2].Kind == spec.StdioFile ||
 		os.Getenv("NOTIFY_SOCKET") != ""
 }

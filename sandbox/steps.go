@@ -188,6 +188,9 @@ func (l *launch) keepCaps() error { return caps.KeepAcrossSetuid() }
 // (execve ends them) and which costs more than the rest of the launch; runc
 // does the same for the same reason.
 func (l *launch) groups() error {
+	if l.plan.SetgroupsDenied {
+		return nil // the kernel refuses; plan validation required no groups
+	}
 	gids := make([]uint32, len(l.plan.Groups))
 	copy(gids, l.plan.Groups)
 	var list uintptr
@@ -315,7 +318,7 @@ func (l *launch) verify() error {
 	if st.GID != [4]uint32{g, g, g, g} {
 		return fmt.Errorf("gids (real, effective, saved, fs) are %v, want %d", st.GID, g)
 	}
-	if !sameSet(st.Groups, l.plan.Groups) {
+	if !l.plan.SetgroupsDenied && !sameSet(st.Groups, l.plan.Groups) {
 		return fmt.Errorf("supplementary groups are %v, want %v", st.Groups, l.plan.Groups)
 	}
 	if err := caps.Verify(l.plan.Caps, st.Caps); err != nil {

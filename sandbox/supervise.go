@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/daemonbox/daemonbox/caps"
 	"github.com/daemonbox/daemonbox/pidfile"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
@@ -126,6 +127,12 @@ func supervise(p *Plan, stdio [3]int, started func(int, error)) (int, error) {
 func (s *supervisor) setup() error {
 	if err := becomeSubreaper(); err != nil {
 		return stepError("supervise", err)
+	}
+	// A daemon that runs as the supervisor's own host uid (rootless, or
+	// uid 0 without a user namespace) could otherwise ptrace it or read
+	// its /proc files, and so act outside its confinement (P09).
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return stepError("supervise", opError("prctl PR_SET_DUMPABLE", "", err))
 	}
 	if s.plan.Pidfile != "" {
 		f, err := pidfile.Claim(s.plan.Pidfile)
@@ -254,17 +261,58 @@ func (d *daemon) watch() {
 // close fds the supervisor passes again at every restart.
 func (s *supervisor) startInit(sock int) (pid, pidfd int, err error) {
 	pidfd = -1
-	var clone uintptr
+	sys := &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.Signal(s.plan.ParentDeath), PidFD: &pidfd}
 	if s.plan.PIDNS {
-		clone = unix.CLONE_NEWPID
+		sys.Cloneflags |= unix.CLONE_NEWPID
 	}
-	pid, err = forkInit(s.stdio, s.plan.Preserve, &syscall.SysProcAttr{
-		Setsid: true, Pdeathsig: syscall.Signal(s.plan.ParentDeath), PidFD: &pidfd, Cloneflags: clone,
-	}, sock)
+	if s.plan.UserNS {
+		if err := enterUserNS(s.plan, sys); err != nil {
+			return -1, -1, err
+		}
+	}
+	if s.plan.SetgroupsDenied {
+		// Unprivileged, the supervisor writes the maps through the child's
+		// /proc files, which are root's while the child is non-dumpable as
+		// it is born. No process of the daemon's runs at this point.
+		unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0)
+		defer unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	}
+	pid, err = forkInit(s.stdio, s.plan.Preserve, sys, sock)
 	if err == nil && pidfd < 0 {
 		err = errors.New("the kernel gave no pidfd for the init stage (Linux 5.3 or later is needed)")
 	}
 	return pid, pidfd, err
+}
+
+// enterUserNS has the clone create the user namespace (first, so that it
+// owns the PID namespace made with it and every namespace the stage makes),
+// with the plan's maps written before the stage runs. The stage starts as
+// the daemon's uid and gid, so that what it creates is theirs, and keeps
+// every capability it has in the namespace across its exec as ambient: a
+// stage that is not uid 0 there would lose them.
+func enterUserNS(p *Plan, sys *syscall.SysProcAttr) error {
+	last, err := caps.LastCap()
+	if err != nil {
+		return err
+	}
+	bounding, err := caps.Bounding(last)
+	if err != nil {
+		return err
+	}
+	sys.Cloneflags |= unix.CLONE_NEWUSER
+	sys.UidMappings, sys.GidMappings = idMaps(p.UIDMap), idMaps(p.GIDMap)
+	sys.GidMappingsEnableSetgroups = !p.SetgroupsDenied
+	sys.Credential = &syscall.Credential{Uid: p.UID, Gid: p.GID, Groups: p.Groups, NoSetGroups: p.SetgroupsDenied}
+	sys.AmbientCaps = bounding.Numbers(last)
+	return nil
+}
+
+func idMaps(maps []spec.IDMap) []syscall.SysProcIDMap {
+	out := make([]syscall.SysProcIDMap, len(maps))
+	for i, m := range maps {
+		out[i] = syscall.SysProcIDMap{ContainerID: int(m.Inside), HostID: int(m.Outside), Size: int(m.Count)}
+	}
+	return out
 }
 
 // forkInit starts an init stage: childFiles' layout, with the first socket

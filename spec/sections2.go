@@ -1,12 +1,11 @@
 package spec
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 )
-
-const rootlessLater = "user namespaces arrive in a later release"
 
 func (d *decoder) namespaces(v any) {
 	m, ok := d.table("namespaces", v, namespaceKeys)
@@ -28,7 +27,6 @@ func (d *decoder) namespaces(v any) {
 			} else {
 				n.GIDMap = maps
 			}
-			d.notYet(key, len(maps) > 0, rootlessLater)
 		case "init":
 			if b, ok := d.boolean(key, x); ok {
 				n.NoInit = !b
@@ -36,7 +34,6 @@ func (d *decoder) namespaces(v any) {
 		default:
 			if b, ok := d.boolean(key, x); ok {
 				*flags[k] = b
-				d.notYet(key, k == "user" && b, rootlessLater)
 			}
 		}
 	})
@@ -45,6 +42,11 @@ func (d *decoder) namespaces(v any) {
 	}
 	if _, set := m["init"]; set && !n.PID {
 		d.fail("namespaces.init", "init requires pid = true")
+	}
+	for _, k := range []string{"uid_map", "gid_map"} {
+		if _, set := m[k]; set && !n.User {
+			d.fail("namespaces."+k, "%s requires user = true", k)
+		}
 	}
 }
 
@@ -67,19 +69,70 @@ func (d *decoder) idMaps(key string, v any) []IDMap {
 			return
 		}
 		var vals [3]uint32
+		whole := true
 		for j, name := range idMapKeys {
 			x, ok := m[name]
 			if !ok {
 				d.fail(k, "%s is required", name)
+				whole = false
 				continue
 			}
-			if n, ok := d.integer(k+"."+name, x, 0, MaxID); ok {
-				vals[j] = uint32(n)
-			}
+			n, ok := d.integer(k+"."+name, x, 0, MaxID)
+			vals[j], whole = uint32(n), whole && ok
 		}
-		out = append(out, IDMap{Inside: vals[0], Outside: vals[1], Count: vals[2]})
+		line := IDMap{Inside: vals[0], Outside: vals[1], Count: vals[2]}
+		if problem := badMapLine(out, line); whole && problem != "" {
+			d.failElem(key, i, "%s", problem)
+		}
+		out = append(out, line)
 	})
+	if len(out) > maxMapLines {
+		d.fail(key, "%d lines; the kernel takes at most %d", len(out), maxMapLines)
+	}
 	return out
+}
+
+// maxMapLines is the kernel's limit on the lines of uid_map and gid_map.
+const maxMapLines = 340
+
+// badMapLine says what is wrong with e after the lines before it: the
+// kernel refuses a map whose ranges overlap inside or outside.
+func badMapLine(before []IDMap, e IDMap) string {
+	if e.Count == 0 {
+		return "count must be at least 1"
+	}
+	if uint64(e.Inside)+uint64(e.Count)-1 > MaxID || uint64(e.Outside)+uint64(e.Count)-1 > MaxID {
+		return fmt.Sprintf("the range runs past the largest id, %d", uint64(MaxID))
+	}
+	for _, o := range before {
+		if overlap(o.Inside, o.Count, e.Inside, e.Count) {
+			return fmt.Sprintf("inside ids %d-%d overlap an earlier line", e.Inside, e.Inside+e.Count-1)
+		}
+		if overlap(o.Outside, o.Count, e.Outside, e.Count) {
+			return fmt.Sprintf("outside ids %d-%d overlap an earlier line", e.Outside, e.Outside+e.Count-1)
+		}
+	}
+	return ""
+}
+
+func overlap(a, n, b, m uint32) bool {
+	return uint64(a) < uint64(b)+uint64(m) && uint64(b) < uint64(a)+uint64(n)
+}
+
+// Contains reports whether id is one of the inside ids of the map.
+func Contains(maps []IDMap, id uint32) bool {
+	_, ok := Outside(maps, id)
+	return ok
+}
+
+// Outside is the id outside the namespace that inside id maps to.
+func Outside(maps []IDMap, id uint32) (uint32, bool) {
+	for _, m := range maps {
+		if id >= m.Inside && uint64(id) < uint64(m.Inside)+uint64(m.Count) {
+			return m.Outside + (id - m.Inside), true
+		}
+	}
+	return 0, false
 }
 
 func (d *decoder) capabilities(v any) {

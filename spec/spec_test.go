@@ -223,9 +223,14 @@ func TestNamespaceKeys(t *testing.T) {
 		t.Errorf("pid must imply mount, init = false be kept: %+v %v", s, err)
 	}
 	for text, want := range map[string]string{
-		cmd + "[namespaces]\ninit = false\n":  "namespaces.init: init requires pid = true",
-		cmd + "[namespaces]\nuser = true\n":   "namespaces.user: not supported yet",
-		cmd + "[filesystem]\ndev = \"yes\"\n": "filesystem.dev",
+		cmd + "[namespaces]\ninit = false\n":                                                                                                    "namespaces.init: init requires pid = true",
+		cmd + "[namespaces]\nuid_map = [{ inside = 0, outside = 1000, count = 1 }]\n":                                                           "namespaces.uid_map: uid_map requires user = true",
+		cmd + "[namespaces]\nuser = true\ngid_map = [{ inside = 0, outside = 1000, count = 0 }]\n":                                              "5:12: namespaces.gid_map: count must be at least 1",
+		cmd + "[namespaces]\nuser = true\nuid_map = [{ inside = 0, outside = 1000, count = 10 }, { inside = 5, outside = 2000, count = 1 }]\n":  "5:56: namespaces.uid_map: inside ids 5-5 overlap an earlier line",
+		cmd + "[namespaces]\nuser = true\nuid_map = [{ inside = 0, outside = 1000, count = 10 }, { inside = 10, outside = 1009, count = 2 }]\n": "5:56: namespaces.uid_map: outside ids 1009-1010 overlap an earlier line",
+		cmd + "[namespaces]\nuser = true\nuid_map = [{ inside = 4294967294, outside = 0, count = 2 }]\n":                                        "past the largest id",
+		cmd + "[namespaces]\nuser = true\nuid_map = [{ inside = 0, count = 1 }]\n":                                                              "namespaces.uid_map[0]: outside is required",
+		cmd + "[filesystem]\ndev = \"yes\"\n":                                                                                                   "filesystem.dev",
 	} {
 		if _, err := Parse("t.toml", []byte(text)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: got %v, want %q", text, err, want)

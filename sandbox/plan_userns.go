@@ -1,0 +1,141 @@
+package sandbox
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/daemonbox/daemonbox/spec"
+	"golang.org/x/sys/unix"
+)
+
+// userNamespace resolves namespaces.user: the maps the supervisor writes
+// when it clones the init stage, and, for a launch without host privilege,
+// what the kernel will refuse it, so that such a spec fails here and not
+// half-way through the launch.
+func (r *resolver) userNamespace(p *Plan) {
+	n := r.s.Namespaces
+	if !n.User {
+		return
+	}
+	p.UserNS = true
+	privileged := r.h.Caps.Effective.Has(unix.CAP_SETUID) && r.h.Caps.Effective.Has(unix.CAP_SETGID)
+	r.rootless = !privileged
+	// Unprivileged, the kernel takes a gid_map only once setgroups is
+	// denied; the launcher's supplementary groups then stay (P15).
+	p.SetgroupsDenied = r.rootless
+	r.userNSEnabled()
+	p.UIDMap, p.GIDMap = n.UIDMap, n.GIDMap
+	if p.UIDMap == nil {
+		p.UIDMap = r.defaultMap("namespaces.uid_map", []uint32{p.UID}, r.h.Euid)
+	}
+	if p.GIDMap == nil {
+		p.GIDMap = r.defaultMap("namespaces.gid_map", append([]uint32{p.GID}, p.Groups...), r.h.Egid)
+	}
+	r.mapped(p)
+	if r.rootless {
+		r.rootlessLimits(p)
+	}
+}
+
+// defaultMap maps the daemon's ids. Unprivileged, the kernel allows one
+// line: the caller's own id (own) as the daemon's. With privilege, each of
+// the daemon's ids maps to itself, so the daemon is on the host who the
+// spec says and nothing maps to host uid 0 unless uid_map asks (P15).
+func (r *resolver) defaultMap(key string, ids []uint32, own uint32) []spec.IDMap {
+	if r.rootless {
+		return []spec.IDMap{{Inside: ids[0], Outside: own, Count: 1}}
+	}
+	if key == "namespaces.uid_map" && ids[0] == 0 {
+		r.fail(key, "the daemon runs as uid 0, and the default map (each id to itself) would put host uid 0 in the namespace; set user.user, or map uid 0 to an unprivileged host uid with uid_map")
+	}
+	var out []spec.IDMap
+	for _, id := range ids {
+		if !spec.Contains(out, id) {
+			out = append(out, spec.IDMap{Inside: id, Outside: id, Count: 1})
+		}
+	}
+	return out
+}
+
+// mapped requires the daemon's uid, gid and groups to exist in the
+// namespace: setresuid and setresgid refuse an unmapped id.
+func (r *resolver) mapped(p *Plan) {
+	if !spec.Contains(p.UIDMap, p.UID) {
+		r.fail("namespaces.uid_map", "the daemon's uid %d is not mapped", p.UID)
+	}
+	if !spec.Contains(p.GIDMap, p.GID) {
+		r.fail("namespaces.gid_map", "the daemon's gid %d is not mapped", p.GID)
+	}
+	for _, g := range p.Groups {
+		if !spec.Contains(p.GIDMap, g) {
+			r.fail("namespaces.gid_map", "the daemon's supplementary group %d is not mapped", g)
+		}
+	}
+}
+
+// rootlessLimits refuses what needs host privilege that an unprivileged
+// launch does not have.
+func (r *resolver) rootlessLimits(p *Plan) {
+	own := func(key, kind string, maps []spec.IDMap, id uint32) {
+		if len(maps) != 1 || maps[0].Outside != id || maps[0].Count != 1 {
+			r.fail(key, "unprivileged, daemonbox can map only its own %s %d, on one line with count = 1; a wider map needs host root", kind, id)
+		}
+	}
+	own("namespaces.uid_map", "uid", p.UIDMap, r.h.Euid)
+	own("namespaces.gid_map", "gid", p.GIDMap, r.h.Egid)
+	if len(p.Groups) > 0 {
+		r.fail("user.groups", "unprivileged, daemonbox cannot set supplementary groups: the kernel denies setgroups in the user namespace (it would let the daemon drop a group that denies it access)")
+	}
+	if p.OOMScoreAdj != nil && *p.OOMScoreAdj < 0 {
+		r.fail("process.oom_score_adj", "a negative value needs CAP_SYS_RESOURCE on the host, which daemonbox does not have")
+	}
+}
+
+// userNSEnabled reads the host's switches for user namespaces, so that a
+// host that forbids them fails here with the reason, not at clone with
+// EPERM or ENOSPC.
+func (r *resolver) userNSEnabled() {
+	if r.h.Sysctl == nil {
+		return
+	}
+	if v, err := r.h.Sysctl("user/max_user_namespaces"); err == nil && v == "0" {
+		r.fail("namespaces.user", "this host allows no user namespaces (sysctl user.max_user_namespaces = 0)")
+	}
+	if v, err := r.h.Sysctl("kernel/unprivileged_userns_clone"); err == nil && v == "0" && r.rootless {
+		r.fail("namespaces.user", "this host allows user namespaces only to root (sysctl kernel.unprivileged_userns_clone = 0)")
+	}
+}
+
+// hostCreds are the daemon's ids as the host sees them, through the maps.
+func hostCreds(p *Plan) creds {
+	c := creds{uid: p.UID, gid: p.GID, groups: p.Groups}
+	if !p.UserNS {
+		return c
+	}
+	c.uid, _ = spec.Outside(p.UIDMap, p.UID)
+	c.gid, _ = spec.Outside(p.GIDMap, p.GID)
+	c.groups = nil
+	for _, g := range p.Groups {
+		h, _ := spec.Outside(p.GIDMap, g)
+		c.groups = append(c.groups, h)
+	}
+	return c
+}
+
+type creds struct {
+	uid, gid uint32
+	groups   []uint32
+}
+
+// describeMap renders a map as the kernel's file shows it, for explain.
+func describeMap(maps []spec.IDMap) string {
+	var lines []string
+	for _, m := range maps {
+		lines = append(lines, fmt.Sprintf("%d %d %d", m.Inside, m.Outside, m.Count))
+	}
+	return strings.Join(lines, ", ")
+}
+
+// inGroups reports whether gid is c's gid or one of its groups.
+func (c creds) inGroups(gid uint32) bool { return c.gid == gid || slices.Contains(c.groups, gid) }
