@@ -22,6 +22,11 @@ func Explain(w io.Writer, p *Plan) error {
 	line("environment", "%s", orNone(strings.Join(p.Env, " ")))
 	line("root", "%s", describeRoot(p))
 	line("namespaces", "%s", describeNamespaces(p))
+	if p.UserNS {
+		line("uid_map", "%s (inside outside count)", describeMap(p.UIDMap))
+		line("gid_map", "%s", describeMap(p.GIDMap))
+		line("setgroups", "%s", map[bool]string{true: "deny", false: "allow"}[p.SetgroupsDenied])
+	}
 	for _, m := range p.Mounts {
 		line("mount", "%s", describeMount(m))
 	}
@@ -100,6 +105,9 @@ func describeRoot(p *Plan) string {
 }
 
 func describeGroups(p *Plan) string {
+	if p.SetgroupsDenied {
+		return "daemonbox's own stay (an unprivileged user namespace denies setgroups)"
+	}
 	if len(p.Groups) == 0 {
 		return "none"
 	}
@@ -156,6 +164,9 @@ func describeNamespaces(p *Plan) string {
 	flags := p.Unshare
 	if p.PIDNS {
 		flags |= unix.CLONE_NEWPID
+	}
+	if p.UserNS {
+		flags |= unix.CLONE_NEWUSER
 	}
 	names := namespaceNames(flags)
 	switch {

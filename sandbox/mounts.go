@@ -299,7 +299,10 @@ func isMountRoot(fd int) bool {
 var devNodes = []string{"null", "zero", "full", "random", "urandom", "tty"}
 
 // dev makes a minimal private /dev at target: a tmpfs with the usual
-// devices, a private devpts instance, /dev/shm, and the standard links.
+// devices, a private devpts instance, /dev/shm, and the standard links. The
+// tmpfs is then made read-only (pts and shm stay writable): in a user
+// namespace it belongs to the daemon's uid, which could otherwise fill it
+// or plant names in it.
 func (ms *mountSet) dev(target string) error {
 	if err := ms.fresh(target, "tmpfs", map[string]string{"mode": "0755", "size": "64k"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC); err != nil {
 		return err
@@ -326,6 +329,9 @@ func (ms *mountSet) dev(target string) error {
 		if err := unix.Symlinkat(l[0], dev, l[1]); err != nil {
 			return opError("symlink", path.Join(target, l[1]), err)
 		}
+	}
+	if err := unix.MountSetattr(dev, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
+		return opError("mount_setattr", target, err)
 	}
 	return nil
 }

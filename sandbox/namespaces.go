@@ -3,6 +3,7 @@ package sandbox
 import (
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -28,7 +29,8 @@ func namespaceNames(flags uintptr) string {
 		flag uintptr
 		name string
 	}{{unix.CLONE_NEWNS, "mount"}, {unix.CLONE_NEWNET, "network"}, {unix.CLONE_NEWIPC, "ipc"},
-		{unix.CLONE_NEWUTS, "uts"}, {unix.CLONE_NEWCGROUP, "cgroup"}, {unix.CLONE_NEWPID, "pid"}} {
+		{unix.CLONE_NEWUTS, "uts"}, {unix.CLONE_NEWCGROUP, "cgroup"}, {unix.CLONE_NEWPID, "pid"},
+		{unix.CLONE_NEWUSER, "user"}} {
 		if flags&n.flag != 0 {
 			if names != "" {
 				names += ","
@@ -157,7 +159,7 @@ func (l *launch) pid1() error {
 	// supervisor itself, on this stage's socket: its "ready" carries its
 	// own pid, and its exec closes the socket.
 	sigs := make(chan os.Signal, 16) // before the fork: no SIGCHLD may be missed
-	signal.Notify(sigs, append(initForwarded, unix.SIGCHLD)...)
+	signal.Notify(sigs, initCaught()...)
 	pid, err := forkInit([3]int{-1, -1, -1}, l.plan.Preserve,
 		&syscall.SysProcAttr{Setsid: true, Pdeathsig: unix.SIGKILL}, pair[1], l.sock)
 	unix.Close(pair[1])
@@ -180,13 +182,29 @@ func (l *launch) pid1() error {
 var initForwarded = []os.Signal{unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGUSR1,
 	unix.SIGUSR2, unix.SIGALRM, unix.SIGCONT, unix.SIGWINCH, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU}
 
+// initCaught are the signals PID 1 catches: SIGCHLD, those it forwards,
+// and every other one that the Go runtime would die of when sent by kill
+// (SIGABRT, SIGSYS, ...). The daemon can send those to PID 1 when it runs
+// as the same uid, as it does rootless; caught, they are dropped.
+func initCaught() []os.Signal {
+	var out []os.Signal
+	for sig := syscall.Signal(1); sig < 32; sig++ {
+		if sig != unix.SIGKILL && sig != unix.SIGSTOP && sig != unix.SIGURG { // SIGURG: the runtime's own
+			out = append(out, sig)
+		}
+	}
+	return out
+}
+
 // reapAsInit is PID 1's whole life: forward signals to the daemon, reap
 // every process that ends up its child, and exit with the daemon's status
 // once it ends, which ends the namespace and everything left in it.
 func reapAsInit(daemon int, sigs chan os.Signal) int {
 	for sig := range sigs {
 		if sig != unix.SIGCHLD {
-			unix.Kill(daemon, sig.(syscall.Signal))
+			if slices.Contains(initForwarded, sig) {
+				unix.Kill(daemon, sig.(syscall.Signal))
+			}
 			continue
 		}
 		for {

@@ -54,6 +54,7 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(jailBase)
+	rootlessSkip = makeRootlessUser()
 	return m.Run()
 }
 
@@ -96,6 +97,7 @@ type launch struct {
 	groups      []uint32
 	unmapped    bool // in a user namespace where only uid 0 is mapped
 	asNobody    bool // daemonbox itself runs as uid 65534
+	rootless    bool // daemonbox itself runs as the unprivileged test user
 }
 
 type result struct {
@@ -141,6 +143,9 @@ func (l launch) command(t *testing.T, ctx context.Context) *exec.Cmd {
 	}
 	if l.asNobody {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}
+	}
+	if l.rootless {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: rootlessUID, Gid: rootlessGID, Groups: []uint32{}}
 	}
 	if l.unmapped {
 		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWUSER

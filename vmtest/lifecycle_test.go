@@ -18,14 +18,27 @@ import (
 // lifecycle is a detached daemon's spec and the paths it uses.
 type lifecycle struct {
 	file, pidfile, log string
+	rootless           bool // run by the unprivileged test user
+	env                []string
 }
 
 // newLifecycle writes a spec for the probe in the given mode, running as
 // nobody, with its pidfile and log in a directory only root can write.
 func newLifecycle(t *testing.T, extra string, argv ...string) lifecycle {
 	t.Helper()
+	return newLifecycleIn(t, mode{}, extra, argv...)
+}
+
+// newLifecycleIn is newLifecycle in mode m: rootless, the directory is the
+// test user's, and the spec asks for a user namespace.
+func newLifecycleIn(t *testing.T, m mode, extra string, argv ...string) lifecycle {
+	t.Helper()
 	dir := rootDir(t)
-	l := lifecycle{pidfile: filepath.Join(dir, "d.pid"), log: filepath.Join(dir, "d.log")}
+	if m.rootless {
+		os.Chown(dir, int(rootlessUID), int(rootlessGID))
+		extra = withUserNS(extra)
+	}
+	l := lifecycle{pidfile: filepath.Join(dir, "d.pid"), log: filepath.Join(dir, "d.log"), rootless: m.rootless}
 	cmd := `"PROBE"`
 	for _, a := range argv {
 		cmd += fmt.Sprintf(", %q", a)
@@ -41,13 +54,13 @@ stderr = %q
 [daemon]
 pidfile = %q
 %s`, cmd, l.log, l.log, l.pidfile, extra))
-	t.Cleanup(func() { launch{cmd: "stop", file: l.file}.do(t) })
+	t.Cleanup(func() { launch{cmd: "stop", file: l.file, rootless: l.rootless}.do(t) })
 	return l
 }
 
 func (l lifecycle) do(t *testing.T, cmd string) result {
 	t.Helper()
-	return launch{cmd: cmd, file: l.file}.do(t)
+	return launch{cmd: cmd, file: l.file, rootless: l.rootless, env: l.env}.do(t)
 }
 
 // must runs cmd and requires exit 0.

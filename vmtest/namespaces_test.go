@@ -36,24 +36,26 @@ func hostNS(t *testing.T, name string) string {
 
 // isolated runs the isolation probe as nobody with the given extra spec
 // text and probe arguments, and requires a complete report.
-func isolated(t *testing.T, extra string, args ...string) report {
+func isolated(t *testing.T, m mode, extra string, args ...string) report {
 	t.Helper()
 	cmd := `"PROBE", "isolation"`
 	for _, a := range args {
 		cmd += fmt.Sprintf(", %q", a)
 	}
-	return launch{spec: fmt.Sprintf("[process]\ncommand = [%s]\n[user]\nuser = \"nobody\"\n%s", cmd, extra)}.ok(t)
+	return m.launch(fmt.Sprintf("[process]\ncommand = [%s]\n[user]\nuser = \"nobody\"\n%s", cmd, extra)).ok(t)
 }
 
 // P12: each namespace alone is new, and every other one is the host's; the
-// mount namespace comes with pid, as the format says.
-func TestEachNamespace(t *testing.T) {
-	need(t)
+// mount namespace comes with pid, as the format says. Rootless, the user
+// namespace is new too, and only it.
+func TestEachNamespace(t *testing.T) { eachMode(t, eachNamespace) }
+
+func eachNamespace(t *testing.T, m mode) {
 	all := []string{"pid", "mount", "network", "ipc", "uts", "cgroup"}
 	procName := map[string]string{"pid": "pid", "mount": "mnt", "network": "net", "ipc": "ipc", "uts": "uts", "cgroup": "cgroup"}
 	for _, ns := range all {
 		t.Run(ns, func(t *testing.T) {
-			r := isolated(t, fmt.Sprintf("[namespaces]\n%s = true\n", ns))
+			r := isolated(t, m, fmt.Sprintf("[namespaces]\n%s = true\n", ns))
 			got := map[string]string{}
 			for _, v := range r["ns"] {
 				k, ino, _ := strings.Cut(v, " ")
@@ -66,8 +68,8 @@ func TestEachNamespace(t *testing.T) {
 					t.Errorf("namespaces.%s: %s namespace new = %v, want %v", ns, name, !same, fresh)
 				}
 			}
-			if got["user"] != hostNS(t, "user") {
-				t.Error("a user namespace was made without being asked for")
+			if newUser := got["user"] != hostNS(t, "user"); newUser != m.rootless {
+				t.Errorf("user namespace new = %v, want %v", newUser, m.rootless)
 			}
 		})
 	}
@@ -76,8 +78,9 @@ func TestEachNamespace(t *testing.T) {
 // P12-P14 together: the daemon sees only its own processes, only lo (up),
 // no host TCP or abstract socket, no host SysV IPC, its own hostname that
 // it cannot change.
-func TestAllNamespaces(t *testing.T) {
-	need(t)
+func TestAllNamespaces(t *testing.T) { eachMode(t, allNamespaces) }
+
+func allNamespaces(t *testing.T, m mode) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +100,7 @@ func TestAllNamespaces(t *testing.T) {
 	}
 	defer syscall.Syscall(syscall.SYS_SHMCTL, shm, unix.IPC_RMID, 0)
 
-	r := isolated(t, "[namespaces]\npid = true\nnetwork = true\nipc = true\nuts = true\nhostname = \"boxed\"\ncgroup = true\n",
+	r := isolated(t, m, "[namespaces]\npid = true\nnetwork = true\nipc = true\nuts = true\nhostname = \"boxed\"\ncgroup = true\n",
 		"tcp="+strconv.Itoa(port), "abstract="+abstract, "kill="+strconv.Itoa(os.Getpid()), "shm="+strconv.Itoa(key))
 	if h := r.one(t, "hostname"); h != "boxed" {
 		t.Errorf("hostname %q", h)
@@ -164,10 +167,17 @@ func TestPIDNamespaceStatusAndSignals(t *testing.T) {
 // P25 and P16: read-only root (submounts too, and no remount), a private
 // tmpfs, masked files and directories, binds read-write and read-only;
 // the host's mountinfo is byte-identical before, during and after.
-func TestMounts(t *testing.T) {
-	need(t)
+// Rootless, daemonbox cannot create mount points in a root-owned root, so
+// they are there already.
+func TestMounts(t *testing.T) { eachMode(t, mounts) }
+
+func mounts(t *testing.T, m mode) {
 	before := mountinfo(t)
-	root := jail(t, "etc", "secret", "data", "proc")
+	dirs := []string{"etc", "secret", "data", "proc"}
+	if m.rootless {
+		dirs = append(dirs, "tmp", "dev", "rw", "ro")
+	}
+	root := jail(t, dirs...)
 	os.WriteFile(filepath.Join(root, "etc/key"), []byte("k"), 0o644)
 	os.WriteFile(filepath.Join(root, "secret/s"), []byte("s"), 0o644)
 	rw, ro := rootDir(t), rootDir(t)
@@ -193,12 +203,12 @@ readonly = true
 [namespaces]
 pid = true
 `, root, rw, ro)
-	r := launch{spec: spec}.ok(t)
+	r := m.launch(spec).ok(t)
 	got := tries(r)
 	want := map[string]int{
 		"write=/etc/x": int(unix.EROFS), "write=/tmp/x": 0, "read=/etc/key": 0, "read=/secret/s": int(unix.EACCES),
 		"write=/rw/x": 0, "write=/ro/x": int(unix.EROFS),
-		"remount=/": int(unix.EPERM), "mkdir=/dev/x": int(unix.EACCES),
+		"remount=/": int(unix.EPERM), "mkdir=/dev/x": int(unix.EROFS),
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -215,9 +225,10 @@ pid = true
 
 // P25: readonly reaches the mounts under the path too (here the host's
 // /dev/shm under a read-only "/").
-func TestReadonlySubmounts(t *testing.T) {
-	need(t)
-	r := isolated(t, "[filesystem]\nreadonly = [\"/\"]\n", "write=/dev/shm/daemonbox-x", "remount=/dev/shm")
+func TestReadonlySubmounts(t *testing.T) { eachMode(t, readonlySubmounts) }
+
+func readonlySubmounts(t *testing.T, m mode) {
+	r := isolated(t, m, "[filesystem]\nreadonly = [\"/\"]\n", "write=/dev/shm/daemonbox-x", "remount=/dev/shm")
 	got := tries(r)
 	if got["write=/dev/shm/daemonbox-x"] != int(unix.EROFS) || got["remount=/dev/shm"] != int(unix.EPERM) {
 		t.Errorf("a submount of a read-only path: %v", got)
@@ -234,10 +245,11 @@ func mountinfo(t *testing.T) string {
 }
 
 // P16 while a daemon with every mount feature runs.
-func TestMountinfoWhileRunning(t *testing.T) {
-	need(t)
+func TestMountinfoWhileRunning(t *testing.T) { eachMode(t, mountinfoWhileRunning) }
+
+func mountinfoWhileRunning(t *testing.T, m mode) {
 	before := mountinfo(t)
-	l := newLifecycle(t, "[namespaces]\npid = true\nnetwork = true\n[filesystem]\nreadonly = [\"/\"]\ntmpfs = [\"/media\"]\nmasked = [\"/etc/shadow\", \"/root\"]\n", "wait")
+	l := newLifecycleIn(t, m, "[namespaces]\npid = true\nnetwork = true\n[filesystem]\nreadonly = [\"/\"]\ntmpfs = [\"/media\"]\nmasked = [\"/etc/shadow\", \"/root\"]\n", "wait")
 	l.must(t, "start")
 	during := mountinfo(t)
 	l.must(t, "stop")
@@ -249,8 +261,9 @@ func TestMountinfoWhileRunning(t *testing.T) {
 
 // P11: a symlink in a hostile root that points at a host path cannot make
 // daemonbox create or mount anything outside the root.
-func TestHostileRootSymlinks(t *testing.T) {
-	need(t)
+func TestHostileRootSymlinks(t *testing.T) { eachMode(t, hostileRootSymlinks) }
+
+func hostileRootSymlinks(t *testing.T, m mode) {
 	victim := rootDir(t)
 	root := jail(t)
 	if err := os.Symlink(victim, filepath.Join(root, "data")); err != nil {
@@ -260,7 +273,7 @@ func TestHostileRootSymlinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := fmt.Sprintf("[process]\ncommand = [\"/probe\", \"isolation\"]\n[user]\nuser = \"nobody\"\n[filesystem]\nroot = %q\ntmpfs = [\"/data/made\", \"/up/made\"]\n", root)
-	if r := (launch{spec: spec}).do(t); r.code != 0 && (r.code != 125 || !strings.Contains(r.stderr, `step "mounts"`)) {
+	if r := m.launch(spec).do(t); r.code != 0 && (r.code != 125 || !strings.Contains(r.stderr, `step "mounts"`)) {
 		t.Errorf("exit %d: %s", r.code, r.stderr)
 	}
 	if entries, _ := os.ReadDir(victim); len(entries) != 0 {
@@ -270,8 +283,9 @@ func TestHostileRootSymlinks(t *testing.T) {
 
 // P08 and P09: the daemon cannot reach daemonbox's PID 1: not its exe for
 // writing, not its environ, not ptrace, not kill; the binary is unchanged.
-func TestInitUnreachable(t *testing.T) {
-	need(t)
+func TestInitUnreachable(t *testing.T) { eachMode(t, initUnreachable) }
+
+func initUnreachable(t *testing.T, m mode) {
 	sum := func() [32]byte {
 		b, err := os.ReadFile(daemonbox)
 		if err != nil {
@@ -282,15 +296,23 @@ func TestInitUnreachable(t *testing.T) {
 	before := sum()
 	for _, user := range []string{"nobody", "root"} {
 		spec := fmt.Sprintf(`[process]
-command = ["PROBE", "isolation", "write=/proc/1/exe", "read=/proc/1/environ", "read=/proc/1/mem", "ptrace=1", "kill=1"]
+command = ["PROBE", "isolation", "write=/proc/1/exe", "read=/proc/1/environ", "read=/proc/1/mem", "ptrace=1", "kill=1", "signals=1"]
 [user]
 user = %q
 [namespaces]
 pid = true
 `, user)
-		got := tries(launch{spec: spec}.ok(t))
+		got := tries(m.launch(spec).ok(t))
+		// A daemon of PID 1's own uid (uid 0, or any rootless, where one
+		// uid is mapped) may signal it; PID 1 must outlive every signal
+		// and still forward SIGUSR1.
+		sameUID := user == "root" || m.rootless
 		for k, v := range got {
-			if v == 0 && !(user == "root" && k == "kill=1") {
+			switch {
+			case k == "signals=1" && v != 0 && v != int(unix.EPERM):
+				t.Errorf("as %s: PID 1 did not outlive the signals a daemon sent it (errno %d)", user, v)
+			case k == "kill=1" && v == 0 && sameUID, k == "signals=1":
+			case v == 0:
 				t.Errorf("as %s: %s succeeded", user, k)
 			}
 		}

@@ -384,6 +384,52 @@ static int forking(int argc, char **argv)
 }
 
 /*
+ * signals_to sends pid the signals a Go program dies of when they come from
+ * kill, then SIGUSR1, and waits (bounded) for PID 1 to forward SIGUSR1 back:
+ * 0 when it did, so it outlived the rest; else why not.
+ */
+static int signals_to(pid_t pid)
+{
+	int deadly[] = {SIGABRT, SIGILL, SIGTRAP, SIGSYS, SIGSTKFLT, SIGBUS, SIGSEGV, SIGFPE, SIGKILL, SIGSTOP};
+	sigset_t usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	for (unsigned i = 0; i < sizeof(deadly) / sizeof(deadly[0]); i++)
+		kill(pid, deadly[i]);
+	if (kill(pid, SIGUSR1) < 0)
+		return errno;
+	struct timespec bound = {10, 0};
+	return sigtimedwait(&usr1, NULL, &bound) == SIGUSR1 ? 0 : errno;
+}
+
+/* show prints a small file on one line: its lines joined by ";", each
+ * line's runs of blanks as one space. */
+static void show(const char *key, const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY), n = fd < 0 ? -1 : (int)read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	printf("%s ", key);
+	int blank = 1;
+	for (int i = 0; i < n; i++) {
+		char c = buf[i] == '\n' ? ';' : buf[i];
+		if (c == ' ' || c == '\t') {
+			if (!blank)
+				putchar(' ');
+			blank = 1;
+			continue;
+		}
+		if (c == ';' && i == n - 1)
+			break;
+		putchar(c);
+		blank = c == ';';
+	}
+	printf("\n");
+}
+
+/*
  * isolation reports what the namespaces and mounts let the daemon see and
  * do: its namespace inodes, hostname, network interfaces, the processes in
  * its /proc, and the outcome (errno, 0 for success) of each probe asked for
@@ -398,6 +444,9 @@ static void isolation(int argc, char **argv)
 		snprintf(path, sizeof(path), "/proc/self/ns/%s", ns[i]);
 		printf("ns %s %llu\n", ns[i], stat(path, &st) == 0 ? (unsigned long long)st.st_ino : 0ULL);
 	}
+	show("uid_map", "/proc/self/uid_map");
+	show("gid_map", "/proc/self/gid_map");
+	show("setgroups", "/proc/self/setgroups");
 	char host[256] = "";
 	gethostname(host, sizeof(host));
 	printf("hostname %s\n", host);
@@ -437,6 +486,8 @@ static void isolation(int argc, char **argv)
 			close(fd);
 		} else if (strcmp(argv[i], "kill") == 0) {
 			r = err_of(kill(atoi(v), 0));
+		} else if (strcmp(argv[i], "signals") == 0) {
+			r = signals_to(atoi(v));
 		} else if (strcmp(argv[i], "ptrace") == 0) {
 			r = err_of(ptrace(PTRACE_ATTACH, atoi(v), 0, 0));
 		} else if (strcmp(argv[i], "shm") == 0) {
