@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"os"
 	"strings"
 
 	"github.com/daemonbox/daemonbox/rlimit"
@@ -64,7 +65,7 @@ func LoadControl(path string) (*Plan, error) {
 		return nil, err
 	}
 	return &Plan{
-		Name: planName(s), Pidfile: s.Daemon.Pidfile,
+		Name: planName(s), Pidfile: s.Daemon.Pidfile, PidfileDir: defaultPidfileDir(uint32(os.Geteuid()), os.LookupEnv),
 		Stop: s.Signals.Stop, StopTimeout: s.Signals.StopTimeout, Reload: s.Signals.Reload,
 	}, nil
 }

@@ -24,8 +24,8 @@ func IsSupervisor(args []string) bool { return len(args) == 3 && args[1] == Supe
 // systemd's user services have their runtime files.
 const pidfileDir = "/run/daemonbox"
 
-func defaultPidfileDir(h *Host) string {
-	if dir, ok := h.LookupEnv("XDG_RUNTIME_DIR"); ok && h.Euid != 0 && filepath.IsAbs(dir) {
+func defaultPidfileDir(euid uint32, lookupEnv func(string) (string, bool)) string {
+	if dir, ok := lookupEnv("XDG_RUNTIME_DIR"); ok && euid != 0 && filepath.IsAbs(dir) {
 		return filepath.Join(dir, "daemonbox")
 	}
 	return pidfileDir

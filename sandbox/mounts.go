@@ -35,6 +35,22 @@ func cloneRoot(root string) (int, error) {
 	return int(tree), nil
 }
 
+// makeMountPoints creates the missing mount points of a privileged launch
+// into a user namespace, with the supervisor's privilege: there the init
+// stage acts as the daemon's ids, which may not write the root's
+// directories. They are resolved inside the root, as the stage would.
+func makeMountPoints(p *Plan) error {
+	if !p.UserNS || p.SetgroupsDenied || p.Unshare&unix.CLONE_NEWNS == 0 {
+		return nil
+	}
+	root, err := unix.Open(p.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return opError("open", p.Root, err)
+	}
+	defer unix.Close(root)
+	return (&mountSet{root: root}).makeTargets(p.Mounts)
+}
+
 // makeTargets creates the missing targets of daemonbox's own mounts in the
 // root's files before any of them is made read-only; targets inside
 // another of daemonbox's mounts are made when that mount is there.

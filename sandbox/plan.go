@@ -125,7 +125,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 		Reload:      s.Signals.Reload,
 
 		Detach: s.Daemon.Detach, Pidfile: s.Daemon.Pidfile, Restart: s.Daemon.Restart,
-		Ready: s.Daemon.Ready, ReadyTimeout: s.Daemon.ReadyTimeout, PidfileDir: defaultPidfileDir(h),
+		Ready: s.Daemon.Ready, ReadyTimeout: s.Daemon.ReadyTimeout, PidfileDir: defaultPidfileDir(h.Euid, h.LookupEnv),
 	}
 
 	sort.Ints(p.Preserve)

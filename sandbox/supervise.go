@@ -141,6 +141,9 @@ func (s *supervisor) setup() error {
 		}
 		s.pidfile = f
 	}
+	if err := makeMountPoints(s.plan); err != nil {
+		return stepError("mounts", err)
+	}
 	var err error
 	if s.logs, err = pipeLogs(s.plan, &s.stdio); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -168,14 +169,25 @@ func TestExampleService(t *testing.T) {
 
 // The isolated example serves on the loopback of its own network
 // namespace: reachable from inside it, not from the host.
-func TestExampleIsolated(t *testing.T) {
-	need(t)
+// The isolated example serves inside its network namespace, as root and,
+// the same spec, rootless.
+func TestExampleIsolated(t *testing.T) { eachMode(t, exampleIsolated) }
+
+func exampleIsolated(t *testing.T, m mode) {
 	makeHTTPDRoot(t)
 	nsenter, err := exec.LookPath("nsenter")
 	if err != nil {
 		t.Skip("needs nsenter (util-linux)")
 	}
-	l := lifecycle{file: "../examples/isolated.toml", pidfile: "/run/daemonbox-isolated.pid"}
+	l := lifecycle{file: "../examples/isolated.toml", pidfile: "/run/daemonbox/isolated.pid"}
+	uid := "65534"
+	if m.rootless {
+		run := rootDir(t)
+		os.Chown(run, int(rootlessUID), int(rootlessGID))
+		l.rootless, l.env = true, []string{"PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=" + run}
+		l.pidfile = filepath.Join(run, "daemonbox/isolated.pid")
+		uid = strconv.Itoa(int(rootlessUID))
+	}
 	t.Cleanup(func() { l.do(t, "stop") })
 	l.must(t, "start")
 	pid := l.pid(t)
@@ -197,8 +209,11 @@ func TestExampleIsolated(t *testing.T) {
 		t.Error("the host reached the isolated daemon")
 	}
 	st := procStatus(t, pid)
-	if !strings.Contains(st, "Uid:\t65534") || !strings.Contains(st, "CapEff:\t0000000000000000") || !strings.Contains(st, "CapBnd:\t0000000000000000") {
+	if !strings.Contains(st, "Uid:\t"+uid+"\t") || !strings.Contains(st, "CapEff:\t0000000000000000") || !strings.Contains(st, "CapBnd:\t0000000000000000") {
 		t.Errorf("not confined as the example says:\n%s", st)
 	}
 	l.must(t, "stop")
+	if !exited(pid, 0) || fileExists(l.pidfile) {
+		t.Error("stop returned with the daemon or its pidfile still there")
+	}
 }
