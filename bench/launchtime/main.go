@@ -47,11 +47,25 @@ func main() {
 	}
 }
 
+// once runs argv once. Its stderr goes to a file, which costs the run
+// nothing (no copying goroutine) and is shown if the command fails.
 func once(argv []string) (time.Duration, error) {
+	errs, err := os.CreateTemp("", "launchtime-stderr-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(errs.Name())
+	defer errs.Close()
 	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stderr = errs
 	start := time.Now()
-	err := cmd.Run()
-	return time.Since(start), err
+	err = cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		b, _ := os.ReadFile(errs.Name())
+		err = fmt.Errorf("%v: %s", err, strings.TrimSpace(string(b)))
+	}
+	return d, err
 }
 
 func split(args []string) [][]string {
