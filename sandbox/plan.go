@@ -73,6 +73,7 @@ type Plan struct {
 type Host struct {
 	Euid, Egid uint32
 	Caps       caps.Sets // daemonbox's own permitted and effective sets
+	Bounding   func() (caps.Set, error)
 	LastCap    int
 	Rlimit     func(resource int) (soft, hard uint64, err error)
 	NrOpen     func() (uint64, error) // the kernel's ceiling for nofile
@@ -92,12 +93,10 @@ func LiveHost() (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sets.Bounding, err = caps.Bounding(last); err != nil {
-		return nil, err
-	}
 	return &Host{
 		Euid: uint32(os.Geteuid()), Egid: uint32(os.Getegid()),
 		Caps: sets, LastCap: last, Rlimit: rlimit.Get, NrOpen: nrOpen,
+		Bounding: func() (caps.Set, error) { return caps.Bounding(last) },
 		PasswdFile: "/etc/passwd", GroupFile: "/etc/group", LookupEnv: os.LookupEnv, Sysctl: sysctl,
 	}, nil
 }
@@ -207,8 +206,14 @@ func (r *resolver) lookup(path, file string, id spec.ID) (e entry, found bool) {
 func (r *resolver) capabilities(p *Plan) {
 	c := r.s.Capabilities
 	have := spec.CapSet(r.h.Caps.Permitted)
-	if p.UserNS {
-		have = spec.CapSet(r.h.Caps.Bounding) // all the init stage holds in the namespace
+	if p.UserNS && r.h.Bounding != nil {
+		// The init stage holds its whole bounding set in the namespace;
+		// read only then, since it costs a prctl per capability.
+		b, err := r.h.Bounding()
+		if err != nil {
+			r.fail("capabilities", "%v", err)
+		}
+		have = spec.CapSet(b)
 	}
 	final := have
 	if c.DropAll {
