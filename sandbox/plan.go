@@ -96,7 +96,7 @@ func LiveHost() (*Host, error) {
 	return &Host{
 		Euid: uint32(os.Geteuid()), Egid: uint32(os.Getegid()),
 		Caps: sets, LastCap: last, Rlimit: rlimit.Get, NrOpen: nrOpen,
-		Bounding: func() (caps.Set, error) { return caps.Bounding(last) },
+		Bounding:   func() (caps.Set, error) { return caps.Bounding(last) },
 		PasswdFile: "/etc/passwd", GroupFile: "/etc/group", LookupEnv: os.LookupEnv, Sysctl: sysctl,
 	}, nil
 }
