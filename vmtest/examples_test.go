@@ -185,6 +185,12 @@ func exampleIsolated(t *testing.T, m mode) {
 		run := rootDir(t)
 		os.Chown(run, int(rootlessUID), int(rootlessGID))
 		l.rootless, l.env = true, []string{"PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=" + run}
+		// A copy the test user can read wherever the repository is.
+		text, err := os.ReadFile(l.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.file = specFile(t, string(text))
 		l.pidfile = filepath.Join(run, "daemonbox/isolated.pid")
 		uid = strconv.Itoa(int(rootlessUID))
 	}
