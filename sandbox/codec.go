@@ -185,7 +185,7 @@ func (e *encoder) plan(p *Plan) {
 	e.bool(p.UserNS)
 	e.idMaps(p.UIDMap)
 	e.idMaps(p.GIDMap)
-	e.bool(p.SetgroupsDenied)
+	e.bool(p.Rootless)
 	e.uint(uint64(len(p.Mounts)))
 	for _, m := range p.Mounts {
 		e.str(m.Kind)
@@ -247,7 +247,7 @@ func (d *decoder) plan() *Plan {
 	p.UserNS = d.bool()
 	p.UIDMap = d.idMaps()
 	p.GIDMap = d.idMaps()
-	p.SetgroupsDenied = d.bool()
+	p.Rootless = d.bool()
 	if n := d.count(); n > 0 {
 		p.Mounts = make([]Mount, n)
 		for i := range p.Mounts {

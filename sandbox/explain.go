@@ -25,7 +25,7 @@ func Explain(w io.Writer, p *Plan) error {
 	if p.UserNS {
 		line("uid_map", "%s (inside outside count)", describeMap(p.UIDMap))
 		line("gid_map", "%s", describeMap(p.GIDMap))
-		line("setgroups", "%s", map[bool]string{true: "deny", false: "allow"}[p.SetgroupsDenied])
+		line("setgroups", "%s", map[bool]string{true: "deny", false: "allow"}[p.Rootless])
 	}
 	for _, m := range p.Mounts {
 		line("mount", "%s", describeMount(m))
@@ -105,7 +105,7 @@ func describeRoot(p *Plan) string {
 }
 
 func describeGroups(p *Plan) string {
-	if p.SetgroupsDenied {
+	if p.Rootless {
 		return "daemonbox's own stay (an unprivileged user namespace denies setgroups)"
 	}
 	if len(p.Groups) == 0 {
@@ -193,4 +193,13 @@ func describeMount(m Mount) string {
 		return fmt.Sprintf("%s %s (if present)", m.Kind, m.Target)
 	}
 	return m.Kind + " " + m.Target
+}
+
+// describeMap renders a map as the kernel's file shows it.
+func describeMap(maps []spec.IDMap) string {
+	var lines []string
+	for _, m := range maps {
+		lines = append(lines, fmt.Sprintf("%d %d %d", m.Inside, m.Outside, m.Count))
+	}
+	return strings.Join(lines, ", ")
 }

@@ -40,7 +40,7 @@ func cloneRoot(root string) (int, error) {
 // stage acts as the daemon's ids, which may not write the root's
 // directories. They are resolved inside the root, as the stage would.
 func makeMountPoints(p *Plan) error {
-	if !p.UserNS || p.SetgroupsDenied || p.Unshare&unix.CLONE_NEWNS == 0 {
+	if !p.UserNS || p.Rootless || p.Unshare&unix.CLONE_NEWNS == 0 {
 		return nil
 	}
 	root, err := unix.Open(p.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)

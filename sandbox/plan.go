@@ -51,9 +51,9 @@ type Plan struct {
 
 	// The user namespace: the supervisor clones the init stage into it and
 	// writes the maps before the stage runs.
-	UserNS          bool
-	UIDMap, GIDMap  []spec.IDMap
-	SetgroupsDenied bool // an unprivileged launch: setgroups is denied, the caller's groups stay
+	UserNS         bool
+	UIDMap, GIDMap []spec.IDMap
+	Rootless       bool // made without host privilege: setgroups is denied, the caller's groups stay
 
 	// The lifecycle ([daemon]).
 	Detach       bool
@@ -152,10 +152,9 @@ func planName(s *spec.Spec) string {
 }
 
 type resolver struct {
-	s        *spec.Spec
-	h        *Host
-	errs     spec.Errors
-	rootless bool // a user namespace without host privilege
+	s    *spec.Spec
+	h    *Host
+	errs spec.Errors
 }
 
 func (r *resolver) fail(path, format string, args ...any) {
@@ -284,7 +283,7 @@ func (r *resolver) root(p *Plan) {
 		return
 	}
 	owners, who := []uint32{0}, "root-owned"
-	if r.rootless {
+	if p.Rootless {
 		owners, who = []uint32{0, r.h.Euid}, "owned by root or by daemonbox's user"
 	}
 	for dir := p.Root; ; dir = filepath.Dir(dir) {
@@ -387,7 +386,7 @@ func (r *resolver) stdioPaths(p *Plan) {
 // uid 0 owns what root owns, so the check is for non-root daemons; and a
 // rootless daemonbox is on the host the same user as its daemon.
 func (r *resolver) daemonPaths(p *Plan) {
-	if r.rootless {
+	if p.Rootless {
 		return
 	}
 	if p.Pidfile != "" {

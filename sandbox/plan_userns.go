@@ -1,9 +1,7 @@
 package sandbox
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
@@ -19,21 +17,19 @@ func (r *resolver) userNamespace(p *Plan) {
 		return
 	}
 	p.UserNS = true
-	privileged := r.h.Caps.Effective.Has(unix.CAP_SETUID) && r.h.Caps.Effective.Has(unix.CAP_SETGID)
-	r.rootless = !privileged
-	// Unprivileged, the kernel takes a gid_map only once setgroups is
-	// denied; the launcher's supplementary groups then stay (P15).
-	p.SetgroupsDenied = r.rootless
-	r.userNSEnabled()
+	// Without these, the kernel takes only a one-line map of daemonbox's
+	// own ids, and a gid_map only once setgroups is denied (P15).
+	p.Rootless = !r.h.Caps.Effective.Has(unix.CAP_SETUID) || !r.h.Caps.Effective.Has(unix.CAP_SETGID)
+	r.userNSEnabled(p)
 	p.UIDMap, p.GIDMap = n.UIDMap, n.GIDMap
 	if p.UIDMap == nil {
-		p.UIDMap = r.defaultMap("namespaces.uid_map", []uint32{p.UID}, r.h.Euid)
+		p.UIDMap = r.defaultMap(p, "namespaces.uid_map", []uint32{p.UID}, r.h.Euid)
 	}
 	if p.GIDMap == nil {
-		p.GIDMap = r.defaultMap("namespaces.gid_map", append([]uint32{p.GID}, p.Groups...), r.h.Egid)
+		p.GIDMap = r.defaultMap(p, "namespaces.gid_map", append([]uint32{p.GID}, p.Groups...), r.h.Egid)
 	}
 	r.mapped(p)
-	if r.rootless {
+	if p.Rootless {
 		r.rootlessLimits(p)
 	}
 }
@@ -42,8 +38,8 @@ func (r *resolver) userNamespace(p *Plan) {
 // line: the caller's own id (own) as the daemon's. With privilege, each of
 // the daemon's ids maps to itself, so the daemon is on the host who the
 // spec says and nothing maps to host uid 0 unless uid_map asks (P15).
-func (r *resolver) defaultMap(key string, ids []uint32, own uint32) []spec.IDMap {
-	if r.rootless {
+func (r *resolver) defaultMap(p *Plan, key string, ids []uint32, own uint32) []spec.IDMap {
+	if p.Rootless {
 		return []spec.IDMap{{Inside: ids[0], Outside: own, Count: 1}}
 	}
 	if key == "namespaces.uid_map" && ids[0] == 0 {
@@ -95,14 +91,14 @@ func (r *resolver) rootlessLimits(p *Plan) {
 // userNSEnabled reads the host's switches for user namespaces, so that a
 // host that forbids them fails here with the reason, not at clone with
 // EPERM or ENOSPC.
-func (r *resolver) userNSEnabled() {
+func (r *resolver) userNSEnabled(p *Plan) {
 	if r.h.Sysctl == nil {
 		return
 	}
 	if v, err := r.h.Sysctl("user/max_user_namespaces"); err == nil && v == "0" {
 		r.fail("namespaces.user", "this host allows no user namespaces (sysctl user.max_user_namespaces = 0)")
 	}
-	if v, err := r.h.Sysctl("kernel/unprivileged_userns_clone"); err == nil && v == "0" && r.rootless {
+	if v, err := r.h.Sysctl("kernel/unprivileged_userns_clone"); err == nil && v == "0" && p.Rootless {
 		r.fail("namespaces.user", "this host allows user namespaces only to root (sysctl kernel.unprivileged_userns_clone = 0)")
 	}
 }
@@ -126,15 +122,6 @@ func hostCreds(p *Plan) creds {
 type creds struct {
 	uid, gid uint32
 	groups   []uint32
-}
-
-// describeMap renders a map as the kernel's file shows it, for explain.
-func describeMap(maps []spec.IDMap) string {
-	var lines []string
-	for _, m := range maps {
-		lines = append(lines, fmt.Sprintf("%d %d %d", m.Inside, m.Outside, m.Count))
-	}
-	return strings.Join(lines, ", ")
 }
 
 // inGroups reports whether gid is c's gid or one of its groups.

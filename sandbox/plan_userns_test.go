@@ -42,8 +42,8 @@ func TestPlanUserNamespaceMaps(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 			continue
 		}
-		if !p.UserNS || !reflect.DeepEqual(p.UIDMap, c.uid) || !reflect.DeepEqual(p.GIDMap, c.gid) || p.SetgroupsDenied != c.denied {
-			t.Errorf("%s: maps %v %v, setgroups denied %v; want %v %v %v", c.name, p.UIDMap, p.GIDMap, p.SetgroupsDenied, c.uid, c.gid, c.denied)
+		if !p.UserNS || !reflect.DeepEqual(p.UIDMap, c.uid) || !reflect.DeepEqual(p.GIDMap, c.gid) || p.Rootless != c.denied {
+			t.Errorf("%s: maps %v %v, setgroups denied %v; want %v %v %v", c.name, p.UIDMap, p.GIDMap, p.Rootless, c.uid, c.gid, c.denied)
 		}
 		if !needsSupervisor(p) {
 			t.Errorf("%s: a user namespace must be cloned by a supervisor", c.name)

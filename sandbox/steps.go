@@ -188,8 +188,8 @@ func (l *launch) keepCaps() error { return caps.KeepAcrossSetuid() }
 // (execve ends them) and which costs more than the rest of the launch; runc
 // does the same for the same reason.
 func (l *launch) groups() error {
-	if l.plan.SetgroupsDenied {
-		return nil // the kernel refuses; plan validation required no groups
+	if l.plan.Rootless {
+		return nil // setgroups is denied there; plan validation required no groups
 	}
 	gids := make([]uint32, len(l.plan.Groups))
 	copy(gids, l.plan.Groups)
@@ -318,7 +318,7 @@ func (l *launch) verify() error {
 	if st.GID != [4]uint32{g, g, g, g} {
 		return fmt.Errorf("gids (real, effective, saved, fs) are %v, want %d", st.GID, g)
 	}
-	if !l.plan.SetgroupsDenied && !sameSet(st.Groups, l.plan.Groups) {
+	if !l.plan.Rootless && !sameSet(st.Groups, l.plan.Groups) { // rootless, the caller's stay
 		return fmt.Errorf("supplementary groups are %v, want %v", st.Groups, l.plan.Groups)
 	}
 	if err := caps.Verify(l.plan.Caps, st.Caps); err != nil {

@@ -273,7 +273,7 @@ func (s *supervisor) startInit(sock int) (pid, pidfd int, err error) {
 			return -1, -1, err
 		}
 	}
-	if s.plan.SetgroupsDenied {
+	if s.plan.Rootless {
 		// Unprivileged, the supervisor writes the maps through the child's
 		// /proc files, which are root's while the child is non-dumpable as
 		// it is born. No process of the daemon's runs at this point.
@@ -304,8 +304,8 @@ func enterUserNS(p *Plan, sys *syscall.SysProcAttr) error {
 	}
 	sys.Cloneflags |= unix.CLONE_NEWUSER
 	sys.UidMappings, sys.GidMappings = idMaps(p.UIDMap), idMaps(p.GIDMap)
-	sys.GidMappingsEnableSetgroups = !p.SetgroupsDenied
-	sys.Credential = &syscall.Credential{Uid: p.UID, Gid: p.GID, Groups: p.Groups, NoSetGroups: p.SetgroupsDenied}
+	sys.GidMappingsEnableSetgroups = !p.Rootless
+	sys.Credential = &syscall.Credential{Uid: p.UID, Gid: p.GID, Groups: p.Groups, NoSetGroups: p.Rootless}
 	sys.AmbientCaps = bounding.Numbers(last)
 	return nil
 }
