@@ -32,6 +32,11 @@ func (r *resolver) userNamespace(p *Plan) {
 	if p.Rootless {
 		r.rootlessLimits(p)
 	}
+	// The init stage writes it from inside the namespace, even when the
+	// supervisor is root.
+	if p.OOMScoreAdj != nil && *p.OOMScoreAdj < 0 {
+		r.fail("process.oom_score_adj", "a negative value needs CAP_SYS_RESOURCE on the host, which a launch into a user namespace does not have")
+	}
 }
 
 // defaultMap maps the daemon's ids. Unprivileged, the kernel allows one
@@ -82,9 +87,6 @@ func (r *resolver) rootlessLimits(p *Plan) {
 	own("namespaces.gid_map", "gid", p.GIDMap, r.h.Egid)
 	if len(p.Groups) > 0 {
 		r.fail("user.groups", "unprivileged, daemonbox cannot set supplementary groups: the kernel denies setgroups in the user namespace (it would let the daemon drop a group that denies it access)")
-	}
-	if p.OOMScoreAdj != nil && *p.OOMScoreAdj < 0 {
-		r.fail("process.oom_score_adj", "a negative value needs CAP_SYS_RESOURCE on the host, which daemonbox does not have")
 	}
 }
 

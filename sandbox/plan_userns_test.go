@@ -63,6 +63,7 @@ func TestPlanUserNamespaceErrors(t *testing.T) {
 		{userHost(), "[namespaces]\nuid_map = [{ inside = 0, outside = 1000, count = 2 }]\n", "namespaces.uid_map: unprivileged, daemonbox can map only its own uid 1000"},
 		{userHost(), "[namespaces]\ngid_map = [{ inside = 1000, outside = 5, count = 1 }]\n", "namespaces.gid_map: unprivileged, daemonbox can map only its own gid 1000"},
 		{userHost(), "[rlimits]\nnofile = 8192\n", "rlimits.nofile: hard limit 8192 is above daemonbox's own"},
+		{rootHost(), "oom_score_adj = -5\n[user]\nuser = \"www-data\"\n", "process.oom_score_adj: a negative value needs CAP_SYS_RESOURCE"},
 	}
 	for _, c := range cases {
 		_, err := plan(t, c.h, withUser(c.doc))
