@@ -81,8 +81,16 @@ func (l *launch) run() *StepError {
 	return &StepError{Step: "exec", Msg: "returned without error"}
 }
 
-func (l *launch) nondumpable() error {
-	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+func (l *launch) nondumpable() error { return setDumpable(false) }
+
+// setDumpable sets PR_SET_DUMPABLE: a non-dumpable process's /proc files
+// are root's, and only a holder of CAP_SYS_PTRACE may ptrace it.
+func setDumpable(on bool) error {
+	v := uintptr(0)
+	if on {
+		v = 1
+	}
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, v, 0, 0, 0); err != nil {
 		return opError("prctl PR_SET_DUMPABLE", "", err)
 	}
 	return nil

@@ -131,8 +131,8 @@ func (s *supervisor) setup() error {
 	// A daemon that runs as the supervisor's own host uid (rootless, or
 	// uid 0 without a user namespace) could otherwise ptrace it or read
 	// its /proc files, and so act outside its confinement (P09).
-	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
-		return stepError("supervise", opError("prctl PR_SET_DUMPABLE", "", err))
+	if err := setDumpable(false); err != nil {
+		return stepError("supervise", err)
 	}
 	if s.plan.Pidfile != "" {
 		f, err := pidfile.Claim(s.plan.Pidfile)
@@ -277,8 +277,10 @@ func (s *supervisor) startInit(sock int) (pid, pidfd int, err error) {
 		// Unprivileged, the supervisor writes the maps through the child's
 		// /proc files, which are root's while the child is non-dumpable as
 		// it is born. No process of the daemon's runs at this point.
-		unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0)
-		defer unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+		if err := setDumpable(true); err != nil {
+			return -1, -1, err
+		}
+		defer setDumpable(false)
 	}
 	pid, err = forkInit(s.stdio, s.plan.Preserve, sys, sock)
 	if err == nil && pidfd < 0 {
