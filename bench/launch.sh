@@ -12,5 +12,6 @@ CGO_ENABLED=0 go build -o "$out/daemonbox" ./cmd/daemonbox
 CGO_ENABLED=0 go build -o "$out/execonly" ./bench/execonly
 go build -o "$out/launchtime" ./bench/launchtime
 # The ratio column is against the first command, the Go program that only
-# execs: the target is daemonbox at 1.1x or less.
+# execs: the target is daemonbox at 1.1x or less. The paired column is the
+# median per-round difference from it, which the machine's drift moves less.
 "$out/launchtime" -n "$runs" -- "$out/execonly" /bin/true -- /bin/true -- "$out/daemonbox" run bench/true.toml

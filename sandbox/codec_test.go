@@ -26,7 +26,7 @@ func fullPlan(t *testing.T) *Plan {
 		ParentDeath: 9, Reload: 10, Unshare: 0x20000, PIDNS: true, Init: true, Hostname: "web",
 		UserNS: true, UIDMap: []spec.IDMap{{Inside: 0, Outside: 100000, Count: 65536}},
 		GIDMap: []spec.IDMap{{Inside: 33, Outside: 1000, Count: 1}, {Inside: 4294967294, Outside: 7, Count: 1}}, Rootless: true,
-		Mounts: []Mount{{Kind: "bind", Source: "/a", Target: "/b", Readonly: true, Optional: true}}, Detach: true, Pidfile: "/run/web.pid", PidfileDir: "/run/user/1000/daemonbox", Restart: "always",
+		Mounts: []Mount{{Kind: "bind", Source: "/a", Target: "/b", Readonly: true, Optional: true}}, Detach: true, Pidfile: "/run/web.pid", PidfileDir: "/run/user/1000/daemonbox", Manager: "/run/systemd/notify", Restart: "always",
 		Ready: "notify", ReadyTimeout: time.Minute, UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""},
 	}
 	v := reflect.ValueOf(p).Elem()

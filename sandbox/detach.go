@@ -25,7 +25,10 @@ func IsSupervisor(args []string) bool { return len(args) == 3 && args[1] == Supe
 const pidfileDir = "/run/daemonbox"
 
 func defaultPidfileDir(euid uint32, lookupEnv func(string) (string, bool)) string {
-	if dir, ok := lookupEnv("XDG_RUNTIME_DIR"); ok && euid != 0 && filepath.IsAbs(dir) {
+	if euid == 0 {
+		return pidfileDir
+	}
+	if dir, ok := lookupEnv("XDG_RUNTIME_DIR"); ok && filepath.IsAbs(dir) {
 		return filepath.Join(dir, "daemonbox")
 	}
 	return pidfileDir
@@ -71,7 +74,7 @@ func Start(p *Plan) (int, error) {
 	}
 	m, err := recv(pair[0])
 	if err == nil && m != nil && m.Kind == "started" {
-		notifyOwn("READY=1\nMAINPID=" + strconv.Itoa(pid))
+		notifyManager(p.Manager, "READY=1\nMAINPID="+strconv.Itoa(pid))
 		return 0, nil
 	}
 	err = startFailed(pid, m, err)

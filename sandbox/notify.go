@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"encoding/hex"
-	"os"
 	"strconv"
 	"strings"
 
@@ -177,10 +176,10 @@ func shutdownClose(fd int) {
 	unix.Close(fd)
 }
 
-// notifyOwn tells the service manager that started daemonbox (systemd with
-// Type=notify sets NOTIFY_SOCKET) what the supervised daemon told us.
-func notifyOwn(state string) {
-	path := os.Getenv("NOTIFY_SOCKET") // "@name" is abstract, as x/sys/unix reads it
+// notifyManager tells the service manager that started daemonbox (systemd
+// with Type=notify sets NOTIFY_SOCKET, the plan's Manager) what the supervised
+// daemon told us. "@name" is abstract, as x/sys/unix reads it.
+func notifyManager(path, state string) {
 	if path == "" {
 		return
 	}

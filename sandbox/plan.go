@@ -62,6 +62,7 @@ type Plan struct {
 	Restart      string // "no", "on-failure" or "always"
 	Ready        string // "exec" or "notify"
 	ReadyTimeout time.Duration
+	Manager      string // the service manager's socket ($NOTIFY_SOCKET of daemonbox), told when the daemon is ready
 
 	// Names, for explain.
 	UserName, GroupName string
@@ -126,6 +127,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 		Detach: s.Daemon.Detach, Pidfile: s.Daemon.Pidfile, Restart: s.Daemon.Restart,
 		Ready: s.Daemon.Ready, ReadyTimeout: s.Daemon.ReadyTimeout, PidfileDir: defaultPidfileDir(h.Euid, h.LookupEnv),
 	}
+	p.Manager, _ = h.LookupEnv("NOTIFY_SOCKET")
 
 	sort.Ints(p.Preserve)
 	r.credentials(p)

@@ -221,3 +221,29 @@ readonly = true
 		t.Errorf("mounts %q\nwant   %q", got, want)
 	}
 }
+
+// A service manager waiting for readiness ($NOTIFY_SOCKET of daemonbox) is
+// resolved into the plan, and a daemon it waits for is supervised.
+func TestPlanManager(t *testing.T) {
+	h := rootHost()
+	p, err := plan(t, h, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Manager != "" || needsSupervisor(p) {
+		t.Errorf("without NOTIFY_SOCKET: manager %q, supervised %v", p.Manager, needsSupervisor(p))
+	}
+	h.LookupEnv = func(name string) (string, bool) {
+		if name == "NOTIFY_SOCKET" {
+			return "/run/systemd/notify", true
+		}
+		return "", false
+	}
+	p, err = plan(t, h, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Manager != "/run/systemd/notify" || !needsSupervisor(p) {
+		t.Errorf("with NOTIFY_SOCKET: manager %q, supervised %v", p.Manager, needsSupervisor(p))
+	}
+}

@@ -50,7 +50,7 @@ func Run(p *Plan) (int, error) {
 func needsSupervisor(p *Plan) bool {
 	return p.Pidfile != "" || p.Restart != "no" || p.Ready == "notify" || p.PIDNS || p.UserNS ||
 		p.Stdio[1].Kind == spec.StdioFile || p.Stdio[2].Kind == spec.StdioFile ||
-		os.Getenv("NOTIFY_SOCKET") != ""
+		p.Manager != ""
 }
 
 // InPlace reports whether daemonbox can exec the daemon in place: setsid

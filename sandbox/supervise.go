@@ -558,7 +558,7 @@ func (s *supervisor) ready(d *daemon) {
 	}
 	d.ready = true
 	s.tell(s.mainPID(d), nil)
-	notifyOwn("READY=1\nMAINPID=" + strconv.Itoa(os.Getpid()))
+	notifyManager(s.plan.Manager, "READY=1\nMAINPID="+strconv.Itoa(os.Getpid()))
 }
 
 func (s *supervisor) writePID(pid int) *StepError {

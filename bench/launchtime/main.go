@@ -1,9 +1,9 @@
 // Command launchtime measures the whole-process wall time of commands (fork,
-// exec, run, reap), interleaving them round by round so that drift in the
-// machine's load touches each alike, and prints medians. The cpu column is
-// the median CPU time (user + system, every thread) the process used: less
-// noisy than wall time on a shared machine, so better for telling two
-// builds apart.
+// exec, run, reap), interleaving them round by round, in a new random order
+// each round, so that drift in the machine's load and the wake of the
+// previous command touch each alike, and prints medians. The last column is
+// the median, over rounds, of each command's time minus the first command's
+// in the same round: a paired difference, which slow drift cancels out of.
 //
 //	launchtime -n 400 -- /bin/true -- ./execonly /bin/true -- ./daemonbox run true.toml
 package main
@@ -11,6 +11,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"slices"
@@ -28,36 +29,46 @@ func main() {
 		os.Exit(2)
 	}
 	times := make([][]time.Duration, len(cmds))
-	cpus := make([][]time.Duration, len(cmds))
+	order := make([]int, len(cmds))
+	for i := range order {
+		order[i] = i
+	}
 	for round := 0; round < *warmup+*runs; round++ {
-		for i, argv := range cmds {
-			d, cpu, err := once(argv)
+		// A command runs faster or slower depending on what ran just
+		// before it (by 0.2-0.3 ms here: two copies of one binary differed
+		// that much in fixed order), so each round takes a new order.
+		rand.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+		for _, i := range order {
+			argv := cmds[i]
+			d, err := once(argv)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "%s: %v\n", strings.Join(argv, " "), err)
 				os.Exit(1)
 			}
 			if round >= *warmup {
 				times[i] = append(times[i], d)
-				cpus[i] = append(cpus[i], cpu)
 			}
 		}
 	}
 	base := median(times[0])
-	fmt.Printf("%-60s %10s %10s %10s %8s %10s\n", "command", "median", "p10", "p90", "ratio", "cpu")
+	fmt.Printf("%-60s %10s %10s %10s %8s %10s\n", "command", "median", "p10", "p90", "ratio", "paired")
 	for i, argv := range cmds {
-		t := times[i]
-		slices.Sort(t)
+		diff := make([]time.Duration, len(times[i]))
+		for r, d := range times[i] {
+			diff[r] = d - times[0][r]
+		}
+		t := slices.Sorted(slices.Values(times[i]))
 		fmt.Printf("%-60s %10s %10s %10s %7.2fx %10s\n", strings.Join(argv, " "), round(median(t)),
-			round(t[len(t)/10]), round(t[len(t)*9/10]), float64(median(t))/float64(base), round(median(cpus[i])))
+			round(t[len(t)/10]), round(t[len(t)*9/10]), float64(median(t))/float64(base), round(median(diff)))
 	}
 }
 
 // once runs argv once. Its stderr goes to a file, which costs the run
 // nothing (no copying goroutine) and is shown if the command fails.
-func once(argv []string) (wall, cpu time.Duration, err error) {
+func once(argv []string) (time.Duration, error) {
 	errs, err := os.CreateTemp("", "launchtime-stderr-")
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	defer os.Remove(errs.Name())
 	defer errs.Close()
@@ -65,12 +76,12 @@ func once(argv []string) (wall, cpu time.Duration, err error) {
 	cmd.Stderr = errs
 	start := time.Now()
 	err = cmd.Run()
-	wall = time.Since(start)
+	d := time.Since(start)
 	if err != nil {
 		b, _ := os.ReadFile(errs.Name())
-		return 0, 0, fmt.Errorf("%v: %s", err, strings.TrimSpace(string(b)))
+		err = fmt.Errorf("%v: %s", err, strings.TrimSpace(string(b)))
 	}
-	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
+	return d, err
 }
 
 func split(args []string) [][]string {

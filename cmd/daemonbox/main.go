@@ -43,7 +43,7 @@ reload and reopen-logs exit 7 when the daemon is not running
 // first call starts one more runtime thread: 0.3 ms here, a quarter of what
 // daemonbox adds to a launch (bench/launch.sh).
 func init() {
-	sandbox.Prefault()
+	sandbox.PrefaultHeap()
 	// The init stage is daemonbox re-executed by its own supervisor.
 	if sandbox.IsInit(os.Args) {
 		os.Exit(sandbox.InitMain(os.Args))
