@@ -292,7 +292,7 @@ func (l *launch) cwd() error {
 	if err := unix.Chdir(l.plan.Cwd); err != nil {
 		return opError("chdir", l.plan.Cwd, err)
 	}
-	wd, err := unix.Getwd()
+	wd, err := getcwd()
 	if err != nil {
 		return opError("getcwd", l.plan.Cwd, err)
 	}
@@ -301,6 +301,26 @@ func (l *launch) cwd() error {
 		return &StepError{Op: "getcwd", Path: l.plan.Cwd, Msg: "outside the root: " + wd}
 	}
 	return nil
+}
+
+// getcwd is unix.Getwd without its 4 KiB stack buffer, which alone took the
+// launch past the 4 KiB stack the runtime gives the init goroutine; growing
+// the stack there copies every frame. Most paths fit the first try.
+func getcwd() (string, error) {
+	for size := 256; ; size *= 4 {
+		buf := make([]byte, size)
+		n, err := unix.Getcwd(buf)
+		if err == unix.ERANGE && size < unix.PathMax {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if n < 1 || n > len(buf) || buf[n-1] != 0 { // n counts the NUL
+			return "", unix.EINVAL
+		}
+		return string(buf[:n-1]), nil
+	}
 }
 
 func (l *launch) openStatus() error {

@@ -65,7 +65,7 @@ func Parse(file string, data []byte) (*Spec, error) {
 	s := defaults()
 	s.File = file
 	s.locs = locs
-	d := &decoder{s: &s}
+	d := &decoder{s: s}
 	d.document(doc)
 	if len(d.errs) > 0 {
 		sort.SliceStable(d.errs, func(i, j int) bool {
@@ -74,7 +74,7 @@ func Parse(file string, data []byte) (*Spec, error) {
 		})
 		return nil, d.errs
 	}
-	return &s, nil
+	return s, nil
 }
 
 // checkBytes refuses what TOML forbids before the parser sees it, so the

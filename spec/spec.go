@@ -180,8 +180,12 @@ type Daemon struct {
 }
 
 // defaults returns a Spec holding every default of the format.
-func defaults() Spec {
-	var s Spec
+//
+// It returns a pointer so that the Spec, about 1 KiB, is built where it will
+// live: a Spec value in Parse's frame took the launch past the 4 KiB stack
+// the runtime gives the init goroutine, and growing it copies every frame.
+func defaults() *Spec {
+	s := new(Spec)
 	s.Version = 1
 	s.Process.Cwd = "/"
 	s.Process.Umask = 0o022
