@@ -303,14 +303,16 @@ func (l *launch) cwd() error {
 	return nil
 }
 
-// getcwd is unix.Getwd without its 4 KiB stack buffer, which alone took the
+// getcwd is unix.Getwd without its 4 KiB stack array, which alone took the
 // launch past the 4 KiB stack the runtime gives the init goroutine; growing
-// the stack there copies every frame. Most paths fit the first try.
+// the stack there copies every frame. Most paths fit the small buffer.
 func getcwd() (string, error) {
-	for size := 256; ; size *= 4 {
-		buf := make([]byte, size)
+	var small [256]byte
+	buf := small[:]
+	for {
 		n, err := unix.Getcwd(buf)
-		if err == unix.ERANGE && size < unix.PathMax {
+		if err == unix.ERANGE && len(buf) < unix.PathMax {
+			buf = make([]byte, unix.PathMax)
 			continue
 		}
 		if err != nil {
