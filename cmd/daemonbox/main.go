@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 
+	_ "github.com/daemonbox/daemonbox/internal/prefault" // heap mapped ahead, before most initializers
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/spec"
 )
@@ -43,7 +44,6 @@ reload and reopen-logs exit 7 when the daemon is not running
 // first call starts one more runtime thread: 0.3 ms here, a quarter of what
 // daemonbox adds to a launch (bench/launch.sh).
 func init() {
-	sandbox.PrefaultHeap()
 	// The init stage is daemonbox re-executed by its own supervisor.
 	if sandbox.IsInit(os.Args) {
 		os.Exit(sandbox.InitMain(os.Args))
