@@ -25,12 +25,18 @@ const madvPopulateWrite = 23
 
 var mark *[64]byte
 
-// Go's allocator takes fresh pages upward from its newest span, so the range
-// starts at a new allocation. It is only a hint: no memory's contents change,
-// and on an error (an older kernel, a range past the mapped heap) nothing is
-// lost.
-func init() {
+func init() { populate() }
+
+// populate maps the heap from a new allocation on. Go's allocator takes fresh
+// pages upward from its newest span, so that is where start-up's next spans
+// lie. It is only a hint: no memory's contents change, and on an error (an
+// older kernel, a range past the mapped heap) nothing is lost.
+func populate() error {
 	mark = new([64]byte)
 	start := uintptr(unsafe.Pointer(mark)) &^ uintptr(syscall.Getpagesize()-1)
-	syscall.Syscall(syscall.SYS_MADVISE, start, ahead, madvPopulateWrite)
+	_, _, errno := syscall.Syscall(syscall.SYS_MADVISE, start, ahead, madvPopulateWrite)
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }
