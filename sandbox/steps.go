@@ -309,20 +309,18 @@ func (l *launch) cwd() error {
 func getcwd() (string, error) {
 	var small [256]byte
 	buf := small[:]
-	for {
-		n, err := unix.Getcwd(buf)
-		if err == unix.ERANGE && len(buf) < unix.PathMax {
-			buf = make([]byte, unix.PathMax)
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		if n < 1 || n > len(buf) || buf[n-1] != 0 { // n counts the NUL
-			return "", unix.EINVAL
-		}
-		return string(buf[:n-1]), nil
+	n, err := unix.Getcwd(buf)
+	if err == unix.ERANGE {
+		buf = make([]byte, unix.PathMax)
+		n, err = unix.Getcwd(buf)
 	}
+	if err != nil {
+		return "", err
+	}
+	if n < 1 || n > len(buf) || buf[n-1] != 0 { // n counts the NUL
+		return "", unix.EINVAL
+	}
+	return string(buf[:n-1]), nil
 }
 
 func (l *launch) openStatus() error {
