@@ -7,10 +7,9 @@
 //
 // With -copies K, each command's executable is copied K times and every copy
 // runs in every round; a command's time in a round is the mean over its
-// copies. On this kind of
-// machine two byte-identical copies of one binary can differ by 0.4 ms, a
-// difference fixed at the moment the file's pages entered the page cache, so
-// one copy of each program is one draw of a lottery.
+// copies. On this kind of machine two byte-identical copies of one binary can
+// differ by 0.4 ms, a difference fixed when the file's pages entered the page
+// cache, so one copy of each program is one draw of a lottery.
 //
 //	launchtime -n 400 -copies 4 -- /bin/true -- ./execonly /bin/true -- ./daemonbox run true.toml
 package main
@@ -52,6 +51,7 @@ func main() {
 	all, err := prepare(cmds, *copies, dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	// times[cmd][round] holds the mean over that command's copies.
@@ -66,6 +66,7 @@ func main() {
 			d, err := once(r.argv)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "%s: %v\n", strings.Join(r.argv, " "), err)
+				os.RemoveAll(dir) // os.Exit skips the deferred removal
 				os.Exit(1)
 			}
 			sum[r.cmd] += d
