@@ -305,14 +305,14 @@ func (l *launch) cwd() error {
 
 // getcwd is unix.Getwd without its 4 KiB stack array, which alone took the
 // launch past the 4 KiB stack the runtime gives the init goroutine; growing
-// the stack there copies every frame. Most paths fit the small buffer.
+// the stack there copies every frame. Most paths fit the small buffer; the
+// rest take unix.Getwd, which grows the stack on that path only. (A second
+// buffer of constant size here would sit in this frame, used or not.)
 func getcwd() (string, error) {
-	var small [256]byte
-	buf := small[:]
-	n, err := unix.Getcwd(buf)
+	var buf [256]byte
+	n, err := unix.Getcwd(buf[:])
 	if err == unix.ERANGE {
-		buf = make([]byte, unix.PathMax)
-		n, err = unix.Getcwd(buf)
+		return unix.Getwd()
 	}
 	if err != nil {
 		return "", err
