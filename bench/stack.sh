@@ -13,11 +13,11 @@ spec=${1:-bench/true.toml}
 runs=${2:-5}
 tracefs=/sys/kernel/tracing
 out=$(mktemp -d)
-was_on=0
+was_on=
 cleanup() {
 	echo 0 >"$tracefs/events/uprobes/daemonbox_copystack/enable" 2>/dev/null || true
 	echo '-:daemonbox_copystack' >>"$tracefs/uprobe_events" 2>/dev/null || true
-	echo "$was_on" >"$tracefs/tracing_on" 2>/dev/null || true
+	[ -z "$was_on" ] || echo "$was_on" >"$tracefs/tracing_on"
 	rm -rf "$out"
 }
 trap cleanup EXIT
