@@ -103,15 +103,16 @@ func (w Want) Sets() Sets {
 	return s
 }
 
-// DropBounding removes every capability but keep from the bounding set.
+// DropBounding removes every capability but keep from the bounding set,
+// which holds have now: a capability already absent is not dropped again.
 // It needs CAP_SETPCAP, so it runs before the uid change.
-func DropBounding(keep Set) error {
+func DropBounding(have, keep Set) error {
 	last, err := LastCap()
 	if err != nil {
 		return err
 	}
 	for n := 0; n <= last; n++ {
-		if keep.Has(n) {
+		if keep.Has(n) || !have.Has(n) {
 			continue
 		}
 		if err := capability.DropBound(capability.Cap(n)); err != nil {

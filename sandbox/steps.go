@@ -30,6 +30,7 @@ type launch struct {
 	newRoot    int // the root prepared in a mount namespace, else -1
 	status     int // /proc/thread-self/status, open from the status step on
 	statusBuf  []byte
+	start      threadStatus // read by the status step: what bounding and signals start from
 }
 
 type step struct {
@@ -43,7 +44,7 @@ var sequence = []step{
 	{"nondumpable", (*launch).nondumpable}, // first: /proc/self of a non-dumpable process is root's, and ptrace is refused while daemonbox sets up
 	{"session", (*launch).session},         // a new session has no controlling terminal (bubblewrap CVE-2017-5226)
 	{"oom-score-adj", (*launch).oomScore},  // needs the host's /proc, so before the root changes
-	{"status", (*launch).openStatus},       // the same: this thread's status, which signals and verify read
+	{"status", (*launch).readStart},        // the same: this thread's status, which bounding, signals and verify read
 	{"namespaces", (*launch).unshare},      // needs CAP_SYS_ADMIN; before any mount, so that none is made on the host
 	{"hostname", (*launch).hostname},       // in the new UTS namespace
 	{"loopback", (*launch).loopback},       // in the new network namespace, where lo starts down
@@ -185,7 +186,12 @@ func closeOnExec(first, last uint) error {
 	return nil
 }
 
-func (l *launch) bounding() error { return caps.DropBounding(l.plan.Caps.Keep) }
+// bounding drops only what the set still holds: each drop commits new
+// credentials (2.7 us here), and under a container runtime's bounding set
+// most of the kernel's capabilities are gone already.
+func (l *launch) bounding() error {
+	return caps.DropBounding(l.start.Caps.Bounding, l.plan.Caps.Keep)
+}
 
 func (l *launch) keepCaps() error { return caps.KeepAcrossSetuid() }
 
@@ -250,14 +256,10 @@ func (l *launch) parentDeath() error {
 // installed needs nothing, since exec resets a caught signal to SIG_DFL; so
 // only the signals whose ignoring must change are touched, as SigIgn tells.
 func (l *launch) signals() error {
-	st, err := readStatus(l.status, &l.statusBuf)
-	if err != nil {
-		return err
-	}
 	want := signalMask(l.plan.Ignore)
 	for sig := 1; sig <= maxSig; sig++ {
 		bit := uint64(1) << (sig - 1)
-		if (st.SigIgn^want)&bit == 0 {
+		if (l.start.SigIgn^want)&bit == 0 {
 			continue
 		}
 		if err := setDisposition(sig, want&bit != 0); err != nil {
@@ -323,13 +325,18 @@ func getcwd() (string, error) {
 	return string(buf[:n-1]), nil
 }
 
-func (l *launch) openStatus() error {
+// readStart opens this thread's status and reads it once. Nothing before the
+// signals step changes a signal's disposition, and nothing before bounding
+// changes the bounding set, so this one read serves both; verify reads the
+// status again at the end and would catch a step that acted on a stale view.
+func (l *launch) readStart() error {
 	fd, err := unix.Open(statusFile, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return opError("open", statusFile, err)
 	}
 	l.status = fd
-	return nil
+	l.start, err = readStatus(l.status, &l.statusBuf)
+	return err
 }
 
 // verify reads the thread's state back from the kernel, all at once, and

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -46,6 +47,43 @@ drop = ["CAP_SYS_ADMIN"]`, all &^ (1 << 21), all &^ (1 << 21), all &^ (1 << 21),
 				if got := rep.hex(t, s.key); got != s.want {
 					t.Errorf("%s = %016x, want %016x", s.key, got, s.want)
 				}
+			}
+		})
+	}
+}
+
+// Started with most of the bounding set already gone, as under a container
+// runtime, daemonbox drops only what is left (the bounding step skips the
+// absent ones) and the daemon still ends with exactly the kept capability.
+func TestBoundingSetAlreadyReduced(t *testing.T) {
+	need(t)
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("setpriv (util-linux) is needed to start daemonbox with a reduced bounding set")
+	}
+	// Docker's default set, which keeps 14 of the kernel's capabilities.
+	docker := "-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap," +
+		"+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap"
+	wrap := []string{setpriv, "--bounding-set", docker, "--"}
+	cases := []struct {
+		name, spec string
+		bnd, amb   uint64
+	}{
+		{"root keeps one", "[capabilities]\nkeep = [\"CAP_NET_BIND_SERVICE\"]\n", netBindService, 0},
+		{"non-root keeps one", "[user]\nuser = \"nobody\"\n[capabilities]\nkeep = [\"CAP_NET_BIND_SERVICE\"]\n", netBindService, netBindService},
+		{"drops all", "", 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rep := launch{spec: minimal + c.spec, wrap: wrap}.ok(t)
+			if got := rep.hex(t, "capbnd"); got != c.bnd {
+				t.Errorf("capbnd = %016x, want %016x", got, c.bnd)
+			}
+			if got := rep.hex(t, "capeff"); got != c.bnd {
+				t.Errorf("capeff = %016x, want %016x", got, c.bnd)
+			}
+			if got := rep.hex(t, "capamb"); got != c.amb {
+				t.Errorf("capamb = %016x, want %016x", got, c.amb)
 			}
 		})
 	}
