@@ -305,30 +305,35 @@ func (l *launch) cwd() error {
 	return nil
 }
 
-// getcwd is unix.Getwd without its 4 KiB stack array, which alone took the
-// launch past the 4 KiB stack the runtime gives the init goroutine; growing
-// the stack there copies every frame. Most paths fit the small buffer; the
-// rest take unix.Getwd, which grows the stack on that path only. (A second
-// buffer of constant size here would sit in this frame, used or not.)
+// getcwd asks the kernel for the working directory with a 256-byte buffer in
+// its frame: unix.Getwd's 4 KiB array alone took the launch past the 4 KiB
+// stack the runtime gives the init goroutine, and growing the stack there
+// copies every frame. A longer path takes longCwd, which lies in the
+// package's data, not in the frame (a second array of constant size here
+// would sit in the frame, used or not). Unlike unix.Getwd, it returns the
+// kernel's answer as it is, "(unreachable)" prefix included, for the caller
+// to judge.
 func getcwd() (string, error) {
 	var buf [256]byte
-	n, err := unix.Getcwd(buf[:])
+	b := buf[:]
+	n, err := unix.Getcwd(b)
 	if err == unix.ERANGE {
-		return unix.Getwd()
+		b = longCwd[:]
+		n, err = unix.Getcwd(b)
 	}
 	if err != nil {
 		return "", err
 	}
-	if n < 1 || n > len(buf) || buf[n-1] != 0 { // n counts the NUL
+	if n < 1 || n > len(b) || b[n-1] != 0 { // n counts the NUL
 		return "", unix.EINVAL
 	}
-	return string(buf[:n-1]), nil
+	return string(b[:n-1]), nil
 }
 
-// readStart opens this thread's status and reads it once. Nothing before the
-// signals step changes a signal's disposition, and nothing before bounding
-// changes the bounding set, so this one read serves both; verify reads the
-// status again at the end and would catch a step that acted on a stale view.
+// longCwd is getcwd's buffer for paths over 256 bytes. Only the launch's cwd
+// step calls getcwd, once, on the one goroutine that runs the sequence.
+var longCwd [unix.PathMax]byte
+
 func (l *launch) readStart() error {
 	fd, err := unix.Open(statusFile, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
