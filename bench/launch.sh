@@ -15,8 +15,8 @@ go build -o "$out/launchtime" ./bench/launchtime
 # execs: the target is daemonbox at 1.1x or less. The paired column is the
 # median per-round difference from it, which the machine's drift moves less.
 # Each program runs as 4 copies of its file, each written with one write
-# (as an installer writes a file; how a file entered the page cache changes
-# its launches, docs/design.md "Measuring"): a single copy's time depends on
+# (how a file entered the page cache changes its launches: docs/design.md,
+# "Measuring"). A single copy's time depends on
 # where its pages landed (by up to 0.4 ms between identical copies here), and
 # 4 average that out.
 "$out/launchtime" -n "$rounds" -copies 4 -- "$out/execonly" /bin/true -- /bin/true -- "$out/daemonbox" run bench/true.toml
