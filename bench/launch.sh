@@ -1,7 +1,9 @@
 #!/bin/sh
 # Median wall time of launching and reaping /bin/true: alone, from a Go
-# program that only execs it, and under daemonbox with the hardened minimal
-# spec (which daemonbox applies to itself and then execs in place).
+# program that only execs it, from a Go program of daemonbox's size that only
+# execs it (bench/bigexec: what the size alone costs), and under daemonbox
+# with the hardened minimal spec (which daemonbox applies to itself and then
+# execs in place).
 # Run as root from the repository: bench/launch.sh [ROUNDS]
 set -eu
 cd "$(dirname "$0")/.."
@@ -10,6 +12,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 CGO_ENABLED=0 go build -o "$out/daemonbox" ./cmd/daemonbox
 CGO_ENABLED=0 go build -o "$out/execonly" ./bench/execonly
+CGO_ENABLED=0 go build -o "$out/bigexec" ./bench/bigexec
 go build -o "$out/launchtime" ./bench/launchtime
 # The ratio column is against the first command, the Go program that only
 # execs: the target is daemonbox at 1.1x or less. The paired column is the
@@ -19,4 +22,4 @@ go build -o "$out/launchtime" ./bench/launchtime
 # "Measuring"). A single copy's time depends on
 # where its pages landed (by up to 0.4 ms between identical copies here), and
 # 4 average that out.
-"$out/launchtime" -n "$rounds" -copies 4 -- "$out/execonly" /bin/true -- /bin/true -- "$out/daemonbox" run bench/true.toml
+"$out/launchtime" -n "$rounds" -copies 4 -- "$out/execonly" /bin/true -- /bin/true -- "$out/bigexec" /bin/true -- "$out/daemonbox" run bench/true.toml
