@@ -1,7 +1,7 @@
 #!/bin/sh
 # Median wall time of launching and reaping /bin/true: alone, from a Go
 # program that only execs it, from a Go program of daemonbox's size that only
-# execs it (bench/bigexec: what the size alone costs), and under daemonbox
+# execs it (bench/bigexec: what the image alone costs), and under daemonbox
 # with the hardened minimal spec (which daemonbox applies to itself and then
 # execs in place).
 # Run as root from the repository: bench/launch.sh [ROUNDS]

@@ -1,7 +1,8 @@
-// Command bigexec execs its arguments from its first line of code, like
+// Command bigexec execs its arguments from its own first line of code, like
 // bench/execonly, but it is a Go image of daemonbox's size: it links what
-// cmd/daemonbox links. Its launch time minus execonly's is what daemonbox's
-// size alone costs a launch, before any of daemonbox's own work.
+// cmd/daemonbox links, initializers included. Its launch time minus
+// execonly's is what daemonbox's image costs a launch, before any of
+// daemonbox's own work.
 //
 //	bigexec /bin/true
 package main
@@ -18,7 +19,11 @@ import (
 // init execs at the point where cmd/daemonbox starts its work: after every
 // package's initializer, on the process's first thread.
 func init() {
-	if len(os.Args) > 1 && os.Args[1] != "-link" {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: bigexec CMD [ARGS...]")
+		os.Exit(2)
+	}
+	if os.Args[1] != "-link" {
 		err := syscall.Exec(os.Args[1], os.Args[1:], os.Environ())
 		fmt.Fprintln(os.Stderr, "bigexec:", err)
 		os.Exit(127)
@@ -29,7 +34,7 @@ func init() {
 // runs. It makes the linker keep what cmd/daemonbox calls, so that the two
 // images are alike in size.
 func main() {
-	if len(os.Args) < 3 || sandbox.IsInit(os.Args) || sandbox.IsSupervisor(os.Args) {
+	if len(os.Args) != 3 || sandbox.IsInit(os.Args) || sandbox.IsSupervisor(os.Args) {
 		os.Exit(sandbox.InitMain(os.Args) + sandbox.SuperviseMain(os.Args))
 	}
 	file := os.Args[2]
