@@ -103,13 +103,20 @@ func (f *File) takeOverStale(fd int) (bool, error) {
 		return false, err
 	}
 	defer unix.Close(old)
-	// A shared lock fails only against an exclusive one: a supervisor's, or
-	// a claim in progress. Readers take shared locks, so they never make a
-	// live daemon look absent or a stale one look alive.
-	if unix.Flock(old, unix.LOCK_SH|unix.LOCK_NB) != nil {
-		return false, fmt.Errorf("pidfile %s: %w (pid %s)", f.path, ErrRunning, pidText(old))
+	// The exclusive lock first: probing with a shared one before it would
+	// have every simultaneous claimer hold a shared lock while it asks for
+	// the exclusive one, each refusing all the others, round after round.
+	if unix.Flock(old, unix.LOCK_EX|unix.LOCK_NB) != nil {
+		// A shared lock fails only against an exclusive one: a
+		// supervisor's, or a claim in progress. Readers take shared locks,
+		// so they never make a live daemon look absent or a stale one look
+		// alive; one held here means only that the caller must look again.
+		if unix.Flock(old, unix.LOCK_SH|unix.LOCK_NB) != nil {
+			return false, fmt.Errorf("pidfile %s: %w (pid %s)", f.path, ErrRunning, pidText(old))
+		}
+		return false, nil
 	}
-	if unix.Flock(old, unix.LOCK_EX|unix.LOCK_NB) != nil || !f.atPath(old) {
+	if !f.atPath(old) {
 		return false, nil
 	}
 	if err := f.replace(fd); err != nil {
