@@ -162,8 +162,13 @@ func waitReadable(fd int, d time.Duration) bool {
 // starter when it is ready or why it is not. Like Run, it must be called from
 // an init function.
 func SuperviseMain(args []string) int {
+	closed := closeInherited(upTo(lastFD(args)))
 	sock, plan := receivePlan(args, "the supervisor is started by daemonbox start")
 	if plan == nil {
+		return ExitFailure
+	}
+	if closed != nil {
+		send(sock, message{Kind: "error", Error: stepError("fds", closed)})
 		return ExitFailure
 	}
 	// Started as /proc/self/exe, it would show in ps as "exe".

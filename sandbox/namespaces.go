@@ -173,6 +173,11 @@ func (l *launch) pid1() error {
 	if err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 	}
+	// PID 1 keeps nothing the daemon could take from it with pidfd_getfd:
+	// the status file is the host's /proc, opened before the pivot, and
+	// the preserved fds are the daemon's now.
+	unix.Close(l.status)
+	closeInherited(func(int) bool { return false })
 	os.Exit(reapAsInit(pid, sigs))
 	return nil
 }

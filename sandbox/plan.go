@@ -137,6 +137,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.root(p)
 	r.namespaces(p)
 	r.privilege(p)
+	r.escapes(p)
 	r.stdioPaths(p)
 	r.daemonPaths(p)
 	if len(r.errs) > 0 {

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
@@ -37,6 +38,12 @@ func Run(p *Plan) (int, error) {
 	if InPlace() && !needsSupervisor(p) {
 		err := execInPlace(p, stdio)
 		return ExitCode(err), err
+	}
+	// The supervisor stays beside the daemon for its whole life: it keeps
+	// only the fds it passes on.
+	if err := closeInherited(func(fd int) bool { return slices.Contains(p.Preserve, fd) }); err != nil {
+		closeAll(stdio[:])
+		return ExitFailure, stepError("fds", err)
 	}
 	return supervise(p, stdio, nil)
 }

@@ -28,8 +28,13 @@ func IsInit(args []string) bool { return (len(args) == 3 || len(args) == 4) && a
 // execs the daemon. It returns only on failure, after telling the supervisor.
 // Like Run, it must be called from an init function.
 func InitMain(args []string) int {
+	closed := closeInherited(upTo(lastFD(args)))
 	sock, plan := receivePlan(args, "the init stage is started by daemonbox run")
 	if plan == nil {
+		return ExitFailure
+	}
+	if closed != nil {
+		send(sock, message{Kind: "error", Error: stepError("fds", closed)})
 		return ExitFailure
 	}
 	if len(args) == 4 {
@@ -46,6 +51,18 @@ func InitMain(args []string) int {
 	}
 	send(sock, message{Kind: "error", Error: l.run()})
 	return ExitFailure
+}
+
+// lastFD is the highest fd number a re-executed stage's argv names: the
+// end of the layout its parent gave it.
+func lastFD(args []string) int {
+	last := -1
+	for _, a := range args[2:] {
+		if fd, err := strconv.Atoi(a); err == nil && fd > last {
+			last = fd
+		}
+	}
+	return last
 }
 
 // receivePlan reads the socket's fd number from argv[2] of a re-executed

@@ -1,3 +1,12 @@
+// The runtime's cgroup-aware GOMAXPROCS (Go 1.25 and later) keeps the CPU
+// cgroup's limit files open for the life of the process, to read them again.
+// A daemonbox stage has no use for it, and PID 1 of a PID namespace must
+// hold nothing of the host's; with these, the files are read once and
+// closed, and no goroutine rereads them.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
+
 // Command daemonbox runs a daemon confined as a TOML spec declares.
 //
 //	daemonbox run spec.toml           apply the spec and run the daemon (foreground)

@@ -1,0 +1,112 @@
+package vmtest
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The tests below reproduce the attacks of an adversarial review, each of
+// which got through before the fix it names.
+
+// Every daemonbox process closes what it inherited: a pipe the caller left
+// open reaches EOF once start returns (the supervisor held it, so that
+// `daemonbox start spec 9>&1 | cat` waited for the daemon), and neither the
+// supervisor nor PID 1 keeps a directory of the host's that a daemon allowed
+// to ptrace PID 1 could take with pidfd_getfd. PID 1 holds no host path at
+// all, and its root is the daemon's (P05, P09).
+func TestStagesCloseInheritedFDs(t *testing.T) { eachMode(t, stagesCloseInheritedFDs) }
+
+func stagesCloseInheritedFDs(t *testing.T, m mode) {
+	l := newLifecycleIn(t, m, "[namespaces]\npid = true\n", "wait")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	etc, _ := os.Open("/etc")
+	slash, _ := os.Open("/")
+	defer etc.Close()
+	defer slash.Close()
+	extra := make([]*os.File, 7) // fds 3 to 9
+	extra[5-3], extra[8-3], extra[9-3] = etc, slash, w
+	res := launch{cmd: "start", file: l.file, rootless: m.rootless, extra: extra}.do(t)
+	w.Close()
+	if res.code != 0 {
+		t.Fatalf("start: exit %d, %s", res.code, res.stderr)
+	}
+	if !readsEOF(r, 10*time.Second) {
+		t.Error("the caller's pipe stayed open after start returned: a daemonbox process kept it")
+	}
+	daemon := l.pid(t)
+	pid1 := ppid(t, daemon)
+	super := ppid(t, pid1)
+	for _, p := range []int{super, pid1} {
+		for fd, target := range fdTargets(t, p) {
+			if target == "/etc" || target == "/" {
+				t.Errorf("pid %d holds the caller's %s at fd %d", p, target, fd)
+			}
+		}
+	}
+	for fd := range 3 {
+		if got := fdTargets(t, super)[fd]; got != "/dev/null" {
+			t.Errorf("the supervisor's fd %d is %q, want /dev/null", fd, got)
+		}
+	}
+	for fd, target := range fdTargets(t, pid1) {
+		if fd > 2 && strings.HasPrefix(target, "/") {
+			t.Errorf("PID 1 holds %s of the host's at fd %d", target, fd)
+		}
+	}
+	if a, b := devIno(t, procPath(pid1, "root")), devIno(t, procPath(daemon, "root")); a != b {
+		t.Errorf("PID 1's root is %s, the daemon's %s", a, b)
+	}
+}
+
+// readsEOF waits up to d for r to report end of file.
+func readsEOF(r *os.File, d time.Duration) bool {
+	n, _ := unix.Poll([]unix.PollFd{{Fd: int32(r.Fd()), Events: unix.POLLIN}}, int(d.Milliseconds()))
+	if n < 1 {
+		return false
+	}
+	got, err := syscall.Read(int(r.Fd()), make([]byte, 16))
+	return got == 0 && err == nil
+}
+
+// fdTargets maps each fd of pid to where its /proc link points.
+func fdTargets(t *testing.T, pid int) map[int]string {
+	t.Helper()
+	dir := procPath(pid, "fd")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int]string{}
+	for _, e := range entries {
+		fd, _ := strconv.Atoi(e.Name())
+		out[fd], _ = os.Readlink(dir + "/" + e.Name())
+	}
+	return out
+}
+
+func procPath(pid int, name string) string { return "/proc/" + strconv.Itoa(pid) + "/" + name }
+
+// A daemon that keeps CAP_SYS_PTRACE could seize daemonbox's PID 1 in its
+// PID namespace and act with what PID 1 holds: such a spec is refused.
+func TestPtraceOfPID1Refused(t *testing.T) { eachMode(t, ptraceOfPID1Refused) }
+
+func ptraceOfPID1Refused(t *testing.T, m mode) {
+	l := m.launch(minimal + "[user]\nuser = \"nobody\"\n[capabilities]\nkeep = [\"CAP_SYS_PTRACE\"]\n[namespaces]\npid = true\n")
+	for _, cmd := range []string{"check", "run"} {
+		l.cmd = cmd
+		r := l.do(t)
+		if r.code != 125 || !strings.Contains(r.stderr, "namespaces.init = false") || r.rep.has("end") {
+			t.Errorf("%s: exit %d, %q; want 125 saying to set namespaces.init = false", cmd, r.code, r.stderr)
+		}
+	}
+}
