@@ -1,7 +1,9 @@
 package vmtest
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -108,5 +110,35 @@ func ptraceOfPID1Refused(t *testing.T, m mode) {
 		if r.code != 125 || !strings.Contains(r.stderr, "namespaces.init = false") || r.rep.has("end") {
 			t.Errorf("%s: exit %d, %q; want 125 saying to set namespaces.init = false", cmd, r.code, r.stderr)
 		}
+	}
+}
+
+// A daemon that keeps CAP_SYS_CHROOT in a chroot without a mount namespace
+// climbs out of it (chroot into a subdirectory, "..", chroot again): such a
+// spec is refused, and with the mount namespace the message asks for, the
+// same climb ends at the root's own top (P07).
+func TestChrootEscapeRefused(t *testing.T) {
+	need(t)
+	root := jail(t, "sub")
+	marker := filepath.Join(rootDir(t), "outside")
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := fmt.Sprintf(`[process]
+command = ["/probe", "isolation", "escape=%s"]
+[user]
+user = "nobody"
+[capabilities]
+keep = ["CAP_SYS_CHROOT"]
+[filesystem]
+root = %q
+`, marker, root)
+	r := launch{spec: spec}.do(t)
+	if r.code != 125 || !strings.Contains(r.stderr, "namespaces.mount = true") || r.rep.has("end") {
+		t.Fatalf("without a mount namespace: exit %d, %q, climb %v; want 125 asking for namespaces.mount", r.code, r.stderr, r.rep["try"])
+	}
+	rep := launch{spec: spec + "[namespaces]\nmount = true\n"}.ok(t)
+	if got := rep.one(t, "try"); got != "escape="+marker+" "+errno(syscall.ENOENT) {
+		t.Errorf("with a mount namespace the climb gave %q, want ENOENT", got)
 	}
 }
