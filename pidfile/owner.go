@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/daemonbox/daemonbox/hostpath"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,8 +22,8 @@ var ErrNotRunning = errors.New("not running")
 //
 // A pid is only a name: the caller opens a pidfd on it and calls Owner again
 // to learn that the process it opened still holds the lock.
-func Owner(path string) (int, error) {
-	dir, err := openDir(path)
+func Owner(path string, g *hostpath.Guard) (int, error) {
+	dir, err := openDir(path, g)
 	if err != nil {
 		return 0, err
 	}

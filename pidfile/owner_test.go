@@ -9,10 +9,10 @@ import (
 
 func TestOwnerIsTheLockHolder(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.pid")
-	if _, err := Owner(path); !errors.Is(err, os.ErrNotExist) {
+	if _, err := Owner(path, nil); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("no file: %v", err)
 	}
-	f, err := Claim(path)
+	f, err := Claim(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,16 +20,16 @@ func TestOwnerIsTheLockHolder(t *testing.T) {
 		if err := step(); err != nil {
 			t.Fatal(err)
 		}
-		if pid, err := Owner(path); err != nil || pid != os.Getpid() {
+		if pid, err := Owner(path, nil); err != nil || pid != os.Getpid() {
 			t.Errorf("owner %d, %v; want %d", pid, err, os.Getpid())
 		}
 	}
-	if st, err := Read(path); err != nil || st != (State{Running: true}) {
+	if st, err := Read(path, nil); err != nil || st != (State{Running: true}) {
 		t.Errorf("after Clear: %+v %v", st, err)
 	}
 	f.Remove()
 	os.WriteFile(path, []byte("77\n"), 0o644) // stale: nobody holds it
-	if _, err := Owner(path); !errors.Is(err, ErrNotRunning) {
+	if _, err := Owner(path, nil); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("stale file: %v", err)
 	}
 }

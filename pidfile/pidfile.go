@@ -10,7 +10,8 @@
 //
 // Nothing is followed or opened for writing at the path itself: a symlink,
 // hard link, FIFO or directory found there is refused and left untouched
-// (security.md P23).
+// (security.md P23). The directory is reached through directories that the
+// daemon's user cannot change, at every claim and every read (see hostpath).
 package pidfile
 
 import (
@@ -22,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/daemonbox/daemonbox/hostpath"
 	"golang.org/x/sys/unix"
 )
 
@@ -49,8 +51,8 @@ type File struct {
 // Claim takes the pidfile at path for a new daemon, leaving it empty and
 // locked. A live holder gives an error wrapping ErrRunning that names the
 // pid it wrote; a stale file (no lock) is replaced.
-func Claim(path string) (*File, error) {
-	dir, err := openDir(path)
+func Claim(path string, g *hostpath.Guard) (*File, error) {
+	dir, err := openDir(path, g)
 	if err != nil {
 		return nil, err
 	}
@@ -261,8 +263,8 @@ type State struct {
 
 // Read reports the pidfile at path. A missing file gives an error for which
 // errors.Is(err, os.ErrNotExist) holds.
-func Read(path string) (State, error) {
-	dir, err := openDir(path)
+func Read(path string, g *hostpath.Guard) (State, error) {
+	dir, err := openDir(path, g)
 	if err != nil {
 		return State{}, err
 	}
@@ -317,12 +319,13 @@ func pidText(fd int) string {
 func procFD(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
 
 // openDir opens the pidfile's directory, which every later step names by fd.
-func openDir(path string) (int, error) {
-	dir, err := unix.Open(filepath.Dir(path), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, pathError("open directory", filepath.Dir(path), err)
+func openDir(path string, g *hostpath.Guard) (int, error) {
+	dir, err := hostpath.OpenDir(filepath.Dir(path), g)
+	var werr *hostpath.WritableError
+	if errors.As(err, &werr) {
+		werr.Path = "pidfile " + path
 	}
-	return dir, nil
+	return dir, err
 }
 
 func pathError(op, path string, err error) error {

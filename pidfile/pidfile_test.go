@@ -12,11 +12,11 @@ import (
 
 func TestClaimWriteRemove(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.pid")
-	f, err := Claim(path)
+	f, err := Claim(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := Read(path); err != nil || st != (State{Running: true}) {
+	if st, err := Read(path, nil); err != nil || st != (State{Running: true}) {
 		t.Fatalf("while starting: %+v %v", st, err)
 	}
 	if err := f.Write(1234); err != nil {
@@ -28,16 +28,16 @@ func TestClaimWriteRemove(t *testing.T) {
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != Mode {
 		t.Errorf("mode %v", fi.Mode())
 	}
-	if st, err := Read(path); err != nil || st != (State{Running: true, PID: 1234}) {
+	if st, err := Read(path, nil); err != nil || st != (State{Running: true, PID: 1234}) {
 		t.Errorf("running: %+v %v", st, err)
 	}
-	if _, err := Claim(path); !errors.Is(err, ErrRunning) || !strings.Contains(err.Error(), "pid 1234") {
+	if _, err := Claim(path, nil); !errors.Is(err, ErrRunning) || !strings.Contains(err.Error(), "pid 1234") {
 		t.Errorf("second claim: %v", err)
 	}
 	if err := f.Remove(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Read(path); !errors.Is(err, os.ErrNotExist) {
+	if _, err := Read(path, nil); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("after remove: %v", err)
 	}
 	leftovers, _ := os.ReadDir(filepath.Dir(path))
@@ -51,7 +51,7 @@ func TestModeDespiteUmask(t *testing.T) {
 	old := syscall.Umask(0o077)
 	defer syscall.Umask(old)
 	path := filepath.Join(t.TempDir(), "d.pid")
-	f, err := Claim(path)
+	f, err := Claim(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,15 +67,15 @@ func TestStaleIsReplaced(t *testing.T) {
 	if err := os.WriteFile(path, []byte("999\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := Read(path); err != nil || st != (State{PID: 999}) {
+	if st, err := Read(path, nil); err != nil || st != (State{PID: 999}) {
 		t.Errorf("stale: %+v %v", st, err)
 	}
-	f, err := Claim(path)
+	f, err := Claim(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Remove()
-	if st, _ := Read(path); st != (State{Running: true}) {
+	if st, _ := Read(path, nil); st != (State{Running: true}) {
 		t.Errorf("after the claim: %+v", st)
 	}
 }
@@ -103,11 +103,11 @@ func TestHostilePaths(t *testing.T) {
 			t.Fatal(err)
 		}
 		before, _ := os.Lstat(path)
-		_, err := Claim(path)
+		_, err := Claim(path, nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: claim gave %v", c.what, err)
 		}
-		if _, err := Read(path); err == nil {
+		if _, err := Read(path, nil); err == nil {
 			t.Errorf("%s: read gave no error", c.what)
 		}
 		after, _ := os.Lstat(path)
@@ -135,7 +135,7 @@ func TestConcurrentClaims(t *testing.T) {
 			errs := make(chan error, 16)
 			for range 16 {
 				wg.Go(func() {
-					f, err := Claim(path)
+					f, err := Claim(path, nil)
 					if err != nil {
 						errs <- err
 						return
@@ -163,7 +163,7 @@ func TestConcurrentClaims(t *testing.T) {
 // with a whole pid, and never make its claim fail.
 func TestReadsDuringWrites(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.pid")
-	f, err := Claim(path)
+	f, err := Claim(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestReadsDuringWrites(t *testing.T) {
 				return
 			default:
 			}
-			st, err := Read(path)
+			st, err := Read(path, nil)
 			if err != nil || !st.Running || st.PID < 1 {
 				t.Errorf("read %+v %v", st, err)
 				return

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"os"
 	"strings"
 
 	"github.com/daemonbox/daemonbox/rlimit"
@@ -56,16 +55,28 @@ func coreZero(limits []rlimit.Limit) bool {
 }
 
 // LoadControl reads the spec at path for stop, status, reload and
-// reopen-logs, which need only where the pidfile is and which signals to
-// send: nothing is resolved against the host, so an unprivileged user can
-// ask for a daemon's status.
+// reopen-logs, which need where the pidfile is, which signals to send, and
+// the daemon's ids, which the pidfile's directories must be safe from (see
+// pathGuard). Nothing needs privilege, so an unprivileged user can ask for a
+// daemon's status.
 func LoadControl(path string) (*Plan, error) {
 	s, err := spec.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{
-		Name: planName(s), Pidfile: s.Daemon.Pidfile, PidfileDir: defaultPidfileDir(uint32(os.Geteuid()), os.LookupEnv),
+	h, err := LiveHost()
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{
+		Name: planName(s), Pidfile: s.Daemon.Pidfile, PidfileDir: defaultPidfileDir(h.Euid, h.LookupEnv),
 		Stop: s.Signals.Stop, StopTimeout: s.Signals.StopTimeout, Reload: s.Signals.Reload,
-	}, nil
+	}
+	r := &resolver{s: s, h: h}
+	r.credentials(p)
+	if len(r.errs) > 0 {
+		return nil, r.errs
+	}
+	r.userNamespace(p) // only for the maps: what it refuses is start's to say
+	return p, nil
 }

@@ -31,7 +31,7 @@ const (
 // LSB status code.
 func Status(w io.Writer, p *Plan) int {
 	path := p.PidfilePath()
-	st, err := pidfile.Read(path)
+	st, err := pidfile.Read(path, pathGuard(p))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		fmt.Fprintf(w, "%s: not running\n", p.Name)
@@ -151,7 +151,7 @@ func notRunning(step string, err error) (int, error) {
 // checked to hold it still after the pidfd was opened.
 func openSupervisor(p *Plan) (int, error) {
 	path := p.PidfilePath()
-	pid, err := pidfile.Owner(path)
+	pid, err := pidfile.Owner(path, pathGuard(p))
 	if err != nil {
 		return -1, err
 	}
@@ -159,7 +159,7 @@ func openSupervisor(p *Plan) (int, error) {
 	if err != nil {
 		return -1, opError("pidfd_open", strconv.Itoa(pid), err)
 	}
-	if again, err := pidfile.Owner(path); err != nil || again != pid {
+	if again, err := pidfile.Owner(path, pathGuard(p)); err != nil || again != pid {
 		unix.Close(fd)
 		return -1, fmt.Errorf("pidfile %s: %w", path, pidfile.ErrNotRunning)
 	}
@@ -174,7 +174,7 @@ var errNoPID = errors.New("the daemon is starting or restarting: no pid yet")
 // lock names a live or unreaped process, never a reused one.
 func openDaemon(p *Plan) (int, error) {
 	path := p.PidfilePath()
-	st, err := pidfile.Read(path)
+	st, err := pidfile.Read(path, pathGuard(p))
 	switch {
 	case err != nil:
 		return -1, err
@@ -187,7 +187,7 @@ func openDaemon(p *Plan) (int, error) {
 	if err != nil {
 		return -1, opError("pidfd_open", strconv.Itoa(st.PID), err)
 	}
-	if again, err := pidfile.Read(path); err != nil || again != st {
+	if again, err := pidfile.Read(path, pathGuard(p)); err != nil || again != st {
 		unix.Close(fd)
 		return -1, fmt.Errorf("pidfile %s: %w", path, pidfile.ErrNotRunning)
 	}

@@ -181,7 +181,7 @@ func SuperviseMain(args []string) int {
 		}
 		unix.Close(sock)
 	}
-	stdio, err := openStdio(plan.Stdio)
+	stdio, err := openStdio(plan)
 	if err != nil {
 		started(0, err)
 		return ExitFailure

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"os"
 	"syscall"
 )
 
@@ -58,6 +59,16 @@ func opError(op, path string, err error) *StepError {
 		e.Msg = err.Error()
 	}
 	return e
+}
+
+// pathStepError is opError for a failed *os.PathError, and the message
+// alone for any other error.
+func pathStepError(err error) *StepError {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return opError(pe.Op, pe.Path, pe.Err)
+	}
+	return &StepError{Msg: err.Error()}
 }
 
 // stepError names the step that returned err.

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/daemonbox/daemonbox/hostpath"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,8 +17,9 @@ import (
 // whatever the daemon writes between the copy and the truncation is lost.
 type logCopy struct {
 	path  string
-	read  int // the pipe's read end, the supervisor's
-	write int // the pipe's write end, each daemon's stdout or stderr
+	guard *hostpath.Guard // checked again at every reopen
+	read  int             // the pipe's read end, the supervisor's
+	write int             // the pipe's write end, each daemon's stdout or stderr
 	done  chan struct{}
 
 	mu   sync.Mutex
@@ -26,12 +28,12 @@ type logCopy struct {
 
 // newLogCopy takes over file (already opened at path by openStdio) and
 // starts copying into it.
-func newLogCopy(path string, file int) (*logCopy, error) {
+func newLogCopy(path string, file int, g *hostpath.Guard) (*logCopy, error) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		return nil, opError("pipe", path, err)
 	}
-	c := &logCopy{path: path, read: p[0], write: p[1], file: file, done: make(chan struct{})}
+	c := &logCopy{path: path, guard: g, read: p[0], write: p[1], file: file, done: make(chan struct{})}
 	go c.copy()
 	return c, nil
 }
@@ -71,7 +73,7 @@ func (c *logCopy) put(b []byte) {
 // reopen opens the path again (a rotation moved the old file away) and
 // switches to it between two writes.
 func (c *logCopy) reopen() error {
-	fd, err := openFile(c.path, false)
+	fd, err := openFile(c.path, false, c.guard)
 	if err != nil {
 		return err
 	}
@@ -110,7 +112,7 @@ func pipeLogs(p *Plan, stdio *[3]int) (logs, error) {
 		if p.Stdio[i].Kind != "file" {
 			continue
 		}
-		c, err := newLogCopy(p.Stdio[i].Path, stdio[i])
+		c, err := newLogCopy(p.Stdio[i].Path, stdio[i], pathGuard(p))
 		if err != nil {
 			l.close()
 			return l, stepError(streamNames[i], err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/daemonbox/daemonbox/caps"
+	"github.com/daemonbox/daemonbox/hostpath"
 	"github.com/daemonbox/daemonbox/rlimit"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
@@ -382,60 +383,34 @@ func (r *resolver) stdioPaths(p *Plan) {
 	}
 }
 
-// daemonPaths applies P23 and P24 to the pidfile and the log files: the
-// directory that will hold them, and each directory above it, must not be
-// writable by the daemon, or it could swap the file for a link to one it
-// wants daemonbox (root) to write, truncate or unlink. A daemon that runs as
-// uid 0 owns what root owns, so the check is for non-root daemons; and a
-// rootless daemonbox is on the host the same user as its daemon.
+// daemonPaths applies P23 and P24 to the pidfile, the log files and stdin:
+// no directory on the way to them may be the daemon's to change, or it
+// could swap a component for a symlink to a place where it wants daemonbox
+// (root) to create, append to, read or unlink a file. The same walk is made
+// again at every open (see hostpath).
 func (r *resolver) daemonPaths(p *Plan) {
-	if p.Rootless {
+	g := pathGuard(p)
+	if g == nil {
 		return
 	}
 	if p.Pidfile != "" {
-		r.notDaemonWritable(p, "daemon.pidfile", p.Pidfile)
+		r.guardedDir(g, "daemon.pidfile", p.Pidfile)
 	}
-	for i, st := range p.Stdio[1:] {
+	for i, st := range p.Stdio {
 		if st.Kind == spec.StdioFile {
-			r.notDaemonWritable(p, "fds."+streamNames[i+1], st.Path)
+			r.guardedDir(g, "fds."+streamNames[i], st.Path)
 		}
 	}
 }
 
-func (r *resolver) notDaemonWritable(p *Plan, key, path string) {
-	c := hostCreds(p)
-	if c.uid == 0 {
-		return
-	}
-	dir, err := filepath.EvalSymlinks(filepath.Dir(path))
-	if err != nil {
-		return // stdioPaths and the pidfile's claim report a missing directory
-	}
-	for ; ; dir = filepath.Dir(dir) {
-		if who := writableBy(dir, c); who != "" {
-			r.fail(key, "%s: the directory %s is writable by the daemon (%s); use a directory only root can write", path, dir, who)
-			return
-		}
-		if dir == "/" {
-			return
-		}
-	}
-}
-
-// writableBy says how the daemon's host credentials could write dir ("" if
-// they cannot). ACLs are not read.
-func writableBy(dir string, c creds) string {
-	var st unix.Stat_t
-	if unix.Stat(dir, &st) != nil {
-		return ""
-	}
+func (r *resolver) guardedDir(g *hostpath.Guard, key, path string) {
+	dir, err := hostpath.OpenDir(filepath.Dir(path), g)
+	var werr *hostpath.WritableError
 	switch {
-	case st.Mode&0o002 != 0: // sticky or not: the daemon could plant a name first
-		return fmt.Sprintf("mode %#o", st.Mode&0o7777)
-	case st.Uid == c.uid && st.Mode&0o200 != 0:
-		return fmt.Sprintf("its owner, uid %d", st.Uid)
-	case st.Mode&0o020 != 0 && c.inGroups(st.Gid):
-		return fmt.Sprintf("group %d, mode %#o", st.Gid, st.Mode&0o7777)
-	}
-	return ""
+	case errors.As(err, &werr):
+		werr.Path = path
+		r.fail(key, "%v", werr)
+	case err == nil:
+		unix.Close(dir)
+	} // a missing directory: stdioPaths and the pidfile's claim report it
 }

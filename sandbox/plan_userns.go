@@ -1,8 +1,6 @@
 package sandbox
 
 import (
-	"slices"
-
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
 )
@@ -125,6 +123,3 @@ type creds struct {
 	uid, gid uint32
 	groups   []uint32
 }
-
-// inGroups reports whether gid is c's gid or one of its groups.
-func (c creds) inGroups(gid uint32) bool { return c.gid == gid || slices.Contains(c.groups, gid) }

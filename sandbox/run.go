@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/daemonbox/daemonbox/hostpath"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
 )
@@ -31,7 +32,7 @@ func Run(p *Plan) (int, error) {
 	if err := checkPreserved(p.Preserve); err != nil {
 		return ExitFailure, err
 	}
-	stdio, err := openStdio(p.Stdio)
+	stdio, err := openStdio(p)
 	if err != nil {
 		return ExitFailure, err
 	}
@@ -104,9 +105,9 @@ var streamNames = [3]string{"stdin", "stdout", "stderr"}
 
 // openStdio opens the standard streams' files with daemonbox's privileges,
 // before any step: their paths are host paths. -1 means inherit.
-func openStdio(st [3]spec.Stdio) ([3]int, error) {
+func openStdio(p *Plan) ([3]int, error) {
 	fds := [3]int{-1, -1, -1}
-	for i, s := range st {
+	for i, s := range p.Stdio {
 		var err error
 		switch s.Kind {
 		case spec.StdioNull:
@@ -115,7 +116,7 @@ func openStdio(st [3]spec.Stdio) ([3]int, error) {
 				err = opError("open", "/dev/null", err)
 			}
 		case spec.StdioFile:
-			fds[i], err = openFile(s.Path, i == 0)
+			fds[i], err = openFile(s.Path, i == 0, pathGuard(p))
 		}
 		if err != nil {
 			closeAll(fds[:i])
@@ -125,20 +126,22 @@ func openStdio(st [3]spec.Stdio) ([3]int, error) {
 	return fds, nil
 }
 
-// openFile opens a log (append, created 0640) or input file without
-// following a symlink, and refuses anything but a regular file; O_NONBLOCK
+// openFile opens a log (append, created 0640) or input file through
+// directories the daemon cannot change (see hostpath), without following a
+// symlink at the path, and refuses anything but a regular file; O_NONBLOCK
 // keeps a FIFO planted at the path from hanging the open.
-func openFile(path string, input bool) (int, error) {
-	flags := unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NOFOLLOW | unix.O_NONBLOCK
+func openFile(path string, input bool, g *hostpath.Guard) (int, error) {
+	flags := unix.O_NOCTTY | unix.O_NONBLOCK
 	if input {
 		flags |= unix.O_RDONLY
 	} else {
 		flags |= unix.O_WRONLY | unix.O_APPEND | unix.O_CREAT
 	}
-	fd, err := unix.Open(path, flags, 0o640)
+	fd, dir, err := hostpath.OpenFile(path, flags, 0o640, g)
 	if err != nil {
-		return -1, opError("open", path, err)
+		return -1, pathStepError(err)
 	}
+	unix.Close(dir)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
@@ -161,4 +164,16 @@ func closeAll(fds []int) {
 			unix.Close(fd)
 		}
 	}
+}
+
+// pathGuard is whom the host paths that daemonbox opens for the daemon (its
+// logs, stdin, pidfile) must be safe from: the daemon's host ids. None for a
+// daemon that is uid 0 on the host, which owns what root owns, or for a
+// rootless launch, which is on the host the same user as its daemon.
+func pathGuard(p *Plan) *hostpath.Guard {
+	c := hostCreds(p)
+	if c.uid == 0 || p.Rootless {
+		return nil
+	}
+	return &hostpath.Guard{UID: c.uid, GIDs: append([]uint32{c.gid}, c.groups...)}
 }

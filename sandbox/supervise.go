@@ -152,7 +152,7 @@ func (s *supervisor) setup() error {
 		return stepError("supervise", err)
 	}
 	if s.plan.Pidfile != "" {
-		f, err := pidfile.Claim(s.plan.Pidfile)
+		f, err := pidfile.Claim(s.plan.Pidfile, pathGuard(s.plan))
 		if err != nil {
 			return &StepError{Step: "pidfile", Msg: err.Error()}
 		}

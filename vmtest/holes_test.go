@@ -142,3 +142,116 @@ root = %q
 		t.Errorf("with a mount namespace the climb gave %q, want ENOENT", got)
 	}
 }
+
+// swapSetup is the review's layout for the symlink swap: base/x, a directory
+// the daemon's user can change, holding link, a symlink to base/real; and
+// base/target, a root-only directory the daemon wants root to write in.
+type swapSetup struct{ x, link, real, target string }
+
+func newSwapSetup(t *testing.T, xOwner int) swapSetup {
+	t.Helper()
+	base := rootDir(t)
+	s := swapSetup{x: filepath.Join(base, "x"), real: filepath.Join(base, "real"), target: filepath.Join(base, "target")}
+	s.link = filepath.Join(s.x, "logs")
+	for dir, mode := range map[string]os.FileMode{s.x: 0o755, s.real: 0o755, s.target: 0o700} {
+		if err := os.Mkdir(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Chown(s.x, xOwner, xOwner)
+	if err := os.Symlink(s.real, s.link); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// swap re-points the link at the target, as the daemon would, once x is
+// its own.
+func (s swapSetup) swap(t *testing.T) {
+	t.Helper()
+	os.Chown(s.x, 65534, 65534)
+	tmp := s.link + ".new"
+	if err := os.Symlink(s.target, tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, s.link); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s swapSetup) targetFiles() []string {
+	entries, _ := os.ReadDir(s.target)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+const swapSpec = `name = "swap"
+[process]
+command = ["PROBE", "wait"]
+[user]
+user = "nobody"
+[fds]
+stdout = %[1]q
+stderr = %[1]q
+[daemon]
+pidfile = %[2]q
+`
+
+// A log or pidfile path through a directory the daemon can change is
+// refused by check and start; and where the directory became the daemon's
+// after the start, reopen-logs, status, stop and a second start refuse to go
+// through it, so root never writes into the daemon's chosen directory and
+// the single-instance lock holds (P23, P24).
+func TestSymlinkSwapOnLogAndPidfile(t *testing.T) {
+	need(t)
+	s := newSwapSetup(t, 65534)
+	file := specFile(t, fmt.Sprintf(swapSpec, filepath.Join(s.link, "out.log"), filepath.Join(s.link, "d.pid")))
+	t.Cleanup(func() { launch{cmd: "stop", file: file}.do(t) }) // should the start go through
+	for _, cmd := range []string{"check", "start"} {
+		r := launch{cmd: cmd, file: file}.do(t)
+		if r.code != 125 || !strings.Contains(r.stderr, "the directory "+s.x+" is writable by the daemon (its owner, uid 65534)") {
+			t.Errorf("%s through a directory of the daemon's: exit %d, %q", cmd, r.code, r.stderr)
+		}
+	}
+
+	logs, run := newSwapSetup(t, 0), newSwapSetup(t, 0)
+	file = specFile(t, fmt.Sprintf(swapSpec, filepath.Join(logs.link, "out.log"), filepath.Join(run.link, "d.pid")))
+	ctl := func(cmd string) result { return launch{cmd: cmd, file: file}.do(t) }
+	if r := ctl("start"); r.code != 0 {
+		t.Fatalf("start: exit %d, %s", r.code, r.stderr)
+	}
+	defer func() {
+		run.restore()
+		ctl("stop")
+	}()
+	logs.swap(t)
+	if r := ctl("reopen-logs"); r.code != 0 {
+		t.Errorf("reopen-logs: exit %d, %s", r.code, r.stderr)
+	}
+	waitLog(t, filepath.Join(logs.real, "out.log"), "reopen logs: ")
+	run.swap(t)
+	if r := ctl("status"); r.code != 4 || !strings.Contains(r.stdout, "writable by the daemon") {
+		t.Errorf("status after the swap: exit %d, %q; want 4 (unknown) naming the directory", r.code, r.stdout)
+	}
+	if r := ctl("stop"); r.code == 0 {
+		t.Errorf("stop after the swap: exit 0 while the daemon runs on")
+	}
+	if r := ctl("start"); r.code == 0 {
+		t.Errorf("a second start after the swap: exit 0")
+	}
+	for _, s := range []swapSetup{logs, run} {
+		if names := s.targetFiles(); len(names) > 0 {
+			t.Errorf("root wrote %v into the daemon's chosen directory", names)
+		}
+	}
+}
+
+// restore puts the link and x back as they were before the swap.
+func (s swapSetup) restore() {
+	os.Chown(s.x, 0, 0)
+	os.Remove(s.link)
+	os.Symlink(s.real, s.link)
+}

@@ -1,0 +1,221 @@
+// Package hostpath opens host paths for a privileged daemonbox so that a
+// less privileged user, the daemon's, cannot redirect them.
+//
+// A path is walked from "/" one component at a time, each relative to the
+// directory fd of the one before and opened with O_NOFOLLOW, so what is
+// checked is what is used. Every directory on the way must not be writable
+// by the guarded user: otherwise that user could rename a component away and
+// put a symlink in its place between two opens (a log reopened after a
+// rotation, a pidfile claimed again). A symlink is followed only where it
+// lies in such a directory, since only who can write a directory can replace
+// a link in it. With no guard the walk follows symlinks and checks nothing.
+package hostpath
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Guard is the user a path must be safe from: the daemon's host uid and
+// every gid it holds.
+type Guard struct {
+	UID  uint32
+	GIDs []uint32
+}
+
+// WritableError says which directory on a path the guarded user could
+// change, and how.
+type WritableError struct {
+	Path, Dir, How string
+}
+
+func (e *WritableError) Error() string {
+	return fmt.Sprintf("%s: the directory %s is writable by the daemon (%s); use a directory only root can write", e.Path, e.Dir, e.How)
+}
+
+// maxLinks is how many symlinks a walk follows, as the kernel's limit.
+const maxLinks = 40
+
+// OpenDir opens the directory at the absolute path for reading, checked
+// against g as the package says.
+func OpenDir(path string, g *Guard) (int, error) {
+	fd, err := walk(path, g)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(fd)
+	dir, err := unix.Openat(fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, pathError("open", path, err)
+	}
+	return dir, nil
+}
+
+// OpenFile opens the file at the absolute path with flags (O_NOFOLLOW and
+// O_CLOEXEC added) in its directory, opened by OpenDir. It returns the
+// directory too, for the caller to name the file by.
+func OpenFile(path string, flags int, mode uint32, g *Guard) (file, dir int, err error) {
+	dir, err = OpenDir(filepath.Dir(path), g)
+	if err != nil {
+		return -1, -1, err
+	}
+	file, err = unix.Openat(dir, filepath.Base(path), flags|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode)
+	if err != nil {
+		unix.Close(dir)
+		return -1, -1, pathError("open", path, err)
+	}
+	return file, dir, nil
+}
+
+// walker is one walk: the directory reached so far and its path.
+type walker struct {
+	path  string // the whole path, for messages
+	g     *Guard
+	fd    int
+	at    string
+	links int
+}
+
+// walk returns an O_PATH fd of the directory at path.
+func walk(path string, g *Guard) (int, error) {
+	if !filepath.IsAbs(path) {
+		return -1, pathError("open", path, unix.EINVAL)
+	}
+	w := &walker{path: path, g: g, fd: -1}
+	if err := w.all(split(path)); err != nil {
+		if w.fd >= 0 {
+			unix.Close(w.fd)
+		}
+		return -1, err
+	}
+	return w.fd, nil
+}
+
+// all walks from "/" through each name, and through each symlink's target
+// where one stands.
+func (w *walker) all(todo []string) error {
+	if err := w.restart(); err != nil {
+		return err
+	}
+	for len(todo) > 0 {
+		target, err := w.step(todo[0])
+		if err != nil {
+			return err
+		}
+		todo = todo[1:]
+		if target == "" {
+			continue
+		}
+		if strings.HasPrefix(target, "/") {
+			if err := w.restart(); err != nil {
+				return err
+			}
+		}
+		todo = append(split(target), todo...)
+	}
+	return nil
+}
+
+func split(path string) []string {
+	var out []string
+	for _, c := range strings.Split(path, "/") {
+		if c != "" && c != "." {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// restart goes back to "/", for the start or an absolute symlink.
+func (w *walker) restart() error {
+	fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return pathError("open", "/", err)
+	}
+	return w.enter(fd, "/")
+}
+
+// step moves into name, or returns the target of the symlink it is.
+func (w *walker) step(name string) (link string, err error) {
+	next, err := unix.Openat(w.fd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	at := filepath.Join(w.at, name)
+	if err != nil {
+		return "", pathError("open", at, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(next, &st); err != nil {
+		unix.Close(next)
+		return "", pathError("stat", at, err)
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return "", w.enter(next, at)
+	case unix.S_IFLNK:
+		defer unix.Close(next)
+		return w.readLink(next, at)
+	}
+	unix.Close(next)
+	return "", pathError("open", at, unix.ENOTDIR)
+}
+
+func (w *walker) readLink(fd int, at string) (string, error) {
+	if w.links++; w.links > maxLinks {
+		return "", pathError("open", w.path, unix.ELOOP)
+	}
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(fd, "", buf)
+	if err != nil {
+		return "", pathError("readlink", at, err)
+	}
+	if n == 0 {
+		return "", pathError("readlink", at, unix.ENOENT)
+	}
+	return string(buf[:n]), nil
+}
+
+// enter makes fd, a directory at path at, the walk's place, once it is
+// found safe; ".." in a path moves the name back up as the kernel did.
+func (w *walker) enter(fd int, at string) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return pathError("stat", at, err)
+	}
+	if how := w.g.writable(&st); how != "" {
+		unix.Close(fd)
+		return &WritableError{Path: w.path, Dir: filepath.Clean(at), How: how}
+	}
+	if w.fd >= 0 {
+		unix.Close(w.fd)
+	}
+	w.fd, w.at = fd, filepath.Clean(at)
+	return nil
+}
+
+// writable says how g's user could change the directory st describes: as
+// its owner (who may chmod it), through write permission for others (a
+// sticky bit lets it plant a name before daemonbox does), or through a group
+// it holds. "" if it cannot. ACLs are not read.
+func (g *Guard) writable(st *unix.Stat_t) string {
+	if g == nil {
+		return ""
+	}
+	switch {
+	case st.Uid == g.UID:
+		return fmt.Sprintf("its owner, uid %d", st.Uid)
+	case st.Mode&0o002 != 0:
+		return fmt.Sprintf("mode %#o", st.Mode&0o7777)
+	case st.Mode&0o020 != 0 && slices.Contains(g.GIDs, st.Gid):
+		return fmt.Sprintf("group %d, mode %#o", st.Gid, st.Mode&0o7777)
+	}
+	return ""
+}
+
+func pathError(op, path string, err error) error {
+	return &os.PathError{Op: op, Path: path, Err: err}
+}

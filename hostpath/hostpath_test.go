@@ -1,0 +1,79 @@
+package hostpath
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// Without a guard the walk resolves symlinks as the kernel would: relative,
+// absolute, through "..", and refuses a loop; the last component is never
+// followed.
+func TestWalkFollowsLinks(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	os.MkdirAll(filepath.Join(real, "sub"), 0o755)
+	os.WriteFile(filepath.Join(real, "sub", "f"), []byte("x"), 0o644)
+	os.Symlink("real/sub", filepath.Join(dir, "rel"))
+	os.Symlink(real, filepath.Join(dir, "abs"))
+	os.Symlink("../real/sub", filepath.Join(real, "up"))
+	os.Symlink("loop", filepath.Join(dir, "loop"))
+	os.Symlink(filepath.Join(real, "sub", "f"), filepath.Join(real, "sub", "last"))
+	for _, p := range []string{"rel/f", "abs/sub/f", "abs/up/f", "real/./sub/../sub/f"} {
+		fd, d, err := OpenFile(filepath.Join(dir, p), unix.O_RDONLY, 0, nil)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		unix.Close(fd)
+		unix.Close(d)
+	}
+	if _, err := OpenDir(filepath.Join(dir, "loop"), nil); !errors.Is(err, unix.ELOOP) {
+		t.Errorf("a symlink loop: %v, want ELOOP", err)
+	}
+	if _, _, err := OpenFile(filepath.Join(real, "sub", "last"), unix.O_RDONLY, 0, nil); !errors.Is(err, unix.ELOOP) {
+		t.Errorf("a symlink as the last component: %v, want ELOOP", err)
+	}
+	if _, err := OpenDir(filepath.Join(real, "sub", "f"), nil); !errors.Is(err, unix.ENOTDIR) {
+		t.Errorf("a file on the way: %v, want ENOTDIR", err)
+	}
+	if _, err := OpenDir("relative/path", nil); err == nil {
+		t.Error("a relative path was accepted")
+	}
+}
+
+// With a guard, a directory the user owns, may write as other or through a
+// group, is refused, wherever it lies on the way.
+func TestGuardRefusesWritableDirectories(t *testing.T) {
+	cases := []struct {
+		st   unix.Stat_t
+		want string
+	}{
+		{unix.Stat_t{Uid: 1000, Mode: unix.S_IFDIR | 0o555}, "its owner, uid 1000"},
+		{unix.Stat_t{Uid: 0, Mode: unix.S_IFDIR | 0o1777}, "mode 01777"},
+		{unix.Stat_t{Uid: 0, Gid: 50, Mode: unix.S_IFDIR | 0o775}, "group 50, mode 0775"},
+		{unix.Stat_t{Uid: 0, Gid: 51, Mode: unix.S_IFDIR | 0o775}, ""},
+		{unix.Stat_t{Uid: 0, Gid: 50, Mode: unix.S_IFDIR | 0o755}, ""},
+	}
+	g := &Guard{UID: 1000, GIDs: []uint32{1000, 50}}
+	for _, c := range cases {
+		if got := g.writable(&c.st); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.st, got, c.want)
+		}
+	}
+	if (*Guard)(nil).writable(&cases[0].st) != "" {
+		t.Error("no guard refused a directory")
+	}
+	// /tmp is everyone's to write.
+	if fi, err := os.Stat("/tmp"); err != nil || fi.Mode().Perm()&0o002 == 0 {
+		t.Skip("/tmp is not world-writable here")
+	}
+	_, err := OpenDir("/tmp/no/matter", &Guard{UID: 4242})
+	var werr *WritableError
+	if !errors.As(err, &werr) || werr.Dir != "/tmp" {
+		t.Fatalf("a path under /tmp: %v, want a WritableError for /tmp", err)
+	}
+}
