@@ -3,6 +3,7 @@ package sandbox
 import (
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -35,6 +36,17 @@ var (
 	procReadonly = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
 	procMasked   = []string{"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
 		"/proc/sched_debug", "/proc/scsi", "/proc/timer_list", "/proc/timer_stats"}
+)
+
+// sysReadonly and sysMasked harden the root's /sys, the host's own when the
+// root is "/": sysfs files are root's, so a daemon running as uid 0 without
+// capabilities could otherwise write kernel settings (power state,
+// transparent huge pages, module parameters) and create files on the
+// cgroup tmpfs. Firmware tables and power-capping energy counters (a side
+// channel) are hidden, as runc does.
+var (
+	sysReadonly = "/sys"
+	sysMasked   = []string{"/sys/firmware", "/sys/devices/virtual/powercap"}
 )
 
 // namespaces resolves [namespaces] and the mounts of [filesystem].
@@ -84,8 +96,12 @@ func (r *resolver) mounts(pidns bool) []Mount {
 	sort.SliceStable(own, func(i, j int) bool { return depth(own[i].Target) < depth(own[j].Target) })
 
 	var early, late []Mount
-	for _, ro := range f.Readonly {
-		m := Mount{Kind: mountReadonly, Target: ro}
+	readonly := f.Readonly
+	if !slices.Contains(readonly, "/") && !slices.Contains(readonly, sysReadonly) {
+		readonly = append(slices.Clone(readonly), sysReadonly)
+	}
+	for _, ro := range readonly {
+		m := Mount{Kind: mountReadonly, Target: ro, Optional: ro == sysReadonly}
 		if under(ro, own) {
 			late = append(late, m)
 		} else {
@@ -106,6 +122,9 @@ func (r *resolver) mounts(pidns bool) []Mount {
 		for _, t := range procMasked {
 			out = append(out, Mount{Kind: mountMasked, Target: t, Optional: true})
 		}
+	}
+	for _, t := range sysMasked {
+		out = append(out, Mount{Kind: mountMasked, Target: t, Optional: true})
 	}
 	for _, t := range f.Masked {
 		out = append(out, Mount{Kind: mountMasked, Target: t, Optional: true})

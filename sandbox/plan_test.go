@@ -216,9 +216,23 @@ readonly = true
 		got = append(got, m.Kind+" "+m.Target)
 	}
 	want := []string{"readonly /", "bind /data", "tmpfs /tmp", "tmpfs /data/tmp", "readonly /data",
-		"readonly /data/conf", "masked /etc/secret"}
+		"readonly /data/conf", "masked /sys/firmware", "masked /sys/devices/virtual/powercap", "masked /etc/secret"}
 	if !slices.Equal(got, want) {
 		t.Errorf("mounts %q\nwant   %q", got, want)
+	}
+}
+
+// Without a read-only "/", the root's /sys is made read-only first, before
+// any of daemonbox's mounts, so that a bind the spec asks for under it stays
+// writable.
+func TestSysReadonlyFirst(t *testing.T) {
+	s, err := spec.Parse("t.toml", []byte("[process]\ncommand = [\"/bin/true\"]\n[filesystem]\ntmpfs = [\"/sys/fs/cgroup\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := (&resolver{s: s}).mounts(false)
+	if len(got) < 2 || got[0] != (Mount{Kind: mountReadonly, Target: "/sys", Optional: true}) || got[1].Target != "/sys/fs/cgroup" {
+		t.Errorf("mounts %+v, want the optional read-only /sys first, then the tmpfs", got)
 	}
 }
 

@@ -255,3 +255,37 @@ func (s swapSetup) restore() {
 	os.Remove(s.link)
 	os.Symlink(s.real, s.link)
 }
+
+// With a mount namespace, the host's /sys is read-only, submounts too: the
+// review, as uid 0 without capabilities in pid and mount namespaces with
+// "/" as the root, wrote kernel settings and created a file on the cgroup
+// tmpfs. Firmware tables are masked; a tmpfs the spec mounts under /sys
+// stays writable (P17, P25).
+func TestSysReadonly(t *testing.T) { eachMode(t, sysReadonly) }
+
+func sysReadonly(t *testing.T, m mode) {
+	const planted = "/sys/fs/cgroup/daemonbox-test-file" // on a cgroup v1 host, a tmpfs
+	writes := []string{"/sys/kernel/mm/transparent_hugepage/enabled", "/sys/power/state",
+		"/sys/module/printk/parameters/time", planted}
+	cmd := `"PROBE", "isolation", "write=/sys/kernel/debug/x", "read=/sys/firmware/memmap/0/type"`
+	for _, w := range writes {
+		cmd += fmt.Sprintf(", \"write=%s\"", w)
+	}
+	spec := fmt.Sprintf("[process]\ncommand = [%s]\n[filesystem]\ntmpfs = [\"/sys/kernel/debug\"]\n[namespaces]\npid = true\n", cmd)
+	got := tries(m.launch(spec).ok(t))
+	for _, w := range writes {
+		if e := got["write="+w]; e != int(syscall.EROFS) && !(m.rootless && e == int(syscall.EACCES)) {
+			t.Errorf("open %s for writing: errno %d, want EROFS", w, e)
+		}
+	}
+	if e := got["write=/sys/kernel/debug/x"]; e != 0 {
+		t.Errorf("a tmpfs under /sys: errno %d, want writable", e)
+	}
+	if _, err := os.Stat("/sys/firmware/memmap/0/type"); err == nil && got["read=/sys/firmware/memmap/0/type"] == -1 {
+		t.Error("/sys/firmware is readable, want it masked")
+	}
+	if _, err := os.Stat(planted); err == nil {
+		os.Remove(planted)
+		t.Error("the daemon created a file on the host's /sys/fs/cgroup")
+	}
+}
