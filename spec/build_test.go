@@ -41,7 +41,7 @@ func differ(doc string) string {
 	switch {
 	case refErr != nil && err == nil:
 		return "accepted what go-toml rejects: " + refErr.Error()
-	case refErr == nil && err != nil && !strings.Contains(err.Msg, "a date or time"):
+	case refErr == nil && err != nil && !strings.Contains(err.Msg, "a date or time") && !strings.Contains(err.Msg, "levels deep"):
 		return "rejected what go-toml accepts: " + err.Msg
 	case err != nil:
 		return ""
@@ -91,6 +91,9 @@ func TestBuildMatchesTOML(t *testing.T) {
 func FuzzBuild(f *testing.F) {
 	f.Add("[a]\nb.c = 1\n[[d]]\ne = [1, {f = 2}]\n")
 	f.Add("a.b = 1\n[a.c]\n")
+	for _, doc := range deepShapes(maxDepth + 1) {
+		f.Add(doc)
+	}
 	f.Fuzz(func(t *testing.T, doc string) {
 		if strings.ContainsRune(doc, 0) {
 			return
@@ -116,6 +119,81 @@ func largeSpec() []byte {
 func TestBuildLargeTable(t *testing.T) {
 	if _, err := Parse("big.toml", largeSpec()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// deepShapes are documents whose key paths are n deep; far past maxDepth,
+// each once took seconds or ran out of memory.
+func deepShapes(n int) map[string]string {
+	key := strings.Repeat("a.", n-1) + "a"
+	return map[string]string{
+		"header":                  "[" + key + "]\n",
+		"array of tables":         "[[" + key + "]]\n",
+		"dotted key":              key + " = 1\n",
+		"dotted key inline":       "x = {" + key + " = 1}\n",
+		"inline tables":           "x = " + strings.Repeat("{a = ", n) + "1" + strings.Repeat("}", n) + "\n",
+		"arrays":                  "x = " + strings.Repeat("[", n) + strings.Repeat("]", n) + "\n",
+		"arrays of inline tables": "x = " + strings.Repeat("[{a = ", n) + "1" + strings.Repeat("}]", n) + "\n",
+	}
+}
+
+// A deep key path is one located error, whether go-toml's bound on nesting
+// (10,000) or ours (maxDepth) refuses it.
+func TestDeepKeys(t *testing.T) {
+	for _, n := range []int{4000, 100000} {
+		for name, doc := range deepShapes(n) {
+			_, err := Parse("t.toml", []byte(doc))
+			errs := List(err)
+			e, ok := errs[0].(*Error)
+			if len(errs) != 1 || !ok || e.Line != 1 || e.Col < 1 || !strings.Contains(e.Msg, "levels deep") {
+				t.Errorf("%s, %d deep: got %v", name, n, err)
+			}
+		}
+	}
+}
+
+// A key path may be maxDepth deep, counting its keys and array indexes.
+func TestMaxDepth(t *testing.T) {
+	key := func(n int) string { return strings.Repeat("a.", n-1) + "a" }
+	for depth, want := range map[int]bool{maxDepth: true, maxDepth + 1: false} {
+		for _, doc := range []string{
+			"[" + key(depth) + "]\n",
+			"[[" + key(depth-1) + "]]\n",
+			key(depth) + " = 1\n",
+			"x = " + strings.Repeat("[", depth) + strings.Repeat("]", depth) + "\n",
+			"x = " + strings.Repeat("{a = ", depth-1) + "1" + strings.Repeat("}", depth-1) + "\n",
+		} {
+			if _, _, err := build([]byte(doc)); (err == nil) != want {
+				t.Errorf("%.30q, %d deep: %v", doc, depth, err)
+			}
+		}
+	}
+}
+
+// Long lines and long names near the size limit: a column counted from the
+// line's start, or a path string per key, made these quadratic.
+func TestLongLines(t *testing.T) {
+	fill := func(head, item, tail string) []byte {
+		var b strings.Builder
+		b.WriteString(head)
+		for i := 0; b.Len() < MaxFileSize-64; i++ {
+			b.WriteString(strings.ReplaceAll(item, "N", itoa(i)))
+		}
+		b.WriteString(tail)
+		return []byte(b.String())
+	}
+	valid := [][]byte{
+		fill("[process]\ncommand = [\"/bin/true\"", ", \"é\"", "]\n"),
+		fill("[process]\ncommand = [\"/bin/true\"]\nenv = {", "KN = \"v\", ", "K = \"v\"}\n"),
+	}
+	for _, doc := range valid {
+		if _, err := Parse("t.toml", doc); err != nil {
+			t.Errorf("%.40q: %v", doc, err)
+		}
+	}
+	doc := fill("[\""+strings.Repeat("A", MaxFileSize/2)+"\"]\n", "kN = 1\n", "")
+	if _, err := Parse("t.toml", doc); err == nil || !strings.HasPrefix(err.Error(), "t.toml:1:") {
+		t.Errorf("long table name: got %.100v", err)
 	}
 }
 

@@ -117,7 +117,7 @@ func (d *decoder) fail(path, format string, args ...any) {
 // the element but naming the key.
 func (d *decoder) failElem(path string, i int, format string, args ...any) {
 	e := d.s.Errorf(path, format, args...)
-	if l, ok := d.s.locs[path+"["+strconv.Itoa(i)+"]"]; ok {
+	if l, ok := d.s.where(path + "[" + strconv.Itoa(i) + "]"); ok {
 		e.Line, e.Col = l.line, l.col
 	}
 	d.errs = append(d.errs, e)

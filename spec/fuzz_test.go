@@ -20,6 +20,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("[process]\ncommand = [\"/bin/true\"]\n[rlimits]\nnofile = { soft = 1, hard = 2 }\n"))
 	f.Add([]byte("[[filesystem.bind]]\nsource = \"/a\"\ntarget = \"/b\"\n[namespaces]\nuid_map = [{inside = 0, outside = 1, count = 1}]\n"))
 	f.Add([]byte("a = [[[{b = 0o7}]]]\n[user]\ngroups = [1, \"x\"]\n"))
+	for _, doc := range deepShapes(maxDepth + 1) {
+		f.Add([]byte(doc))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("f.toml", data)
 		if err != nil {

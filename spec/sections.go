@@ -159,7 +159,8 @@ func (d *decoder) umask(key string, v any) {
 	var digits string
 	switch x := v.(type) {
 	case int64:
-		raw := d.s.locs[key].raw
+		l, _ := d.s.where(key)
+		raw := l.raw
 		if !strings.HasPrefix(raw, "0o") && x != 0 {
 			d.fail(key, "%s is a decimal integer; write it in octal: 0o%s or \"%s\"", raw, raw, raw)
 			return

@@ -25,7 +25,7 @@ type Spec struct {
 	Signals      Signals
 	Daemon       Daemon
 
-	locs map[string]loc // key path -> where it stands in the file
+	locs *place // where each key path stands in the file
 }
 
 // DefaultPath is the daemon's PATH when the spec sets no environment
