@@ -39,6 +39,9 @@ func Status(w io.Writer, p *Plan) int {
 	case err != nil:
 		fmt.Fprintf(w, "%s: unknown: %v\n", p.Name, err)
 		return StatusUnknown
+	case !st.Running && st.PID == 0:
+		fmt.Fprintf(w, "%s: dead, but its pidfile %s remains, empty: its supervisor ended while the daemon was starting or restarting\n", p.Name, path)
+		return StatusDead
 	case !st.Running:
 		fmt.Fprintf(w, "%s: dead, but its pidfile %s remains (pid %d)\n", p.Name, path, st.PID)
 		return StatusDead

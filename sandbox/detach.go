@@ -183,10 +183,14 @@ func SuperviseMain(args []string) int {
 	}
 	stdio, err := openStdio(plan)
 	if err != nil {
+		removeUnusedLogs(plan)
 		started(0, err)
 		return ExitFailure
 	}
-	code, _ := supervise(plan, stdio, started)
+	code, err := supervise(plan, stdio, started)
+	if err != nil {
+		removeUnusedLogs(plan)
+	}
 	return code
 }
 

@@ -73,7 +73,7 @@ func (c *logCopy) put(b []byte) {
 // reopen opens the path again (a rotation moved the old file away) and
 // switches to it between two writes.
 func (c *logCopy) reopen() error {
-	fd, err := openFile(c.path, false, c.guard)
+	fd, err := openFile(c.path, logFlags|unix.O_CREAT, c.guard)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"slices"
 
-	"github.com/daemonbox/daemonbox/hostpath"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
 )
@@ -27,6 +26,15 @@ func Run(p *Plan) (int, error) {
 	if p.Detach {
 		return Start(p)
 	}
+	code, err := runHere(p)
+	if err != nil {
+		removeUnusedLogs(p)
+	}
+	return code, err
+}
+
+// runHere runs the daemon from this process: in place, or supervised.
+func runHere(p *Plan) (int, error) {
 	// Before anything is opened, so that an fd the caller did not pass
 	// cannot be taken by one of ours and handed on as "preserved".
 	if err := checkPreserved(p.Preserve); err != nil {
@@ -99,81 +107,4 @@ func checkPreserved(fds []int) error {
 		}
 	}
 	return nil
-}
-
-var streamNames = [3]string{"stdin", "stdout", "stderr"}
-
-// openStdio opens the standard streams' files with daemonbox's privileges,
-// before any step: their paths are host paths. -1 means inherit.
-func openStdio(p *Plan) ([3]int, error) {
-	fds := [3]int{-1, -1, -1}
-	for i, s := range p.Stdio {
-		var err error
-		switch s.Kind {
-		case spec.StdioNull:
-			fds[i], err = unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
-			if err != nil {
-				err = opError("open", "/dev/null", err)
-			}
-		case spec.StdioFile:
-			fds[i], err = openFile(s.Path, i == 0, pathGuard(p))
-		}
-		if err != nil {
-			closeAll(fds[:i])
-			return fds, stepError(streamNames[i], err)
-		}
-	}
-	return fds, nil
-}
-
-// openFile opens a log (append, created 0640) or input file through
-// directories the daemon cannot change (see hostpath), without following a
-// symlink at the path, and refuses anything but a regular file; O_NONBLOCK
-// keeps a FIFO planted at the path from hanging the open.
-func openFile(path string, input bool, g *hostpath.Guard) (int, error) {
-	flags := unix.O_NOCTTY | unix.O_NONBLOCK
-	if input {
-		flags |= unix.O_RDONLY
-	} else {
-		flags |= unix.O_WRONLY | unix.O_APPEND | unix.O_CREAT
-	}
-	fd, dir, err := hostpath.OpenFile(path, flags, 0o640, g)
-	if err != nil {
-		return -1, pathStepError(err)
-	}
-	unix.Close(dir)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		unix.Close(fd)
-		return -1, &StepError{Op: "open", Path: path, Msg: "not a regular file"}
-	}
-	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
-	if err == nil {
-		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, fl&^unix.O_NONBLOCK)
-	}
-	if err != nil {
-		unix.Close(fd)
-		return -1, opError("fcntl F_SETFL", path, err)
-	}
-	return fd, nil
-}
-
-func closeAll(fds []int) {
-	for _, fd := range fds {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
-	}
-}
-
-// pathGuard is whom the host paths that daemonbox opens for the daemon (its
-// logs, stdin, pidfile) must be safe from: the daemon's host ids. None for a
-// daemon that is uid 0 on the host, which owns what root owns, or for a
-// rootless launch, which is on the host the same user as its daemon.
-func pathGuard(p *Plan) *hostpath.Guard {
-	c := hostCreds(p)
-	if c.uid == 0 || p.Rootless {
-		return nil
-	}
-	return &hostpath.Guard{UID: c.uid, GIDs: append([]uint32{c.gid}, c.groups...)}
 }

@@ -173,23 +173,28 @@ func (s *supervisor) setup() error {
 	return nil
 }
 
+// loop runs the daemon, again as the restart policy says. A run that
+// failed (the launch, or readiness) and is not followed by another returns
+// its error, for the caller to report: one that waits for the start, or
+// the user of a foreground run.
 func (s *supervisor) loop() (int, error) {
 	for {
 		code, err := s.once()
-		if err != nil && s.started != nil {
+		final := s.stopping || !s.restart.again(code)
+		if err != nil && (s.started != nil || final) {
 			s.tell(0, err)
 			return code, err
 		}
 		if err != nil {
 			s.logf("%v", err)
 		}
-		if s.stopping || !s.restart.again(code) {
+		if final {
 			return code, nil
 		}
 		delay, ok := s.restart.next(time.Now(), s.ran)
 		if !ok {
 			s.logf("%s restarted %d times within %v; giving up", s.plan.Name, startLimit, startWindow)
-			return code, nil
+			return code, err
 		}
 		s.logf("%s ended with status %d; restarting in %v", s.plan.Name, code, delay)
 		if !s.pause(delay) {

@@ -289,3 +289,17 @@ func sysReadonly(t *testing.T, m mode) {
 		t.Error("the daemon created a file on the host's /sys/fs/cgroup")
 	}
 }
+
+// status names an empty pidfile that no supervisor holds for what it is,
+// instead of "pid 0".
+func TestStatusOfEmptyStalePidfile(t *testing.T) {
+	need(t)
+	l := newLifecycle(t, "", "wait")
+	if err := os.WriteFile(l.pidfile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := l.do(t, "status")
+	if r.code != 1 || !strings.Contains(r.stdout, "remains, empty: its supervisor ended while the daemon was starting or restarting") {
+		t.Errorf("status: exit %d, %q", r.code, r.stdout)
+	}
+}

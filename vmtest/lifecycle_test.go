@@ -169,8 +169,20 @@ func TestFailedStartLeavesNothing(t *testing.T) {
 	if r.code != 127 || !strings.Contains(r.stderr, `step "exec"`) {
 		t.Errorf("exit %d, %q; want 127 from the exec step", r.code, r.stderr)
 	}
-	if fileExists(l.pidfile) || supervisors(t) > 0 {
-		t.Errorf("a failed start left a pidfile (%v) or a supervisor (%d)", fileExists(l.pidfile), supervisors(t))
+	if fileExists(l.pidfile) || supervisors(t) > 0 || fileExists(l.log) {
+		t.Errorf("a failed start left a pidfile (%v), a supervisor (%d) or an empty log (%v)", fileExists(l.pidfile), supervisors(t), fileExists(l.log))
+	}
+	// The same in the foreground: the reason reaches the caller, not only
+	// the log, and nothing is left.
+	r = launch{file: l.file}.do(t)
+	if r.code != 127 || !strings.Contains(r.stderr, `step "exec"`) || fileExists(l.log) || fileExists(l.pidfile) {
+		t.Errorf("run: exit %d, %q, log left %v, pidfile left %v; want 127 from the exec step and nothing left",
+			r.code, r.stderr, fileExists(l.log), fileExists(l.pidfile))
+	}
+	// A log that was there before is the operator's, and stays.
+	os.WriteFile(l.log, nil, 0o640)
+	if r = l.do(t, "start"); r.code != 127 || !fileExists(l.log) {
+		t.Errorf("start with an existing log: exit %d, log kept %v", r.code, fileExists(l.log))
 	}
 }
 
@@ -257,21 +269,25 @@ func zombieChildren(t *testing.T) int {
 	return n
 }
 
-// countProcs counts processes whose command line holds arg.
+// countProcs counts processes whose command line holds arg and that run an
+// executable this suite built (the daemonbox binary or the probe), so that
+// daemonbox services of the machine's own are not counted.
 func countProcs(t *testing.T, arg string) int {
 	entries, _ := os.ReadDir("/proc")
 	n := 0
 	for _, e := range entries {
 		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err == nil && strings.Contains(string(cmdline), arg) {
+		exe, _ := os.Readlink("/proc/" + e.Name() + "/exe")
+		ours := exe == daemonbox || exe == probe
+		if err == nil && ours && strings.Contains(string(cmdline), arg) {
 			n++
 		}
 	}
 	return n
 }
 
-// supervisors counts detached supervisors; the tests run one at a time and
-// stop what they start.
+// supervisors counts the detached supervisors this suite started; the tests
+// run one at a time and stop what they start.
 func supervisors(t *testing.T) int { return countProcs(t, "__daemonbox_supervise") }
 
 // Two starts at once: exactly one runs, the others say it already runs.
