@@ -1,12 +1,14 @@
 package spec
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -206,3 +208,30 @@ func BenchmarkParseLarge(b *testing.B) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// A generated file with many problems prints a bounded number of lines, and
+// a huge key or value is not echoed whole.
+func TestBoundedMessages(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[process]\ncommand = [\"/bin/true\"]\n")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "k%d = 1\n", i)
+	}
+	_, err := Parse("t.toml", []byte(b.String()))
+	es := List(err)
+	if len(es) != maxErrors+1 || !strings.HasSuffix(es[maxErrors].Error(), "and 950 more problems") {
+		t.Errorf("%d problems reported, the last %v; want %d and a count of the rest", len(es), es[len(es)-1], maxErrors+1)
+	}
+	long := strings.Repeat("é", 100000)
+	for _, doc := range []string{long + " = 1\n", "name = \"" + long + "\"\n"} {
+		_, err := Parse("t.toml", []byte(doc))
+		for _, e := range List(err) {
+			if len(e.Error()) > 1024 {
+				t.Errorf("a message of %d bytes", len(e.Error()))
+			}
+			if !utf8.ValidString(e.Error()) {
+				t.Error("a message cut inside a rune")
+			}
+		}
+	}
+}

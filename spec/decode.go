@@ -72,10 +72,15 @@ func Parse(file string, data []byte) (*Spec, error) {
 			a, b := d.errs[i], d.errs[j]
 			return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
 		})
-		return nil, d.errs
+		return nil, d.errs.first(maxErrors)
 	}
 	return s, nil
 }
+
+// maxErrors is how many problems one file reports: enough for any spec a
+// person wrote, and a bound on what a generated one prints (90,000 unknown
+// keys made 3 MB of messages).
+const maxErrors = 50
 
 // checkBytes refuses what TOML forbids before the parser sees it, so the
 // message says where: NUL bytes, invalid UTF-8, and oversized or empty files.
@@ -132,7 +137,7 @@ func (d *decoder) table(path string, v any, known []string) (map[string]any, boo
 	}
 	for _, k := range sortedKeys(m) {
 		if !contains(known, k) {
-			d.failKey(path, k, "unknown key %q%s", k, didYouMean(k, known))
+			d.failKey(path, k, "unknown key %q%s", clip(k), didYouMean(k, known))
 		}
 	}
 	return m, true

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is one problem in a spec file, located by line and column.
@@ -24,11 +25,29 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(": ")
 	if e.Path != "" {
-		b.WriteString(e.Path)
+		b.WriteString(clipTo(e.Path, maxShown))
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(clipTo(e.Msg, 4*maxShown))
 	return b.String()
+}
+
+// maxShown bounds a key path or name quoted in a message: a key or a value
+// may be nearly as long as the file. A whole message is held to four times
+// as much, which no message of daemonbox's own words reaches.
+const maxShown = 128
+
+func clip(s string) string { return clipTo(s, maxShown) }
+
+// clipTo shortens s to n bytes, on a rune boundary, marking the cut.
+func clipTo(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // Errors is every problem found in one file. Load returns it as its error.
@@ -40,6 +59,18 @@ func (es Errors) Error() string {
 		lines[i] = e.Error()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// first keeps the first n problems and, in place of the rest, one line that
+// says how many there were, located at the first one left out.
+func (es Errors) first(n int) Errors {
+	if len(es) <= n {
+		return es
+	}
+	more := *es[n]
+	more.Path = ""
+	more.Msg = fmt.Sprintf("and %d more problems", len(es)-n)
+	return append(es[:n:n], &more)
 }
 
 // Unwrap lets errors.As find each *Error.
