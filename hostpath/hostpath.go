@@ -21,20 +21,53 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Guard is the user a path must be safe from: the daemon's host uid and
-// every gid it holds.
+// Guard is the user a path must be safe from, by what it can change.
 type Guard struct {
-	UID  uint32
-	GIDs []uint32
+	UIDs IDs // it can act as these owners: an owner may chmod its directory
+	GIDs IDs // it can write a directory writable by these groups
+	// Reach lists host directories under which it can change every
+	// directory, for Why: it runs as uid 0, or keeps a capability that
+	// overrides file permissions, and sees them inside its root.
+	Reach []string
+	Why   string
 }
 
-// WritableError says which directory on a path the guarded user could
-// change, and how.
+// IDs is a set of uids or gids, as ranges.
+type IDs []Range
+
+// Range is Count ids from First.
+type Range struct{ First, Count uint32 }
+
+// Has reports whether id is in the set.
+func (s IDs) Has(id uint32) bool {
+	for _, r := range s {
+		if id >= r.First && id-r.First < r.Count {
+			return true
+		}
+	}
+	return false
+}
+
+// One is the set of the given ids.
+func One(ids ...uint32) IDs {
+	out := make(IDs, len(ids))
+	for i, id := range ids {
+		out[i] = Range{id, 1}
+	}
+	return out
+}
+
+// WritableError says which directory, or symlink, on a path the guarded user
+// could change, and how.
 type WritableError struct {
 	Path, Dir, How string
+	Link           bool
 }
 
 func (e *WritableError) Error() string {
+	if e.Link {
+		return fmt.Sprintf("%s: the symlink %s is the daemon's (%s); use a directory only root can write", e.Path, e.Dir, e.How)
+	}
 	return fmt.Sprintf("%s: the directory %s is writable by the daemon (%s); use a directory only root can write", e.Path, e.Dir, e.How)
 }
 
@@ -157,6 +190,11 @@ func (w *walker) step(name string) (link string, err error) {
 		return "", w.enter(next, at)
 	case unix.S_IFLNK:
 		defer unix.Close(next)
+		if w.g != nil && w.g.UIDs.Has(st.Uid) {
+			// Its directory is safe now, but the link was made by the
+			// daemon's user, when it was not.
+			return "", &WritableError{Path: w.path, Dir: at, How: fmt.Sprintf("owned by uid %d", st.Uid), Link: true}
+		}
 		return w.readLink(next, at)
 	}
 	unix.Close(next)
@@ -186,7 +224,7 @@ func (w *walker) enter(fd int, at string) error {
 		unix.Close(fd)
 		return pathError("stat", at, err)
 	}
-	if how := w.g.writable(&st); how != "" {
+	if how := w.g.writable(&st, filepath.Clean(at)); how != "" {
 		unix.Close(fd)
 		return &WritableError{Path: w.path, Dir: filepath.Clean(at), How: how}
 	}
@@ -197,23 +235,30 @@ func (w *walker) enter(fd int, at string) error {
 	return nil
 }
 
-// writable says how g's user could change the directory st describes: as
-// its owner (who may chmod it), through write permission for others (a
-// sticky bit lets it plant a name before daemonbox does), or through a group
-// it holds. "" if it cannot. ACLs are not read.
-func (g *Guard) writable(st *unix.Stat_t) string {
+// writable says how g's user could change the directory st describes, at
+// path at: as its owner (who may chmod it), through write permission for
+// others (a sticky bit lets it plant a name before daemonbox does), through
+// a group it holds, or within its reach. "" if it cannot. ACLs are not read.
+func (g *Guard) writable(st *unix.Stat_t, at string) string {
 	if g == nil {
 		return ""
 	}
 	switch {
-	case st.Uid == g.UID:
+	case g.UIDs.Has(st.Uid):
 		return fmt.Sprintf("its owner, uid %d", st.Uid)
 	case st.Mode&0o002 != 0:
 		return fmt.Sprintf("mode %#o", st.Mode&0o7777)
-	case st.Mode&0o020 != 0 && slices.Contains(g.GIDs, st.Gid):
+	case st.Mode&0o020 != 0 && g.GIDs.Has(st.Gid):
 		return fmt.Sprintf("group %d, mode %#o", st.Gid, st.Mode&0o7777)
+	case slices.ContainsFunc(g.Reach, func(r string) bool { return within(at, r) }):
+		return g.Why
 	}
 	return ""
+}
+
+// within reports whether path is dir or lies below it; both are clean.
+func within(path, dir string) bool {
+	return path == dir || dir == "/" || strings.HasPrefix(path, dir+"/")
 }
 
 func pathError(op, path string, err error) error {

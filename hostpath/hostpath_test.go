@@ -50,28 +50,34 @@ func TestWalkFollowsLinks(t *testing.T) {
 func TestGuardRefusesWritableDirectories(t *testing.T) {
 	cases := []struct {
 		st   unix.Stat_t
+		at   string
 		want string
 	}{
-		{unix.Stat_t{Uid: 1000, Mode: unix.S_IFDIR | 0o555}, "its owner, uid 1000"},
-		{unix.Stat_t{Uid: 0, Mode: unix.S_IFDIR | 0o1777}, "mode 01777"},
-		{unix.Stat_t{Uid: 0, Gid: 50, Mode: unix.S_IFDIR | 0o775}, "group 50, mode 0775"},
-		{unix.Stat_t{Uid: 0, Gid: 51, Mode: unix.S_IFDIR | 0o775}, ""},
-		{unix.Stat_t{Uid: 0, Gid: 50, Mode: unix.S_IFDIR | 0o755}, ""},
+		{unix.Stat_t{Uid: 1000, Mode: unix.S_IFDIR | 0o555}, "/a", "its owner, uid 1000"},
+		{unix.Stat_t{Uid: 100500, Mode: unix.S_IFDIR | 0o555}, "/a", "its owner, uid 100500"},
+		{unix.Stat_t{Uid: 0, Mode: unix.S_IFDIR | 0o1777}, "/a", "mode 01777"},
+		{unix.Stat_t{Uid: 0, Gid: 50, Mode: unix.S_IFDIR | 0o775}, "/a", "group 50, mode 0775"},
+		{unix.Stat_t{Uid: 0, Gid: 51, Mode: unix.S_IFDIR | 0o775}, "/a", ""},
+		{unix.Stat_t{Uid: 0, Gid: 50, Mode: unix.S_IFDIR | 0o755}, "/a", ""},
+		{unix.Stat_t{Uid: 0, Mode: unix.S_IFDIR | 0o755}, "/srv/jail", "it keeps CAP_FOWNER"},
+		{unix.Stat_t{Uid: 0, Mode: unix.S_IFDIR | 0o755}, "/srv/jail/log", "it keeps CAP_FOWNER"},
+		{unix.Stat_t{Uid: 0, Mode: unix.S_IFDIR | 0o755}, "/srv/jailbreak", ""},
 	}
-	g := &Guard{UID: 1000, GIDs: []uint32{1000, 50}}
+	g := &Guard{UIDs: append(One(1000), Range{100000, 65536}), GIDs: One(1000, 50),
+		Reach: []string{"/srv/jail"}, Why: "it keeps CAP_FOWNER"}
 	for _, c := range cases {
-		if got := g.writable(&c.st); got != c.want {
-			t.Errorf("%+v: %q, want %q", c.st, got, c.want)
+		if got := g.writable(&c.st, c.at); got != c.want {
+			t.Errorf("%+v at %s: %q, want %q", c.st, c.at, got, c.want)
 		}
 	}
-	if (*Guard)(nil).writable(&cases[0].st) != "" {
+	if (*Guard)(nil).writable(&cases[0].st, "/a") != "" {
 		t.Error("no guard refused a directory")
 	}
 	// /tmp is everyone's to write.
 	if fi, err := os.Stat("/tmp"); err != nil || fi.Mode().Perm()&0o002 == 0 {
 		t.Skip("/tmp is not world-writable here")
 	}
-	_, err := OpenDir("/tmp/no/matter", &Guard{UID: 4242})
+	_, err := OpenDir("/tmp/no/matter", &Guard{UIDs: One(4242)})
 	var werr *WritableError
 	if !errors.As(err, &werr) || werr.Dir != "/tmp" {
 		t.Fatalf("a path under /tmp: %v, want a WritableError for /tmp", err)

@@ -42,6 +42,9 @@ func Warnings(s *spec.Spec, p *Plan) []string {
 	if k := spec.CapSet(p.Caps.Keep) & risky; k != 0 {
 		warn("capabilities", "keeps %s, which give near-root power", strings.Join(k.Names(), ", "))
 	}
+	if p.Root != "/" && !p.PIDNS && !p.UserNS {
+		warn("filesystem.root", "without namespaces.pid, the daemon can trace and signal the host's processes that run as uid %d and gid %d, and act outside the root through them; set namespaces.pid = true, or give it ids of its own", p.UID, p.GID)
+	}
 	return out
 }
 
@@ -56,9 +59,9 @@ func coreZero(limits []rlimit.Limit) bool {
 
 // LoadControl reads the spec at path for stop, status, reload and
 // reopen-logs, which need where the pidfile is, which signals to send, and
-// the daemon's ids, which the pidfile's directories must be safe from (see
-// pathGuard). Nothing needs privilege, so an unprivileged user can ask for a
-// daemon's status.
+// what the pidfile's directories must be safe from (see pathGuard): the
+// daemon's ids, capabilities, root and binds. Nothing needs privilege, so an
+// unprivileged user can ask for a daemon's status.
 func LoadControl(path string) (*Plan, error) {
 	s, err := spec.Load(path)
 	if err != nil {
@@ -71,12 +74,16 @@ func LoadControl(path string) (*Plan, error) {
 	p := &Plan{
 		Name: planName(s), Pidfile: s.Daemon.Pidfile, PidfileDir: defaultPidfileDir(h.Euid, h.LookupEnv),
 		Stop: s.Signals.Stop, StopTimeout: s.Signals.StopTimeout, Reload: s.Signals.Reload,
+		Root: s.Filesystem.Root,
 	}
 	r := &resolver{s: s, h: h}
 	r.credentials(p)
 	if len(r.errs) > 0 {
 		return nil, r.errs
 	}
-	r.userNamespace(p) // only for the maps: what it refuses is start's to say
+	// What these refuse is start's to say.
+	r.userNamespace(p)
+	r.capabilities(p)
+	r.namespaces(p)
 	return p, nil
 }

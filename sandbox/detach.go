@@ -97,7 +97,8 @@ func detached(p *Plan) *Plan {
 
 // startSupervisor starts daemonbox again as the detached supervisor: stdio on
 // /dev/null, preserved fds at their own numbers, the socket after them, a
-// session of its own, and an empty environment.
+// session of its own, an empty environment, and "/" as its cwd, so that it
+// keeps no filesystem of its caller's busy.
 func startSupervisor(p *Plan, sock int) (int, error) {
 	null, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -106,7 +107,7 @@ func startSupervisor(p *Plan, sock int) (int, error) {
 	defer unix.Close(null)
 	files, next := childFiles([3]int{null, null, null}, p.Preserve, sock)
 	return syscall.ForkExec("/proc/self/exe", []string{"daemonbox", SuperviseArg, strconv.Itoa(next)}, &syscall.ProcAttr{
-		Env: []string{}, Files: files, Sys: &syscall.SysProcAttr{Setsid: true},
+		Dir: "/", Env: []string{}, Files: files, Sys: &syscall.SysProcAttr{Setsid: true},
 	})
 }
 

@@ -26,6 +26,8 @@ var rootEscapes = []rootEscape{
 		func(p *Plan) bool { return p.UserNS }, "set namespaces.user = true, or drop it"},
 	{unix.CAP_SYS_PTRACE, "trace a process outside the root and act through it",
 		func(p *Plan) bool { return p.PIDNS || p.UserNS }, "set namespaces.pid = true, or drop it"},
+	{unix.CAP_SETUID, "become the user of any process outside the root, then trace it and act through it",
+		func(p *Plan) bool { return p.PIDNS || p.UserNS }, "set namespaces.pid = true, or drop it"},
 	{unix.CAP_DAC_READ_SEARCH, "open any file of the host's filesystems by handle (open_by_handle_at)",
 		func(p *Plan) bool { return p.UserNS }, "set namespaces.user = true, or drop it"},
 	{unix.CAP_MKNOD, "make a device node of the host's disks inside the root",
@@ -38,6 +40,9 @@ func (r *resolver) escapes(p *Plan) {
 	keep := p.Caps.Keep
 	if p.Init && keep.Has(unix.CAP_SYS_PTRACE) {
 		r.fail("capabilities.keep", "CAP_SYS_PTRACE would let the daemon trace daemonbox's PID 1, which holds the PID namespace's privileges; set namespaces.init = false, so that the daemon is PID 1 itself, or drop CAP_SYS_PTRACE")
+	}
+	if keep.Has(unix.CAP_SYS_ADMIN) && p.UserNS && p.Unshare&unix.CLONE_NEWNS != 0 {
+		r.fail("capabilities.keep", "CAP_SYS_ADMIN would let the daemon remount writable what daemonbox made read-only or masked, /sys among them: its user namespace owns the mount namespace, so those mounts are not locked; drop CAP_SYS_ADMIN")
 	}
 	if p.Root == "/" {
 		return

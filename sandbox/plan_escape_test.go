@@ -3,6 +3,8 @@ package sandbox
 import (
 	"strings"
 	"testing"
+
+	"github.com/daemonbox/daemonbox/spec"
 )
 
 // A kept capability that leads out of the root, or into daemonbox's PID 1,
@@ -20,6 +22,9 @@ func TestEscapingCapabilities(t *testing.T) {
 		{"[capabilities]\nkeep = [\"CAP_SYS_PTRACE\"]\n[namespaces]\npid = true\n", "trace daemonbox's PID 1"},
 		{"[capabilities]\nkeep = [\"CAP_SYS_CHROOT\", \"CAP_SYS_ADMIN\"]\n", ""}, // no root to leave
 		{root + "[capabilities]\nkeep = [\"CAP_NET_BIND_SERVICE\"]\n", ""},
+		{root + "[capabilities]\nkeep = [\"CAP_SETUID\"]\n", "become the user of any process outside the root"},
+		{root + "[capabilities]\nkeep = [\"CAP_SETUID\"]\n[namespaces]\npid = true\n", ""},
+		{"[capabilities]\nkeep = [\"CAP_SYS_ADMIN\"]\n[namespaces]\nuser = true\nmount = true\nuid_map = [{inside = 0, outside = 1000, count = 1}]\n", "remount writable"},
 	}
 	for _, c := range cases {
 		_, err := plan(t, rootHost(), c.doc)
@@ -28,6 +33,29 @@ func TestEscapingCapabilities(t *testing.T) {
 			t.Errorf("%q: %v", c.doc, err)
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 			t.Errorf("%q: got %v, want an error containing %q", c.doc, err, c.want)
+		}
+	}
+}
+
+// check warns that a root directory without a PID namespace leaves the host's
+// processes of the daemon's ids within its reach.
+func TestWarningChrootWithoutPIDNamespace(t *testing.T) {
+	for doc, want := range map[string]bool{
+		"[filesystem]\nroot = \"/usr\"\n":                           true,
+		"[filesystem]\nroot = \"/usr\"\n[namespaces]\npid = true\n": false,
+		"": false,
+	} {
+		s, err := spec.Parse("t.toml", []byte("[process]\ncommand = [\"/bin/true\"]\n[user]\nuser = \"www-data\"\n"+doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := NewPlan(s, rootHost())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Contains(strings.Join(Warnings(s, p), "\n"), "trace and signal the host's processes that run as uid 33")
+		if got != want {
+			t.Errorf("%q: warned %v, want %v", doc, got, want)
 		}
 	}
 }

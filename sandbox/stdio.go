@@ -3,7 +3,9 @@ package sandbox
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 
+	"github.com/daemonbox/daemonbox/caps"
 	"github.com/daemonbox/daemonbox/hostpath"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
@@ -89,15 +91,61 @@ func closeAll(fds []int) {
 }
 
 // pathGuard is whom the host paths that daemonbox opens for the daemon (its
-// logs, stdin, pidfile) must be safe from: the daemon's host ids. None for a
-// daemon that is uid 0 on the host, which owns what root owns, or for a
-// rootless launch, which is on the host the same user as its daemon.
+// logs, stdin, pidfile) must be safe from: what the daemon can change. That
+// is the directories of its host ids; with a capability that overrides file
+// permissions, in a user namespace, those of every mapped id; and running as
+// host uid 0, or with such a capability on the host's ids, every directory
+// it sees inside its root. None for a rootless launch, where daemonbox is the
+// daemon's own user, nor where the daemon sees the host's whole tree with
+// such power: it can write itself whatever a swapped path would make
+// daemonbox write.
 func pathGuard(p *Plan) *hostpath.Guard {
-	c := hostCreds(p)
-	if c.uid == 0 || p.Rootless {
+	if p.Rootless {
 		return nil
 	}
-	return &hostpath.Guard{UID: c.uid, GIDs: append([]uint32{c.gid}, c.groups...)}
+	c := hostCreds(p)
+	kept := p.Caps.Keep & overriding
+	everywhere := c.uid == 0 || kept != 0 && !p.UserNS
+	if everywhere && p.Root == "/" {
+		return nil
+	}
+	g := &hostpath.Guard{UIDs: hostpath.One(c.uid), GIDs: hostpath.One(append([]uint32{c.gid}, c.groups...)...)}
+	if kept != 0 && p.UserNS {
+		g.UIDs, g.GIDs = idRanges(p.UIDMap), idRanges(p.GIDMap)
+	}
+	if everywhere {
+		g.Reach, g.Why = reach(p), "it runs as uid 0 and sees it inside its root"
+		if c.uid != 0 {
+			g.Why = "it keeps " + strings.Join(spec.CapSet(kept).Names(), ", ") + " and sees it inside its root"
+		}
+	}
+	return g
+}
+
+// overriding are the capabilities that change directories that are not the
+// process's own: writing through any permission, chmod or chown of any,
+// becoming any user or group, mounting.
+var overriding = caps.Set(1<<unix.CAP_DAC_OVERRIDE | 1<<unix.CAP_FOWNER | 1<<unix.CAP_CHOWN |
+	1<<unix.CAP_SETUID | 1<<unix.CAP_SETGID | 1<<unix.CAP_SYS_ADMIN)
+
+// reach is the host directories the daemon sees: its root and what is bound
+// into it.
+func reach(p *Plan) []string {
+	out := []string{p.Root}
+	for _, m := range p.Mounts {
+		if m.Kind == mountBind {
+			out = append(out, m.Source)
+		}
+	}
+	return out
+}
+
+func idRanges(maps []spec.IDMap) hostpath.IDs {
+	out := make(hostpath.IDs, len(maps))
+	for i, m := range maps {
+		out[i] = hostpath.Range{First: m.Outside, Count: m.Count}
+	}
+	return out
 }
 
 // createdLogs are the log files this process created for the launch.

@@ -303,3 +303,57 @@ func TestStatusOfEmptyStalePidfile(t *testing.T) {
 		t.Errorf("status: exit %d, %q", r.code, r.stdout)
 	}
 }
+
+// A daemon that keeps a capability overriding file permissions changes any
+// directory it sees, not only its own: a log path inside its root is refused
+// (it could swap a directory there for a symlink to /etc and have root
+// create and append to a file at reopen-logs). In a user namespace the same
+// capability reaches every directory of the mapped ids, as a shifted root's
+// are. Found by a second review.
+func TestLogInsideRootWithOverridingCapabilities(t *testing.T) {
+	need(t)
+	root := jail(t, "log")
+	log := filepath.Join(root, "log", "out.log")
+	base := fmt.Sprintf(`[process]
+command = ["/probe"]
+[user]
+user = "nobody"
+[filesystem]
+root = %q
+[fds]
+stderr = %q
+`, root, log)
+	cases := []struct{ name, extra, want string }{
+		{"DAC_OVERRIDE", "[capabilities]\nkeep = [\"CAP_DAC_OVERRIDE\"]\n[namespaces]\npid = true\n",
+			"the directory " + root + " is writable by the daemon (it keeps CAP_DAC_OVERRIDE and sees it inside its root)"},
+		{"FOWNER in a user namespace", "[capabilities]\nkeep = [\"CAP_FOWNER\"]\n[namespaces]\npid = true\nuser = true\n" +
+			"uid_map = [{inside = 0, outside = 100000, count = 65536}]\ngid_map = [{inside = 0, outside = 100000, count = 65536}]\n",
+			"the directory " + filepath.Join(root, "log") + " is writable by the daemon (its owner, uid 100000)"},
+	}
+	os.Chown(filepath.Join(root, "log"), 100000, 100000)
+	for _, c := range cases {
+		spec := strings.Replace(base, `user = "nobody"`, `user = 65534`+"\ngroup = 65534", 1) + c.extra
+		r := launch{cmd: "check", spec: spec}.do(t)
+		if r.code != 125 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%s: exit %d, %q; want 125 saying %q", c.name, r.code, r.stderr, c.want)
+		}
+	}
+	// Without the capability, the same spec runs.
+	if r := (launch{spec: base + "[namespaces]\npid = true\n"}).do(t); r.code != 0 {
+		t.Errorf("without a capability: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// With a user namespace that owns the mount namespace, CAP_SYS_ADMIN could
+// remount read-only and masked paths writable, /sys among them: refused.
+func TestSysAdminOverMountsRefused(t *testing.T) { eachMode(t, sysAdminOverMountsRefused) }
+
+func sysAdminOverMountsRefused(t *testing.T, m mode) {
+	spec := minimal + "[user]\nuser = \"nobody\"\n[capabilities]\nkeep = [\"CAP_SYS_ADMIN\"]\n[filesystem]\nreadonly = [\"/\"]\n[namespaces]\nuser = true\npid = true\n"
+	l := m.launch(spec)
+	l.spec = spec // user = true already
+	r := l.do(t)
+	if r.code != 125 || !strings.Contains(r.stderr, "CAP_SYS_ADMIN would let the daemon remount writable") || r.rep.has("end") {
+		t.Errorf("exit %d, %q; want 125 refusing CAP_SYS_ADMIN", r.code, r.stderr)
+	}
+}
