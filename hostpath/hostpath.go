@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -27,10 +26,16 @@ type Guard struct {
 	GIDs IDs // it can write a directory writable by these groups
 	// Reach lists host directories under which it can change every
 	// directory, for Why: it runs as uid 0, or keeps a capability that
-	// overrides file permissions, and sees them inside its root.
+	// overrides file permissions, and sees them inside its root. They are
+	// known by what they are, not by name: a directory whose parents, as
+	// the walk meets them, include one of them is in reach, whatever the
+	// path that led there (a symlink, or a bind mount of one on the host).
 	Reach []string
 	Why   string
 }
+
+// fileID is what a directory is, whatever its name.
+type fileID struct{ dev, ino uint64 }
 
 // IDs is a set of uids or gids, as ranges.
 type IDs []Range
@@ -112,6 +117,11 @@ type walker struct {
 	fd    int
 	at    string
 	links int
+	reach map[fileID]bool
+	// parents are the directories from "/" to the current one, as walked;
+	// inReach is the index of the first of them in reach, or -1.
+	parents []fileID
+	inReach int
 }
 
 // walk returns an O_PATH fd of the directory at path.
@@ -119,7 +129,7 @@ func walk(path string, g *Guard) (int, error) {
 	if !filepath.IsAbs(path) {
 		return -1, pathError("open", path, unix.EINVAL)
 	}
-	w := &walker{path: path, g: g, fd: -1}
+	w := &walker{path: path, g: g, fd: -1, reach: g.reachIDs()}
 	if err := w.all(split(path)); err != nil {
 		if w.fd >= 0 {
 			unix.Close(w.fd)
@@ -164,13 +174,30 @@ func split(path string) []string {
 	return out
 }
 
+// reachIDs are what the reach directories are; one that cannot be found is
+// left out, as the launch itself fails without it.
+func (g *Guard) reachIDs() map[fileID]bool {
+	if g == nil {
+		return nil
+	}
+	ids := map[fileID]bool{}
+	for _, dir := range g.Reach {
+		var st unix.Stat_t
+		if unix.Stat(dir, &st) == nil {
+			ids[fileID{st.Dev, st.Ino}] = true
+		}
+	}
+	return ids
+}
+
 // restart goes back to "/", for the start or an absolute symlink.
 func (w *walker) restart() error {
 	fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return pathError("open", "/", err)
 	}
-	return w.enter(fd, "/")
+	w.parents, w.inReach = w.parents[:0], -1
+	return w.enter(fd, "/", false)
 }
 
 // step moves into name, or returns the target of the symlink it is.
@@ -187,7 +214,7 @@ func (w *walker) step(name string) (link string, err error) {
 	}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
-		return "", w.enter(next, at)
+		return "", w.enter(next, at, name == "..")
 	case unix.S_IFLNK:
 		defer unix.Close(next)
 		if w.g != nil && w.g.UIDs.Has(st.Uid) {
@@ -218,13 +245,14 @@ func (w *walker) readLink(fd int, at string) (string, error) {
 
 // enter makes fd, a directory at path at, the walk's place, once it is
 // found safe; ".." in a path moves the name back up as the kernel did.
-func (w *walker) enter(fd int, at string) error {
+func (w *walker) enter(fd int, at string, up bool) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		unix.Close(fd)
 		return pathError("stat", at, err)
 	}
-	if how := w.g.writable(&st, filepath.Clean(at)); how != "" {
+	w.track(fileID{st.Dev, st.Ino}, up)
+	if how := w.g.writable(&st, w.inReach >= 0); how != "" {
 		unix.Close(fd)
 		return &WritableError{Path: w.path, Dir: filepath.Clean(at), How: how}
 	}
@@ -235,11 +263,29 @@ func (w *walker) enter(fd int, at string) error {
 	return nil
 }
 
+// track moves the walk's list of parents to the directory id: one level up
+// for "..", else one down.
+func (w *walker) track(id fileID, up bool) {
+	if up {
+		if len(w.parents) > 1 {
+			w.parents = w.parents[:len(w.parents)-1]
+		}
+		if w.inReach >= len(w.parents) {
+			w.inReach = -1
+		}
+		return
+	}
+	if w.inReach < 0 && w.reach[id] {
+		w.inReach = len(w.parents)
+	}
+	w.parents = append(w.parents, id)
+}
+
 // writable says how g's user could change the directory st describes, at
 // path at: as its owner (who may chmod it), through write permission for
 // others (a sticky bit lets it plant a name before daemonbox does), through
 // a group it holds, or within its reach. "" if it cannot. ACLs are not read.
-func (g *Guard) writable(st *unix.Stat_t, at string) string {
+func (g *Guard) writable(st *unix.Stat_t, inReach bool) string {
 	if g == nil {
 		return ""
 	}
@@ -250,15 +296,10 @@ func (g *Guard) writable(st *unix.Stat_t, at string) string {
 		return fmt.Sprintf("mode %#o", st.Mode&0o7777)
 	case st.Mode&0o020 != 0 && g.GIDs.Has(st.Gid):
 		return fmt.Sprintf("group %d, mode %#o", st.Gid, st.Mode&0o7777)
-	case slices.ContainsFunc(g.Reach, func(r string) bool { return within(at, r) }):
+	case inReach:
 		return g.Why
 	}
 	return ""
-}
-
-// within reports whether path is dir or lies below it; both are clean.
-func within(path, dir string) bool {
-	return path == dir || dir == "/" || strings.HasPrefix(path, dir+"/")
 }
 
 func pathError(op, path string, err error) error {

@@ -59,18 +59,15 @@ func TestGuardRefusesWritableDirectories(t *testing.T) {
 		{unix.Stat_t{Uid: 0, Gid: 50, Mode: unix.S_IFDIR | 0o775}, "/a", "group 50, mode 0775"},
 		{unix.Stat_t{Uid: 0, Gid: 51, Mode: unix.S_IFDIR | 0o775}, "/a", ""},
 		{unix.Stat_t{Uid: 0, Gid: 50, Mode: unix.S_IFDIR | 0o755}, "/a", ""},
-		{unix.Stat_t{Uid: 0, Mode: unix.S_IFDIR | 0o755}, "/srv/jail", "it keeps CAP_FOWNER"},
-		{unix.Stat_t{Uid: 0, Mode: unix.S_IFDIR | 0o755}, "/srv/jail/log", "it keeps CAP_FOWNER"},
-		{unix.Stat_t{Uid: 0, Mode: unix.S_IFDIR | 0o755}, "/srv/jailbreak", ""},
+		{unix.Stat_t{Uid: 0, Mode: unix.S_IFDIR | 0o755}, "reach", "it keeps CAP_FOWNER"},
 	}
-	g := &Guard{UIDs: append(One(1000), Range{100000, 65536}), GIDs: One(1000, 50),
-		Reach: []string{"/srv/jail"}, Why: "it keeps CAP_FOWNER"}
+	g := &Guard{UIDs: append(One(1000), Range{100000, 65536}), GIDs: One(1000, 50), Why: "it keeps CAP_FOWNER"}
 	for _, c := range cases {
-		if got := g.writable(&c.st, c.at); got != c.want {
+		if got := g.writable(&c.st, c.at == "reach"); got != c.want {
 			t.Errorf("%+v at %s: %q, want %q", c.st, c.at, got, c.want)
 		}
 	}
-	if (*Guard)(nil).writable(&cases[0].st, "/a") != "" {
+	if (*Guard)(nil).writable(&cases[0].st, true) != "" {
 		t.Error("no guard refused a directory")
 	}
 	// /tmp is everyone's to write.
@@ -81,5 +78,40 @@ func TestGuardRefusesWritableDirectories(t *testing.T) {
 	var werr *WritableError
 	if !errors.As(err, &werr) || werr.Dir != "/tmp" {
 		t.Fatalf("a path under /tmp: %v, want a WritableError for /tmp", err)
+	}
+}
+
+// Reach is known by what a directory is: a path into it through a symlink,
+// or through ".." from elsewhere, is in reach as much as its own name.
+func TestReachByIdentity(t *testing.T) {
+	dir := t.TempDir()
+	jail := filepath.Join(dir, "jail")
+	os.MkdirAll(filepath.Join(jail, "log"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "other"), 0o755)
+	os.Symlink(jail, filepath.Join(dir, "alias"))
+	g := &Guard{Reach: []string{filepath.Join(dir, "alias")}}
+	// The walk checks nothing else (no guard), so that the temporary
+	// directory, everyone's to write, does not stop it.
+	w := &walker{fd: -1, reach: g.reachIDs()}
+	for _, c := range []struct {
+		path string
+		in   bool
+	}{
+		{filepath.Join(jail, "log"), true},
+		{filepath.Join(dir, "alias", "log"), true},
+		{filepath.Join(jail, "log", "..", "..", "other"), false},
+		{filepath.Join(dir, "other"), false},
+	} {
+		w.path = c.path
+		if err := w.all(split(c.path)); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.inReach >= 0; got != c.in {
+			t.Errorf("%s: in reach %v, want %v", c.path, got, c.in)
+		}
+		if w.fd >= 0 {
+			unix.Close(w.fd)
+			w.fd = -1
+		}
 	}
 }

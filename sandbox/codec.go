@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"syscall"
 	"time"
 
@@ -141,127 +142,147 @@ func (d *decoder) idMaps() []spec.IDMap {
 	return maps
 }
 
-func (e *encoder) plan(p *Plan) {
-	e.str(p.Name)
-	e.strs(p.Argv)
-	e.strs(p.Env)
-	e.str(p.Root)
-	e.str(p.Cwd)
-	e.uint(uint64(p.Umask))
-	e.bool(p.NoNewPrivs)
-	e.bool(p.OOMScoreAdj != nil)
-	if p.OOMScoreAdj != nil {
-		e.int(int64(*p.OOMScoreAdj))
+func (e *encoder) launch(l *Launch) {
+	e.strs(l.Argv)
+	e.strs(l.Env)
+	e.str(l.Root)
+	e.str(l.Cwd)
+	e.uint(uint64(l.Umask))
+	e.bool(l.NoNewPrivs)
+	e.bool(l.OOMScoreAdj != nil)
+	if l.OOMScoreAdj != nil {
+		e.int(int64(*l.OOMScoreAdj))
 	}
-	e.uint(uint64(p.UID))
-	e.uint(uint64(p.GID))
-	e.uint(uint64(len(p.Groups)))
-	for _, g := range p.Groups {
+	e.uint(uint64(l.UID))
+	e.uint(uint64(l.GID))
+	e.uint(uint64(len(l.Groups)))
+	for _, g := range l.Groups {
 		e.uint(uint64(g))
 	}
-	e.uint(uint64(p.Caps.Keep))
-	e.bool(p.Caps.Ambient)
-	e.uint(uint64(len(p.Rlimits)))
-	for _, l := range p.Rlimits {
-		e.str(l.Name)
-		e.int(int64(l.Resource))
-		e.uint(l.Soft)
-		e.uint(l.Hard)
+	e.uint(uint64(l.Caps.Keep))
+	e.bool(l.Caps.Ambient)
+	e.uint(uint64(len(l.Rlimits)))
+	for _, r := range l.Rlimits {
+		e.str(r.Name)
+		e.int(int64(r.Resource))
+		e.uint(r.Soft)
+		e.uint(r.Hard)
 	}
-	for _, st := range p.Stdio {
-		e.str(string(st.Kind))
-		e.str(st.Path)
-	}
-	e.ints(p.Preserve)
-	e.ints(p.Ignore)
-	e.int(int64(p.Stop))
-	e.int(int64(p.StopTimeout))
-	e.int(int64(p.ParentDeath))
-	e.int(int64(p.Reload))
-	e.uint(uint64(p.Unshare))
-	e.bool(p.PIDNS)
-	e.bool(p.Init)
-	e.str(p.Hostname)
-	e.bool(p.UserNS)
-	e.idMaps(p.UIDMap)
-	e.idMaps(p.GIDMap)
-	e.bool(p.Rootless)
-	e.uint(uint64(len(p.Mounts)))
-	for _, m := range p.Mounts {
-		e.str(m.Kind)
+	e.ints(l.Preserve)
+	e.ints(l.Ignore)
+	e.int(int64(l.ParentDeath))
+	e.uint(uint64(l.Unshare))
+	e.bool(l.PIDNS)
+	e.bool(l.Init)
+	e.str(l.Hostname)
+	e.uint(uint64(len(l.Mounts)))
+	for _, m := range l.Mounts {
+		e.str(string(m.Kind))
 		e.str(m.Source)
 		e.str(m.Target)
 		e.bool(m.Readonly)
 		e.bool(m.Optional)
 	}
-	e.bool(p.Detach)
-	e.str(p.Pidfile)
-	e.str(p.PidfileDir)
-	e.str(p.Restart)
-	e.str(p.Ready)
-	e.int(int64(p.ReadyTimeout))
-	e.str(p.Manager)
+	e.bool(l.UserNS)
+	e.idMaps(l.UIDMap)
+	e.idMaps(l.GIDMap)
+	e.bool(l.Rootless)
+	e.str(l.NotifySocket)
+}
+
+func (d *decoder) launch() *Launch {
+	l := &Launch{}
+	l.Argv = d.strs()
+	l.Env = d.strs()
+	l.Root = d.str()
+	l.Cwd = d.str()
+	l.Umask = uint32(d.uint())
+	l.NoNewPrivs = d.bool()
+	if d.bool() {
+		adj := int(d.int())
+		l.OOMScoreAdj = &adj
+	}
+	l.UID = uint32(d.uint())
+	l.GID = uint32(d.uint())
+	l.Groups = make([]uint32, d.count())
+	for i := range l.Groups {
+		l.Groups[i] = uint32(d.uint())
+	}
+	l.Caps = caps.Want{Keep: caps.Set(d.uint()), Ambient: d.bool()}
+	if n := d.count(); n > 0 {
+		l.Rlimits = make([]rlimit.Limit, n)
+		for i := range l.Rlimits {
+			l.Rlimits[i] = rlimit.Limit{Name: d.str(), Resource: int(d.int()), Soft: d.uint(), Hard: d.uint()}
+		}
+	}
+	l.Preserve = d.ints()
+	l.Ignore = d.ints()
+	l.ParentDeath = int(d.int())
+	l.Unshare = uintptr(d.uint())
+	l.PIDNS = d.bool()
+	l.Init = d.bool()
+	l.Hostname = d.str()
+	if n := d.count(); n > 0 {
+		l.Mounts = make([]Mount, n)
+		for i := range l.Mounts {
+			l.Mounts[i] = Mount{Kind: MountKind(d.str()), Source: d.str(), Target: d.str(), Readonly: d.bool(), Optional: d.bool()}
+		}
+	}
+	l.UserNS = d.bool()
+	l.UIDMap = d.idMaps()
+	l.GIDMap = d.idMaps()
+	l.Rootless = d.bool()
+	l.NotifySocket = d.str()
+	return l
+}
+
+// lifecycle leaves out Detach: only the process that reads the spec acts on
+// it, by starting a detached supervisor.
+func (e *encoder) lifecycle(c *Lifecycle) {
+	e.str(c.Name)
+	for _, st := range c.Stdio {
+		e.str(string(st.Kind))
+		e.str(st.Path)
+	}
+	e.str(c.Pidfile)
+	e.str(c.PidfileDir)
+	e.str(string(c.Restart))
+	e.str(string(c.Ready))
+	e.int(int64(c.ReadyTimeout))
+	e.int(int64(c.Stop))
+	e.int(int64(c.StopTimeout))
+	e.int(int64(c.Reload))
+	e.str(c.Manager)
+}
+
+func (d *decoder) lifecycle() Lifecycle {
+	var c Lifecycle
+	c.Name = d.str()
+	for i := range c.Stdio {
+		c.Stdio[i] = spec.Stdio{Kind: spec.StdioKind(d.str()), Path: d.str()}
+	}
+	c.Pidfile = d.str()
+	c.PidfileDir = d.str()
+	c.Restart = spec.Restart(d.str())
+	c.Ready = spec.Ready(d.str())
+	c.ReadyTimeout = time.Duration(d.int())
+	c.Stop = int(d.int())
+	c.StopTimeout = time.Duration(d.int())
+	c.Reload = int(d.int())
+	c.Manager = d.str()
+	return c
+}
+
+func (e *encoder) plan(p *Plan) {
+	e.launch(&p.Launch)
+	e.lifecycle(&p.Lifecycle)
 	e.str(p.UserName)
 	e.str(p.GroupName)
 	e.strs(p.GroupNames)
 }
 
 func (d *decoder) plan() *Plan {
-	p := &Plan{}
-	p.Name = d.str()
-	p.Argv = d.strs()
-	p.Env = d.strs()
-	p.Root = d.str()
-	p.Cwd = d.str()
-	p.Umask = uint32(d.uint())
-	p.NoNewPrivs = d.bool()
-	if d.bool() {
-		adj := int(d.int())
-		p.OOMScoreAdj = &adj
-	}
-	p.UID = uint32(d.uint())
-	p.GID = uint32(d.uint())
-	p.Groups = make([]uint32, d.count())
-	for i := range p.Groups {
-		p.Groups[i] = uint32(d.uint())
-	}
-	p.Caps = caps.Want{Keep: caps.Set(d.uint()), Ambient: d.bool()}
-	if n := d.count(); n > 0 {
-		p.Rlimits = make([]rlimit.Limit, n)
-		for i := range p.Rlimits {
-			p.Rlimits[i] = rlimit.Limit{Name: d.str(), Resource: int(d.int()), Soft: d.uint(), Hard: d.uint()}
-		}
-	}
-	for i := range p.Stdio {
-		p.Stdio[i] = spec.Stdio{Kind: spec.StdioKind(d.str()), Path: d.str()}
-	}
-	p.Preserve = d.ints()
-	p.Ignore = d.ints()
-	p.Stop = int(d.int())
-	p.StopTimeout = time.Duration(d.int())
-	p.ParentDeath = int(d.int())
-	p.Reload = int(d.int())
-	p.Unshare = uintptr(d.uint())
-	p.PIDNS = d.bool()
-	p.Init = d.bool()
-	p.Hostname = d.str()
-	p.UserNS = d.bool()
-	p.UIDMap = d.idMaps()
-	p.GIDMap = d.idMaps()
-	p.Rootless = d.bool()
-	if n := d.count(); n > 0 {
-		p.Mounts = make([]Mount, n)
-		for i := range p.Mounts {
-			p.Mounts[i] = Mount{Kind: d.str(), Source: d.str(), Target: d.str(), Readonly: d.bool(), Optional: d.bool()}
-		}
-	}
-	p.Detach = d.bool()
-	p.Pidfile = d.str()
-	p.PidfileDir = d.str()
-	p.Restart = d.str()
-	p.Ready = d.str()
-	p.ReadyTimeout = time.Duration(d.int())
-	p.Manager = d.str()
+	p := &Plan{Launch: *d.launch(), Lifecycle: d.lifecycle()}
 	p.UserName = d.str()
 	p.GroupName = d.str()
 	p.GroupNames = d.strs()
@@ -280,31 +301,38 @@ func (d *decoder) stepError() *StepError {
 	return &StepError{Step: d.str(), Op: d.str(), Path: d.str(), Errno: syscall.Errno(d.uint()), Msg: d.str()}
 }
 
-// encode renders a message: its kind, then the plan, the error or the pid.
+// encode renders a message: its kind, then what that kind carries.
 func encode(m message) []byte {
 	var e encoder
-	e.str(m.Kind)
-	switch {
-	case m.Plan != nil:
-		e.plan(m.Plan)
-	case m.Error != nil:
-		e.stepError(m.Error)
-	case m.Kind == "started":
-		e.int(int64(m.PID))
+	e.uint(uint64(m.kind))
+	switch m.kind {
+	case kindLaunch, kindResume:
+		e.launch(m.launch)
+	case kindPlan:
+		e.plan(m.plan)
+	case kindError:
+		e.stepError(m.err)
+	case kindStarted:
+		e.int(int64(m.pid))
 	}
 	return e.b
 }
 
 func decode(b []byte) (message, error) {
 	d := decoder{b: b}
-	m := message{Kind: d.str()}
-	switch m.Kind {
-	case "plan":
-		m.Plan = d.plan()
-	case "error":
-		m.Error = d.stepError()
-	case "started":
-		m.PID = int(d.int())
+	m := message{kind: kind(d.uint())}
+	switch m.kind {
+	case kindLaunch, kindResume:
+		m.launch = d.launch()
+	case kindPlan:
+		m.plan = d.plan()
+	case kindError:
+		m.err = d.stepError()
+	case kindStarted:
+		m.pid = int(d.int())
+	case kindNotify, kindReady:
+	default:
+		d.err = fmt.Errorf("unknown %s", m.kind)
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errors.New("trailing bytes")

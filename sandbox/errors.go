@@ -52,8 +52,8 @@ func (e *StepError) Unwrap() error {
 	return e.Errno
 }
 
-// opError makes the error of one syscall; the step runner fills in Step.
-func opError(op, path string, err error) *StepError {
+// OpError makes the error of one syscall; the step runner fills in Step.
+func OpError(op, path string, err error) *StepError {
 	e := &StepError{Op: op, Path: path}
 	if !errors.As(err, &e.Errno) {
 		e.Msg = err.Error()
@@ -61,18 +61,18 @@ func opError(op, path string, err error) *StepError {
 	return e
 }
 
-// pathStepError is opError for a failed *os.PathError, and the message
+// pathStepError is OpError for a failed *os.PathError, and the message
 // alone for any other error.
 func pathStepError(err error) *StepError {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return opError(pe.Op, pe.Path, pe.Err)
+		return OpError(pe.Op, pe.Path, pe.Err)
 	}
 	return &StepError{Msg: err.Error()}
 }
 
-// stepError names the step that returned err.
-func stepError(step string, err error) *StepError {
+// AtStep names the step that returned err.
+func AtStep(step string, err error) *StepError {
 	var se *StepError
 	if errors.As(err, &se) {
 		se.Step = step

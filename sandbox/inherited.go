@@ -6,17 +6,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// closeInherited closes every fd from 3 up that this process inherited and
+// CloseInherited closes every fd from 3 up that this process inherited and
 // keep does not want. A process long-lived beside the daemon (a supervisor,
 // PID 1 of a PID namespace) would otherwise hold whatever its caller left
 // open: a pipe that never reaches EOF, or a directory of the host's that a
 // daemon allowed to ptrace it could take with pidfd_getfd. An inherited fd
 // is one without close-on-exec: everything daemonbox and the Go runtime open
 // has it, so their own fds stay untouched.
-func closeInherited(keep func(fd int) bool) error {
+func CloseInherited(keep func(fd int) bool) error {
 	fds, err := openFDs()
 	if err != nil {
-		return opError("open", "/proc/self/fd", err)
+		return OpError("open", "/proc/self/fd", err)
 	}
 	for _, fd := range fds {
 		if fd < 3 || keep(fd) {

@@ -26,26 +26,26 @@ type mountSet struct {
 func cloneRoot(root string) (int, error) {
 	tree, err := unix.OpenTree(unix.AT_FDCWD, root, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
 	if err != nil {
-		return -1, opError("open_tree", root, err)
+		return -1, OpError("open_tree", root, err)
 	}
 	if err := unix.MoveMount(tree, "", unix.AT_FDCWD, root, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
 		unix.Close(tree)
-		return -1, opError("move_mount", root, err)
+		return -1, OpError("move_mount", root, err)
 	}
 	return int(tree), nil
 }
 
-// makeMountPoints creates the missing mount points of a privileged launch
+// PrepareMountPoints creates the missing mount points of a privileged launch
 // into a user namespace, with the supervisor's privilege: there the init
 // stage acts as the daemon's ids, which may not write the root's
 // directories. They are resolved inside the root, as the stage would.
-func makeMountPoints(p *Plan) error {
+func PrepareMountPoints(p *Launch) error {
 	if !p.UserNS || p.Rootless || p.Unshare&unix.CLONE_NEWNS == 0 {
 		return nil
 	}
 	root, err := unix.Open(p.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return opError("open", p.Root, err)
+		return OpError("open", p.Root, err)
 	}
 	defer unix.Close(root)
 	return (&mountSet{root: root}).makeTargets(p.Mounts)
@@ -58,7 +58,7 @@ func (ms *mountSet) makeTargets(mounts []Mount) error {
 	var own []Mount
 	for _, m := range mounts {
 		switch m.Kind {
-		case mountBind, mountTmpfs, mountProc, mountDev:
+		case MountBind, MountTmpfs, MountProc, MountDev:
 			own = append(own, m)
 		}
 	}
@@ -67,10 +67,10 @@ func (ms *mountSet) makeTargets(mounts []Mount) error {
 			continue
 		}
 		dir := true
-		if m.Kind == mountBind {
+		if m.Kind == MountBind {
 			fi, err := os.Stat(m.Source)
 			if err != nil {
-				return opError("stat", m.Source, err)
+				return OpError("stat", m.Source, err)
 			}
 			dir = fi.IsDir()
 		}
@@ -85,20 +85,20 @@ func (ms *mountSet) makeTargets(mounts []Mount) error {
 
 func (ms *mountSet) apply(m Mount) error {
 	switch m.Kind {
-	case mountBind:
+	case MountBind:
 		return ms.bind(m)
-	case mountTmpfs:
+	case MountTmpfs:
 		return ms.fresh(m.Target, "tmpfs", map[string]string{"mode": "1777"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV)
-	case mountProc:
+	case MountProc:
 		return ms.fresh(m.Target, "proc", nil, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
-	case mountDev:
+	case MountDev:
 		return ms.dev(m.Target)
-	case mountReadonly:
+	case MountReadonly:
 		return ms.readonly(m)
-	case mountMasked:
+	case MountMasked:
 		return ms.mask(m)
 	}
-	return errors.New("unknown mount kind " + m.Kind)
+	return errors.New("unknown mount kind " + string(m.Kind))
 }
 
 // bind mounts a host path recursively, nosuid; nodev too unless the source
@@ -122,7 +122,7 @@ func (ms *mountSet) bindHost(host, target string, recursive, create bool, attrs 
 	}
 	tree, err := unix.OpenTree(unix.AT_FDCWD, host, flags)
 	if err != nil {
-		return opError("open_tree", host, err)
+		return OpError("open_tree", host, err)
 	}
 	defer unix.Close(tree)
 	dir := isDir(tree)
@@ -147,20 +147,20 @@ func (ms *mountSet) fresh(target, fstype string, opts map[string]string, attr in
 func newFS(fstype string, opts map[string]string, attr int) (int, error) {
 	fs, err := unix.Fsopen(fstype, unix.FSOPEN_CLOEXEC)
 	if err != nil {
-		return -1, opError("fsopen", fstype, err)
+		return -1, OpError("fsopen", fstype, err)
 	}
 	defer unix.Close(fs)
 	for k, v := range opts {
 		if err := unix.FsconfigSetString(fs, k, v); err != nil {
-			return -1, opError("fsconfig", fstype+" "+k+"="+v, err)
+			return -1, OpError("fsconfig", fstype+" "+k+"="+v, err)
 		}
 	}
 	if err := unix.FsconfigCreate(fs); err != nil {
-		return -1, opError("fsconfig create", fstype, err)
+		return -1, OpError("fsconfig create", fstype, err)
 	}
 	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, attr)
 	if err != nil {
-		return -1, opError("fsmount", fstype, err)
+		return -1, OpError("fsmount", fstype, err)
 	}
 	return mnt, nil
 }
@@ -174,7 +174,7 @@ func (ms *mountSet) attach(mnt int, target string, create, dir bool) error {
 	}
 	defer unix.Close(t)
 	if err := unix.MoveMount(mnt, "", t, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
-		return opError("move_mount", target, err)
+		return OpError("move_mount", target, err)
 	}
 	return nil
 }
@@ -195,14 +195,14 @@ func (ms *mountSet) readonly(m Mount) error {
 	}
 	tree, err := unix.OpenTree(t, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE|unix.AT_EMPTY_PATH)
 	if err != nil {
-		return opError("open_tree", m.Target, err)
+		return OpError("open_tree", m.Target, err)
 	}
 	defer unix.Close(tree)
 	if err := setattr(tree, unix.MOUNT_ATTR_RDONLY, m.Target); err != nil {
 		return err
 	}
 	if err := unix.MoveMount(tree, "", t, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
-		return opError("move_mount", m.Target, err)
+		return OpError("move_mount", m.Target, err)
 	}
 	return nil
 }
@@ -252,7 +252,7 @@ func (ms *mountSet) open(p string, create, dir bool) (int, error) {
 		}
 	}
 	if err != nil && err != unix.EEXIST {
-		return -1, opError("create", p+" inside the root", err)
+		return -1, OpError("create", p+" inside the root", err)
 	}
 	return openInRoot(ms.root, p)
 }
@@ -269,7 +269,7 @@ func (ms *mountSet) mkdirAll(p string) (int, error) {
 		err = unix.Mkdirat(fd, name, 0o755)
 		unix.Close(fd)
 		if err != nil && err != unix.EEXIST {
-			return -1, opError("mkdir", path.Join(dir, name)+" inside the root", err)
+			return -1, OpError("mkdir", path.Join(dir, name)+" inside the root", err)
 		}
 		dir = path.Join(dir, name)
 		fd, err = openInRoot(ms.root, dir)
@@ -286,7 +286,7 @@ func openInRoot(root int, p string) (int, error) {
 	}
 	fd, err := unix.Openat2(root, p, how)
 	if err != nil {
-		return -1, opError("openat2", p+" inside the root", err)
+		return -1, OpError("openat2", p+" inside the root", err)
 	}
 	return fd, nil
 }
@@ -294,7 +294,7 @@ func openInRoot(root int, p string) (int, error) {
 func setattr(fd int, attr uint64, what string) error {
 	a := &unix.MountAttr{Attr_set: attr}
 	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, a); err != nil {
-		return opError("mount_setattr", what, err)
+		return OpError("mount_setattr", what, err)
 	}
 	return nil
 }
@@ -343,11 +343,11 @@ func (ms *mountSet) dev(target string) error {
 		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}}
 	for _, l := range links {
 		if err := unix.Symlinkat(l[0], dev, l[1]); err != nil {
-			return opError("symlink", path.Join(target, l[1]), err)
+			return OpError("symlink", path.Join(target, l[1]), err)
 		}
 	}
 	if err := unix.MountSetattr(dev, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
-		return opError("mount_setattr", target, err)
+		return OpError("mount_setattr", target, err)
 	}
 	return nil
 }

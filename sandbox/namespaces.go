@@ -1,11 +1,6 @@
 package sandbox
 
 import (
-	"os"
-	"os/signal"
-	"slices"
-	"syscall"
-
 	"golang.org/x/sys/unix"
 )
 
@@ -18,12 +13,12 @@ func (l *launch) unshare() error {
 		return nil
 	}
 	if err := unix.Unshare(int(l.plan.Unshare)); err != nil {
-		return opError("unshare", namespaceNames(l.plan.Unshare), err)
+		return OpError("unshare", NamespaceNames(l.plan.Unshare), err)
 	}
 	return nil
 }
 
-func namespaceNames(flags uintptr) string {
+func NamespaceNames(flags uintptr) string {
 	names := ""
 	for _, n := range []struct {
 		flag uintptr
@@ -46,7 +41,7 @@ func (l *launch) hostname() error {
 		return nil
 	}
 	if err := unix.Sethostname([]byte(l.plan.Hostname)); err != nil {
-		return opError("sethostname", l.plan.Hostname, err)
+		return OpError("sethostname", l.plan.Hostname, err)
 	}
 	return nil
 }
@@ -58,38 +53,58 @@ func (l *launch) loopback() error {
 	}
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return opError("socket", "lo", err)
+		return OpError("socket", "lo", err)
 	}
 	defer unix.Close(fd)
 	ifr, err := unix.NewIfreq("lo")
 	if err != nil {
-		return opError("ifreq", "lo", err)
+		return OpError("ifreq", "lo", err)
 	}
 	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return opError("ioctl SIOCGIFFLAGS", "lo", err)
+		return OpError("ioctl SIOCGIFFLAGS", "lo", err)
 	}
 	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
 	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
-		return opError("ioctl SIOCSIFFLAGS", "lo", err)
+		return OpError("ioctl SIOCSIFFLAGS", "lo", err)
 	}
 	return nil
 }
 
 // notifySocket binds the daemon's NOTIFY_SOCKET in its new network
-// namespace and passes it to the supervisor (see notifySocket.adopt).
+// namespace and passes it to the supervisor: an abstract name belongs to a
+// network namespace, so the daemon could not reach the supervisor's own.
 func (l *launch) notifySocket() error {
-	if l.plan.Unshare&unix.CLONE_NEWNET == 0 || l.plan.Ready != "notify" || l.sock < 0 {
+	if l.plan.Unshare&unix.CLONE_NEWNET == 0 || l.plan.NotifySocket == "" || l.sock < 0 {
 		return nil
 	}
-	fd, err := bindNotify(l.plan.Env)
+	fd, err := BindNotify(l.plan.NotifySocket)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
-	if err := sendFD(l.sock, message{Kind: "notify"}, fd); err != nil {
-		return opError("send", "the notify socket", err)
+	if err := sendNotify(l.sock, fd); err != nil {
+		return OpError("send", "the notify socket", err)
 	}
 	return nil
+}
+
+// BindNotify binds a datagram socket that hears its senders' credentials
+// (SO_PASSCRED) to the abstract name in the current network namespace: the
+// sd_notify socket, which needs no file and so is reachable from a chroot.
+func BindNotify(name string) (int, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, OpError("socket", "notify", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + name}); err != nil {
+		unix.Close(fd)
+		return -1, OpError("bind", "@"+name, err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1); err != nil {
+		unix.Close(fd)
+		return -1, OpError("setsockopt SO_PASSCRED", "@"+name, err)
+	}
+	return fd, nil
 }
 
 // mounts prepares the root in the new mount namespace: "/" made private
@@ -100,7 +115,7 @@ func (l *launch) mounts() error {
 		return nil
 	}
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return opError("mount --make-rprivate", "/", err)
+		return OpError("mount --make-rprivate", "/", err)
 	}
 	root, err := cloneRoot(l.plan.Root)
 	if err != nil {
@@ -125,102 +140,18 @@ func (l *launch) mounts() error {
 // where it is unmounted.
 func (l *launch) pivot() error {
 	if err := unix.Fchdir(l.newRoot); err != nil {
-		return opError("fchdir", l.plan.Root, err)
+		return OpError("fchdir", l.plan.Root, err)
 	}
 	if err := unix.PivotRoot(".", "."); err != nil {
-		return opError("pivot_root", l.plan.Root, err)
+		return OpError("pivot_root", l.plan.Root, err)
 	}
 	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
-		return opError("umount", "the old root", err)
+		return OpError("umount", "the old root", err)
 	}
 	unix.Close(l.newRoot)
 	l.newRoot = -1
 	if err := unix.Chdir("/"); err != nil {
-		return opError("chdir", "/", err)
+		return OpError("chdir", "/", err)
 	}
 	return nil
-}
-
-// pid1 runs when daemonbox is PID 1 of a new PID namespace and the daemon
-// is to be its child (namespaces.init, the default): the rest of the
-// sequence runs in a new daemonbox process that becomes the daemon, and
-// this one stays as the namespace's init. It returns only on failure.
-func (l *launch) pid1() error {
-	if !l.plan.Init {
-		return nil
-	}
-	child := *l.plan // what is namespace-wide is done: mounts, root, hostname
-	child.Unshare, child.PIDNS, child.Init, child.Hostname, child.Mounts, child.Root = 0, false, false, "", nil, "/"
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return opError("socketpair", "", err)
-	}
-	// The daemon's stage reads its plan from this stage, and answers the
-	// supervisor itself, on this stage's socket: its "ready" carries its
-	// own pid, and its exec closes the socket.
-	sigs := make(chan os.Signal, 16) // before the fork: no SIGCHLD may be missed
-	signal.Notify(sigs, initCaught()...)
-	pid, err := forkInit([3]int{-1, -1, -1}, l.plan.Preserve,
-		&syscall.SysProcAttr{Setsid: true, Pdeathsig: unix.SIGKILL}, pair[1], l.sock)
-	unix.Close(pair[1])
-	if err != nil {
-		unix.Close(pair[0])
-		return opError("fork", "the daemon's stage", err)
-	}
-	err = send(pair[0], message{Kind: "plan", Plan: &child})
-	unix.Close(pair[0])
-	unix.Close(l.sock)
-	if err != nil {
-		unix.Kill(pid, unix.SIGKILL)
-	}
-	// PID 1 keeps nothing the daemon could take from it with pidfd_getfd:
-	// the status file is the host's /proc, opened before the pivot, and
-	// the preserved fds are the daemon's now.
-	unix.Close(l.status)
-	closeInherited(func(int) bool { return false })
-	os.Exit(reapAsInit(pid, sigs))
-	return nil
-}
-
-// initForwarded are the signals PID 1 passes on to the daemon: the kernel
-// sends PID 1 only the signals it handles, so these must be caught here.
-var initForwarded = []os.Signal{unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGUSR1,
-	unix.SIGUSR2, unix.SIGALRM, unix.SIGCONT, unix.SIGWINCH, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU}
-
-// initCaught are the signals PID 1 catches: SIGCHLD, those it forwards,
-// and every other one that the Go runtime would die of when sent by kill
-// (SIGABRT, SIGSYS, ...). The daemon can send those to PID 1 when it runs
-// as the same uid, as it does rootless; caught, they are dropped.
-func initCaught() []os.Signal {
-	var out []os.Signal
-	for sig := syscall.Signal(1); sig < 32; sig++ {
-		if sig != unix.SIGKILL && sig != unix.SIGSTOP && sig != unix.SIGURG { // SIGURG: the runtime's own
-			out = append(out, sig)
-		}
-	}
-	return out
-}
-
-// reapAsInit is PID 1's whole life: forward signals to the daemon, reap
-// every process that ends up its child, and exit with the daemon's status
-// once it ends, which ends the namespace and everything left in it.
-func reapAsInit(daemon int, sigs chan os.Signal) int {
-	for sig := range sigs {
-		if sig != unix.SIGCHLD {
-			if slices.Contains(initForwarded, sig) {
-				unix.Kill(daemon, sig.(syscall.Signal))
-			}
-			continue
-		}
-		for {
-			pid, status, err := waitAny(true)
-			if err != nil || pid == 0 {
-				break
-			}
-			if pid == daemon {
-				return status
-			}
-		}
-	}
-	return ExitFailure
 }

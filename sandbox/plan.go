@@ -20,10 +20,17 @@ import (
 )
 
 // Plan is a spec resolved against the host: numbers instead of names, the
-// final capability sets, every limit to set. It is all the launch sequence
-// reads, and it crosses to the init stage as one message.
+// final capability sets, every limit to set. Each of its parts has one
+// reader: the launch sequence reads Launch, which is all an init stage
+// receives; the supervisor reads Lifecycle; explain alone reads Names.
 type Plan struct {
-	Name        string
+	Launch
+	Lifecycle
+	Names
+}
+
+// Launch is what the launch steps read, in whichever process runs them.
+type Launch struct {
 	Argv        []string
 	Env         []string
 	Root        string // "/" when there is no chroot
@@ -35,13 +42,9 @@ type Plan struct {
 	Groups      []uint32
 	Caps        caps.Want
 	Rlimits     []rlimit.Limit // only those the spec sets; the rest are inherited
-	Stdio       [3]spec.Stdio
-	Preserve    []int // sorted
-	Ignore      []int // signals set to SIG_IGN; every other one is SIG_DFL
-	Stop        int
-	StopTimeout time.Duration
-	ParentDeath int // 0: none
-	Reload      int
+	Preserve    []int          // sorted
+	Ignore      []int          // signals set to SIG_IGN; every other one is SIG_DFL
+	ParentDeath int            // 0: none
 
 	// Namespaces and mounts ([namespaces], [filesystem]).
 	Unshare  uintptr // CLONE_NEW* flags the launch unshares: every namespace but pid
@@ -50,24 +53,65 @@ type Plan struct {
 	Hostname string
 	Mounts   []Mount // made in this order, inside the root
 
-	// The user namespace: the supervisor clones the init stage into it and
-	// writes the maps before the stage runs.
+	// The user namespace: the init stage is cloned into it, with the maps
+	// written before the stage runs.
 	UserNS         bool
 	UIDMap, GIDMap []spec.IDMap
 	Rootless       bool // made without host privilege: setgroups is denied, the caller's groups stay
 
-	// The lifecycle ([daemon]).
-	Detach       bool
+	// NotifySocket is the abstract name of the supervisor's notify socket,
+	// which the daemon finds in NOTIFY_SOCKET; with a network namespace the
+	// launch binds it there too. The supervisor sets it; "" for none.
+	NotifySocket string
+}
+
+// Lifecycle is what the supervisor reads ([daemon], the streams of [fds],
+// the stop and reload signals).
+type Lifecycle struct {
+	Name         string
+	Stdio        [3]spec.Stdio
+	Detach       bool   // run as start does; read before any supervisor exists
 	Pidfile      string // "" for none in the foreground; see PidfilePath
 	PidfileDir   string // for a pidfile the spec does not name
-	Restart      string // "no", "on-failure" or "always"
-	Ready        string // "exec" or "notify"
+	Restart      spec.Restart
+	Ready        spec.Ready
 	ReadyTimeout time.Duration
+	Stop         int
+	StopTimeout  time.Duration
+	Reload       int
 	Manager      string // the service manager's socket ($NOTIFY_SOCKET of daemonbox), told when the daemon is ready
+}
 
-	// Names, for explain.
+// Names are the names the spec gave ids, for explain.
+type Names struct {
 	UserName, GroupName string
 	GroupNames          []string
+}
+
+// pidfileDir is where root's daemons have their pidfiles when the spec
+// names none; other users' have theirs in $XDG_RUNTIME_DIR/daemonbox, as
+// systemd's user services have their runtime files.
+const pidfileDir = "/run/daemonbox"
+
+func defaultPidfileDir(euid uint32, lookupEnv func(string) (string, bool)) string {
+	if euid == 0 {
+		return pidfileDir
+	}
+	if dir, ok := lookupEnv("XDG_RUNTIME_DIR"); ok && filepath.IsAbs(dir) {
+		return filepath.Join(dir, "daemonbox")
+	}
+	return pidfileDir
+}
+
+// PidfilePath is where the daemon's pidfile is: daemon.pidfile, or
+// NAME.pid in PidfileDir, NAME being the spec's name or its file's.
+// Start and the control commands use it; a foreground run has a pidfile
+// only if the spec names one.
+func (p *Plan) PidfilePath() string {
+	if p.Pidfile != "" {
+		return p.Pidfile
+	}
+	return filepath.Join(p.PidfileDir, p.Name+".pid")
 }
 
 // Host is what a plan is resolved against. LiveHost reads the real one; tests
@@ -114,19 +158,20 @@ func sysctl(name string) (string, error) {
 func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r := &resolver{s: s, h: h}
 	p := &Plan{
-		Name: planName(s), Argv: s.Process.Command, Env: s.Environ(h.LookupEnv),
-		Root: s.Filesystem.Root, Cwd: s.Process.Cwd, Umask: s.Process.Umask,
-		NoNewPrivs: s.Process.NoNewPrivileges, OOMScoreAdj: s.Process.OOMScoreAdj,
-		Stdio:       [3]spec.Stdio{s.FDs.Stdin, s.FDs.Stdout, s.FDs.Stderr},
-		Preserve:    append([]int(nil), s.FDs.Preserve...),
-		Ignore:      s.Signals.Ignore,
-		Stop:        s.Signals.Stop,
-		StopTimeout: s.Signals.StopTimeout,
-		ParentDeath: s.Signals.ParentDeath,
-		Reload:      s.Signals.Reload,
-
-		Detach: s.Daemon.Detach, Pidfile: s.Daemon.Pidfile, Restart: s.Daemon.Restart,
-		Ready: s.Daemon.Ready, ReadyTimeout: s.Daemon.ReadyTimeout, PidfileDir: defaultPidfileDir(h.Euid, h.LookupEnv),
+		Launch: Launch{
+			Argv: s.Process.Command, Env: s.Environ(h.LookupEnv),
+			Root: s.Filesystem.Root, Cwd: s.Process.Cwd, Umask: s.Process.Umask,
+			NoNewPrivs: s.Process.NoNewPrivileges, OOMScoreAdj: s.Process.OOMScoreAdj,
+			Preserve:    append([]int(nil), s.FDs.Preserve...),
+			Ignore:      s.Signals.Ignore,
+			ParentDeath: s.Signals.ParentDeath,
+		},
+		Lifecycle: Lifecycle{
+			Name: planName(s), Stdio: [3]spec.Stdio{s.FDs.Stdin, s.FDs.Stdout, s.FDs.Stderr},
+			Detach: s.Daemon.Detach, Pidfile: s.Daemon.Pidfile, PidfileDir: defaultPidfileDir(h.Euid, h.LookupEnv),
+			Restart: s.Daemon.Restart, Ready: s.Daemon.Ready, ReadyTimeout: s.Daemon.ReadyTimeout,
+			Stop: s.Signals.Stop, StopTimeout: s.Signals.StopTimeout, Reload: s.Signals.Reload,
+		},
 	}
 	p.Manager, _ = h.LookupEnv("NOTIFY_SOCKET")
 
@@ -389,7 +434,7 @@ func (r *resolver) stdioPaths(p *Plan) {
 // (root) to create, append to, read or unlink a file. The same walk is made
 // again at every open (see hostpath).
 func (r *resolver) daemonPaths(p *Plan) {
-	g := pathGuard(p)
+	g := p.PathGuard()
 	if g == nil {
 		return
 	}
@@ -398,7 +443,7 @@ func (r *resolver) daemonPaths(p *Plan) {
 	}
 	for i, st := range p.Stdio {
 		if st.Kind == spec.StdioFile {
-			r.guardedDir(g, "fds."+streamNames[i], st.Path)
+			r.guardedDir(g, "fds."+StreamNames[i], st.Path)
 		}
 	}
 }

@@ -12,21 +12,24 @@ import (
 
 // Mount is one mount the launch makes inside the root, in plan order.
 type Mount struct {
-	Kind     string // see the mount kinds below
+	Kind     MountKind
 	Source   string // a host path, for a bind
 	Target   string // a path inside the root
 	Readonly bool   // bind: made read-only once every mount is in place
 	Optional bool   // a missing target is skipped, not an error
 }
 
+// MountKind says what a Mount makes.
+type MountKind string
+
 // The mount kinds.
 const (
-	mountBind     = "bind"     // a host path, recursively
-	mountTmpfs    = "tmpfs"    // a fresh tmpfs
-	mountProc     = "proc"     // the PID namespace's own /proc
-	mountDev      = "dev"      // a minimal private /dev
-	mountReadonly = "readonly" // the path and everything under it made read-only
-	mountMasked   = "masked"   // an empty read-only directory or file over the path
+	MountBind     MountKind = "bind"     // a host path, recursively
+	MountTmpfs    MountKind = "tmpfs"    // a fresh tmpfs
+	MountProc     MountKind = "proc"     // the PID namespace's own /proc
+	MountDev      MountKind = "dev"      // a minimal private /dev
+	MountReadonly MountKind = "readonly" // the path and everything under it made read-only
+	MountMasked   MountKind = "masked"   // an empty read-only directory or file over the path
 )
 
 // procReadonly and procMasked harden a fresh /proc as runc does: a daemon
@@ -82,16 +85,16 @@ func (r *resolver) mounts(pidns bool) []Mount {
 	f := r.s.Filesystem
 	var own []Mount
 	for _, b := range f.Bind {
-		own = append(own, Mount{Kind: mountBind, Source: b.Source, Target: b.Target, Readonly: b.Readonly})
+		own = append(own, Mount{Kind: MountBind, Source: b.Source, Target: b.Target, Readonly: b.Readonly})
 	}
 	for _, t := range f.Tmpfs {
-		own = append(own, Mount{Kind: mountTmpfs, Target: t})
+		own = append(own, Mount{Kind: MountTmpfs, Target: t})
 	}
 	if pidns {
-		own = append(own, Mount{Kind: mountProc, Target: "/proc"})
+		own = append(own, Mount{Kind: MountProc, Target: "/proc"})
 	}
 	if r.privateDev() {
-		own = append(own, Mount{Kind: mountDev, Target: "/dev"})
+		own = append(own, Mount{Kind: MountDev, Target: "/dev"})
 	}
 	sort.SliceStable(own, func(i, j int) bool { return depth(own[i].Target) < depth(own[j].Target) })
 
@@ -101,7 +104,7 @@ func (r *resolver) mounts(pidns bool) []Mount {
 		readonly = append(slices.Clone(readonly), sysReadonly)
 	}
 	for _, ro := range readonly {
-		m := Mount{Kind: mountReadonly, Target: ro, Optional: ro == sysReadonly}
+		m := Mount{Kind: MountReadonly, Target: ro, Optional: ro == sysReadonly}
 		if under(ro, own) {
 			late = append(late, m)
 		} else {
@@ -110,24 +113,24 @@ func (r *resolver) mounts(pidns bool) []Mount {
 	}
 	out := append(early, own...)
 	for _, m := range own {
-		if m.Kind == mountBind && m.Readonly {
-			out = append(out, Mount{Kind: mountReadonly, Target: m.Target})
+		if m.Kind == MountBind && m.Readonly {
+			out = append(out, Mount{Kind: MountReadonly, Target: m.Target})
 		}
 	}
 	out = append(out, late...)
 	if pidns {
 		for _, t := range procReadonly {
-			out = append(out, Mount{Kind: mountReadonly, Target: t, Optional: true})
+			out = append(out, Mount{Kind: MountReadonly, Target: t, Optional: true})
 		}
 		for _, t := range procMasked {
-			out = append(out, Mount{Kind: mountMasked, Target: t, Optional: true})
+			out = append(out, Mount{Kind: MountMasked, Target: t, Optional: true})
 		}
 	}
 	for _, t := range sysMasked {
-		out = append(out, Mount{Kind: mountMasked, Target: t, Optional: true})
+		out = append(out, Mount{Kind: MountMasked, Target: t, Optional: true})
 	}
 	for _, t := range f.Masked {
-		out = append(out, Mount{Kind: mountMasked, Target: t, Optional: true})
+		out = append(out, Mount{Kind: MountMasked, Target: t, Optional: true})
 	}
 	return out
 }

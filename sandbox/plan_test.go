@@ -161,19 +161,19 @@ func TestSequenceOrder(t *testing.T) {
 }
 
 func TestStepErrors(t *testing.T) {
-	e := stepError("root", opError("chroot", "/srv/www", syscall.EACCES))
+	e := AtStep("root", OpError("chroot", "/srv/www", syscall.EACCES))
 	if e.Error() != `step "root": chroot /srv/www: permission denied` || !errors.Is(e, syscall.EACCES) {
 		t.Errorf("%q", e)
 	}
 	for errno, code := range map[syscall.Errno]int{syscall.ENOENT: 127, syscall.EACCES: 126, syscall.ENOEXEC: 126, syscall.E2BIG: 125} {
-		if got := ExitCode(stepError("exec", opError("execve", "/x", errno))); got != code {
+		if got := ExitCode(AtStep("exec", OpError("execve", "/x", errno))); got != code {
 			t.Errorf("exec %v: exit %d, want %d", errno, got, code)
 		}
 	}
-	if ExitCode(stepError("cwd", opError("chdir", "/x", syscall.ENOENT))) != 125 {
+	if ExitCode(AtStep("cwd", OpError("chdir", "/x", syscall.ENOENT))) != 125 {
 		t.Error("a failed step other than exec must exit 125")
 	}
-	e = stepError("verify", errors.New("uids are 1/1/1, want 0"))
+	e = AtStep("verify", errors.New("uids are 1/1/1, want 0"))
 	if e.Error() != `step "verify": uids are 1/1/1, want 0` {
 		t.Errorf("%q", e)
 	}
@@ -213,7 +213,7 @@ readonly = true
 	}
 	var got []string
 	for _, m := range (&resolver{s: s}).mounts(false) {
-		got = append(got, m.Kind+" "+m.Target)
+		got = append(got, string(m.Kind)+" "+m.Target)
 	}
 	want := []string{"readonly /", "bind /data", "tmpfs /tmp", "tmpfs /data/tmp", "readonly /data",
 		"readonly /data/conf", "masked /sys/firmware", "masked /sys/devices/virtual/powercap", "masked /etc/secret"}
@@ -231,7 +231,7 @@ func TestSysReadonlyFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := (&resolver{s: s}).mounts(false)
-	if len(got) < 2 || got[0] != (Mount{Kind: mountReadonly, Target: "/sys", Optional: true}) || got[1].Target != "/sys/fs/cgroup" {
+	if len(got) < 2 || got[0] != (Mount{Kind: MountReadonly, Target: "/sys", Optional: true}) || got[1].Target != "/sys/fs/cgroup" {
 		t.Errorf("mounts %+v, want the optional read-only /sys first, then the tmpfs", got)
 	}
 }
@@ -244,8 +244,8 @@ func TestPlanManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Manager != "" || needsSupervisor(p) {
-		t.Errorf("without NOTIFY_SOCKET: manager %q, supervised %v", p.Manager, needsSupervisor(p))
+	if p.Manager != "" || p.NeedsSupervisor() {
+		t.Errorf("without NOTIFY_SOCKET: manager %q, supervised %v", p.Manager, p.NeedsSupervisor())
 	}
 	h.LookupEnv = func(name string) (string, bool) {
 		if name == "NOTIFY_SOCKET" {
@@ -257,7 +257,7 @@ func TestPlanManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Manager != "/run/systemd/notify" || !needsSupervisor(p) {
-		t.Errorf("with NOTIFY_SOCKET: manager %q, supervised %v", p.Manager, needsSupervisor(p))
+	if p.Manager != "/run/systemd/notify" || !p.NeedsSupervisor() {
+		t.Errorf("with NOTIFY_SOCKET: manager %q, supervised %v", p.Manager, p.NeedsSupervisor())
 	}
 }

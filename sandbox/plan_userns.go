@@ -104,7 +104,7 @@ func (r *resolver) userNSEnabled(p *Plan) {
 }
 
 // hostCreds are the daemon's ids as the host sees them, through the maps.
-func hostCreds(p *Plan) creds {
+func hostCreds(p *Launch) creds {
 	c := creds{uid: p.UID, gid: p.GID, groups: p.Groups}
 	if !p.UserNS {
 		return c

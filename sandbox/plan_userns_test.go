@@ -45,7 +45,7 @@ func TestPlanUserNamespaceMaps(t *testing.T) {
 		if !p.UserNS || !reflect.DeepEqual(p.UIDMap, c.uid) || !reflect.DeepEqual(p.GIDMap, c.gid) || p.Rootless != c.denied {
 			t.Errorf("%s: maps %v %v, setgroups denied %v; want %v %v %v", c.name, p.UIDMap, p.GIDMap, p.Rootless, c.uid, c.gid, c.denied)
 		}
-		if !needsSupervisor(p) {
+		if !p.NeedsSupervisor() {
 			t.Errorf("%s: a user namespace must be cloned by a supervisor", c.name)
 		}
 	}

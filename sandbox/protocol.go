@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -9,12 +11,12 @@ import (
 // daemonbox's stages talk over SOCK_SEQPACKET socketpairs, close-on-exec on
 // both ends, one message per packet (encoded in codec.go).
 //
-// A supervisor and its init stage:
+// A supervisor and its init stage (Spawn and InitMain):
 //
 //	supervisor                                 init stage (daemonbox __daemonbox_init FD)
-//	    |--- plan ------------------------------------>|  runs the steps in order
-//	    |<-- notify + fd ------------------------------|  with a network namespace and ready = "notify":
-//	    |                                              |  the notify socket, bound inside it
+//	    |--- launch ---------------------------------->|  runs the steps in order
+//	    |<-- notify + fd ------------------------------|  with a network namespace and a notify socket:
+//	    |                                              |  the socket, bound inside it
 //	    |<-- error {step, op, path, errno, msg} -------|  a step failed: it exits 125
 //	    |<-- ready ------------------------------------|  every step passed; execve is next
 //	    |          EOF                                 |  execve succeeded: the socket closed with it
@@ -22,11 +24,16 @@ import (
 //
 // EOF before any message means the init stage died; the supervisor reports
 // how, from its wait status. With a PID namespace, the init stage stays as
-// its PID 1 and starts the daemon's own stage, which receives the plan from
-// it and sends "ready" or an error to the supervisor itself, on the same
-// socket; the kernel-given sender of "ready" is the daemon.
+// its PID 1 and starts the daemon's own stage:
 //
-// A starter (daemonbox start) and the detached supervisor it spawns:
+//	PID 1                                      the daemon's stage (daemonbox __daemonbox_init FD SUPERVISOR)
+//	    |--- resume ---------------------------------->|  runs the steps after pid1
+//
+// which answers the supervisor itself, on the supervisor's socket that PID 1
+// passed on, with "ready" or "error" as above; the kernel-given sender of
+// "ready" is the daemon.
+//
+// A starter (daemonbox start) and the detached supervisor it spawns (Conn):
 //
 //	starter                                    supervisor (daemonbox __daemonbox_supervise FD)
 //	    |--- plan ------------------------------------>|  claims the pidfile, launches as above
@@ -36,22 +43,49 @@ import (
 //
 // EOF before either answer means the supervisor died.
 
-// message is every packet of the protocol; Kind says which fields are set.
+// kind is what a message is.
+type kind uint8
+
+const (
+	kindLaunch  kind = iota + 1 // the Launch, to a new stage
+	kindResume                  // the Launch, to the daemon's stage under PID 1: from after pid1
+	kindNotify                  // the notify socket, passed with SCM_RIGHTS
+	kindReady                   // the stage execs next
+	kindError                   // a StepError
+	kindPlan                    // the whole Plan, to a detached supervisor
+	kindStarted                 // the daemon is ready; with its pid
+)
+
+var kindNames = [...]string{kindLaunch: "launch", kindResume: "resume", kindNotify: "notify",
+	kindReady: "ready", kindError: "error", kindPlan: "plan", kindStarted: "started"}
+
+func (k kind) String() string {
+	if k > 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind " + strconv.Itoa(int(k))
+}
+
+// message is every packet of the protocol; kind says which fields are set.
 type message struct {
-	Kind  string // "plan", "ready", "started" or "error"
-	Plan  *Plan
-	Error *StepError
-	PID   int // started: the daemon's pid
-	fd    int // notify: the socket passed with SCM_RIGHTS; not encoded
+	kind   kind
+	launch *Launch    // launch, resume
+	plan   *Plan      // plan
+	err    *StepError // error
+	pid    int        // started: the daemon's pid
+	fd     int        // notify: the socket passed with SCM_RIGHTS; not encoded
 }
 
 // maxMessage bounds one packet; a plan is a few kilobytes.
 const maxMessage = 1 << 20
 
+// ErrClosed means the other stage closed its end without an answer.
+var ErrClosed = errors.New("closed without an answer")
+
 func send(fd int, m message) error {
 	b := encode(m)
 	if len(b) > maxMessage {
-		return fmt.Errorf("%s message is %d bytes, over %d", m.Kind, len(b), maxMessage)
+		return fmt.Errorf("%s message is %d bytes, over %d", m.kind, len(b), maxMessage)
 	}
 	// A plan with a large environment can exceed the default socket buffer.
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, 2*len(b))
@@ -59,20 +93,32 @@ func send(fd int, m message) error {
 	return err
 }
 
-// sendFD sends m with an fd attached (SCM_RIGHTS).
-func sendFD(sock int, m message, fd int) error {
-	return unix.Sendmsg(sock, encode(m), unix.UnixRights(fd), nil, 0)
+func sendLaunch(fd int, k kind, l *Launch) error { return send(fd, message{kind: k, launch: l}) }
+func sendReady(fd int) error                     { return send(fd, message{kind: kindReady}) }
+func sendError(fd int, err *StepError) error     { return send(fd, message{kind: kindError, err: err}) }
+
+// sendNotify passes the notify socket bound in the daemon's network namespace.
+func sendNotify(sock, fd int) error {
+	return unix.Sendmsg(sock, encode(message{kind: kindNotify}), unix.UnixRights(fd), nil, 0)
 }
 
-// recv returns the next message, or nil at EOF.
-func recv(fd int) (*message, error) {
+// awaitLaunch reads a stage's first message: its launch, and whether it
+// resumes one under PID 1.
+func awaitLaunch(fd int) (*Launch, bool, error) {
 	m, _, err := recvFrom(fd)
-	return m, err
+	if err != nil {
+		return nil, false, err
+	}
+	if err := expect(m, kindLaunch, kindResume); err != nil {
+		return nil, false, err
+	}
+	return m.launch, m.kind == kindResume, nil
 }
 
-// recvFrom also returns the sender's pid, as the kernel gives it when the
-// socket has SO_PASSCRED (0 otherwise): in a PID namespace the daemon's
-// stage is not the process the supervisor started, and says so this way.
+// recvFrom returns the next message and its sender's pid, as the kernel
+// gives it when the socket has SO_PASSCRED (0 otherwise): in a PID namespace
+// the daemon's stage is not the process the supervisor started, and says so
+// this way. EOF gives ErrClosed.
 func recvFrom(fd int) (*message, int, error) {
 	buf := make([]byte, maxMessage)
 	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred)+unix.CmsgSpace(4))
@@ -85,7 +131,7 @@ func recvFrom(fd int) (*message, int, error) {
 			return nil, 0, err
 		}
 		if n == 0 {
-			return nil, 0, nil
+			return nil, 0, ErrClosed
 		}
 		m, err := decode(buf[:n])
 		m.fd = passedFD(oob[:oobn])
@@ -95,7 +141,7 @@ func recvFrom(fd int) (*message, int, error) {
 			}
 			return nil, 0, fmt.Errorf("bad message from the other stage: %w", err)
 		}
-		return &m, senderPID(oob[:oobn]), nil
+		return &m, SenderPID(oob[:oobn]), nil
 	}
 }
 
@@ -117,12 +163,74 @@ func passedFD(oob []byte) int {
 	return fd
 }
 
+// SenderPID reads the kernel-checked credentials (SCM_CREDENTIALS) of a
+// message or datagram; 0 if it has none.
+func SenderPID(oob []byte) int {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return 0
+	}
+	for _, m := range msgs {
+		if cred, err := unix.ParseUnixCredentials(&m); err == nil {
+			return int(cred.Pid)
+		}
+	}
+	return 0
+}
+
 // expect turns an unexpected message into an error that says what came.
-func expect(m *message, kinds ...string) error {
+func expect(m *message, kinds ...kind) error {
 	for _, k := range kinds {
-		if m.Kind == k {
+		if m.kind == k {
 			return nil
 		}
 	}
-	return fmt.Errorf("unexpected message: got %q, want %q", m.Kind, kinds)
+	if m.fd >= 0 {
+		unix.Close(m.fd)
+	}
+	return fmt.Errorf("unexpected message: got %s, want %v", m.kind, kinds)
+}
+
+// Conn is one end of the socket between daemonbox start and the detached
+// supervisor it spawns.
+type Conn struct{ fd int }
+
+// NewConn wraps a socket's fd.
+func NewConn(fd int) Conn { return Conn{fd} }
+
+// SendPlan sends the supervisor its plan.
+func (c Conn) SendPlan(p *Plan) error { return send(c.fd, message{kind: kindPlan, plan: p}) }
+
+// AwaitPlan reads the plan a supervisor is started with.
+func (c Conn) AwaitPlan() (*Plan, error) {
+	m, _, err := recvFrom(c.fd)
+	if err == nil {
+		err = expect(m, kindPlan)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m.plan, nil
+}
+
+// SendStarted tells the starter that the daemon, pid, is ready.
+func (c Conn) SendStarted(pid int) error { return send(c.fd, message{kind: kindStarted, pid: pid}) }
+
+// SendError tells the starter why the daemon did not start.
+func (c Conn) SendError(err *StepError) error { return sendError(c.fd, err) }
+
+// AwaitStarted reads the supervisor's answer: the daemon's pid, or the
+// StepError it sent, ErrClosed if it died first, or what went wrong.
+func (c Conn) AwaitStarted() (int, error) {
+	m, _, err := recvFrom(c.fd)
+	if err == nil {
+		err = expect(m, kindStarted, kindError)
+	}
+	switch {
+	case err != nil:
+		return 0, err
+	case m.kind == kindError:
+		return 0, m.err
+	}
+	return m.pid, nil
 }

@@ -38,7 +38,7 @@ func readStatus(fd int, buf *[]byte) (threadStatus, error) {
 		}
 		n, err := unix.Pread(fd, *buf, 0)
 		if err != nil {
-			return threadStatus{}, opError("pread", statusFile, err)
+			return threadStatus{}, OpError("pread", statusFile, err)
 		}
 		if n == len(*buf) {
 			*buf = make([]byte, 2*n)
@@ -46,7 +46,7 @@ func readStatus(fd int, buf *[]byte) (threadStatus, error) {
 		}
 		st, err := parseStatus((*buf)[:n])
 		if err != nil {
-			return st, opError("parse", statusFile, err)
+			return st, OpError("parse", statusFile, err)
 		}
 		return st, nil
 	}

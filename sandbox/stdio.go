@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/daemonbox/daemonbox/caps"
@@ -11,11 +12,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var streamNames = [3]string{"stdin", "stdout", "stderr"}
+var StreamNames = [3]string{"stdin", "stdout", "stderr"}
 
-// openStdio opens the standard streams' files with daemonbox's privileges,
+// OpenStdio opens the standard streams' files with daemonbox's privileges,
 // before any step: their paths are host paths. -1 means inherit.
-func openStdio(p *Plan) ([3]int, error) {
+func OpenStdio(p *Plan) ([3]int, error) {
 	fds := [3]int{-1, -1, -1}
 	for i, s := range p.Stdio {
 		var err error
@@ -23,14 +24,14 @@ func openStdio(p *Plan) ([3]int, error) {
 		case spec.StdioNull:
 			fds[i], err = unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 			if err != nil {
-				err = opError("open", "/dev/null", err)
+				err = OpError("open", "/dev/null", err)
 			}
 		case spec.StdioFile:
-			fds[i], err = openStdioFile(s.Path, i == 0, pathGuard(p))
+			fds[i], err = openStdioFile(s.Path, i == 0, p.PathGuard())
 		}
 		if err != nil {
 			closeAll(fds[:i])
-			return fds, stepError(streamNames[i], err)
+			return fds, AtStep(StreamNames[i], err)
 		}
 	}
 	return fds, nil
@@ -77,9 +78,15 @@ func openFile(path string, flags int, g *hostpath.Guard) (int, error) {
 	}
 	if err != nil {
 		unix.Close(fd)
-		return -1, opError("fcntl F_SETFL", path, err)
+		return -1, OpError("fcntl F_SETFL", path, err)
 	}
 	return fd, nil
+}
+
+// OpenLog opens a log file again, as a rotation asks, through directories
+// the guard keeps safe.
+func OpenLog(path string, g *hostpath.Guard) (int, error) {
+	return openFile(path, logFlags|unix.O_CREAT, g)
 }
 
 func closeAll(fds []int) {
@@ -90,23 +97,23 @@ func closeAll(fds []int) {
 	}
 }
 
-// pathGuard is whom the host paths that daemonbox opens for the daemon (its
+// PathGuard is whom the host paths that daemonbox opens for the daemon (its
 // logs, stdin, pidfile) must be safe from: what the daemon can change. That
 // is the directories of its host ids; with a capability that overrides file
 // permissions, in a user namespace, those of every mapped id; and running as
 // host uid 0, or with such a capability on the host's ids, every directory
 // it sees inside its root. None for a rootless launch, where daemonbox is the
-// daemon's own user, nor where the daemon sees the host's whole tree with
-// such power: it can write itself whatever a swapped path would make
-// daemonbox write.
-func pathGuard(p *Plan) *hostpath.Guard {
+// daemon's own user, nor where the daemon sees the host's whole tree,
+// writable, with such power: it can write itself whatever a swapped path
+// would make daemonbox write.
+func (p *Launch) PathGuard() *hostpath.Guard {
 	if p.Rootless {
 		return nil
 	}
 	c := hostCreds(p)
 	kept := p.Caps.Keep & overriding
 	everywhere := c.uid == 0 || kept != 0 && !p.UserNS
-	if everywhere && p.Root == "/" {
+	if everywhere && p.Root == "/" && !p.narrowed() {
 		return nil
 	}
 	g := &hostpath.Guard{UIDs: hostpath.One(c.uid), GIDs: hostpath.One(append([]uint32{c.gid}, c.groups...)...)}
@@ -114,9 +121,9 @@ func pathGuard(p *Plan) *hostpath.Guard {
 		g.UIDs, g.GIDs = idRanges(p.UIDMap), idRanges(p.GIDMap)
 	}
 	if everywhere {
-		g.Reach, g.Why = reach(p), "it runs as uid 0 and sees it inside its root"
+		g.Reach, g.Why = reach(p), "it runs as uid 0 and sees it"
 		if c.uid != 0 {
-			g.Why = "it keeps " + strings.Join(spec.CapSet(kept).Names(), ", ") + " and sees it inside its root"
+			g.Why = "it keeps " + strings.Join(spec.CapSet(kept).Names(), ", ") + " and sees it"
 		}
 	}
 	return g
@@ -128,12 +135,29 @@ func pathGuard(p *Plan) *hostpath.Guard {
 var overriding = caps.Set(1<<unix.CAP_DAC_OVERRIDE | 1<<unix.CAP_FOWNER | 1<<unix.CAP_CHOWN |
 	1<<unix.CAP_SETUID | 1<<unix.CAP_SETGID | 1<<unix.CAP_SYS_ADMIN)
 
+// narrowed reports whether the spec makes part of the host's tree read-only
+// or hidden from the daemon, beyond the hardening of /proc and /sys that
+// every mount namespace gets and its own binds.
+func (p *Launch) narrowed() bool {
+	for _, m := range p.Mounts {
+		if m.Kind != MountReadonly && m.Kind != MountMasked {
+			continue
+		}
+		if !under(m.Target, []Mount{{Target: "/proc"}, {Target: "/sys"}}) && !slices.ContainsFunc(p.Mounts, func(b Mount) bool {
+			return b.Kind == MountBind && b.Target == m.Target
+		}) {
+			return true
+		}
+	}
+	return false
+}
+
 // reach is the host directories the daemon sees: its root and what is bound
 // into it.
-func reach(p *Plan) []string {
+func reach(p *Launch) []string {
 	out := []string{p.Root}
 	for _, m := range p.Mounts {
-		if m.Kind == mountBind {
+		if m.Kind == MountBind {
 			out = append(out, m.Source)
 		}
 	}
@@ -156,13 +180,13 @@ type createdLog struct {
 	dev, ino uint64
 }
 
-// removeUnusedLogs removes each log file this process created that is still
+// RemoveUnusedLogs removes each log file this process created that is still
 // empty, once the launch has failed: a failed launch leaves nothing behind.
 // A file is removed only if it is still the one created, reached through
 // directories the daemon cannot change.
-func removeUnusedLogs(p *Plan) {
+func RemoveUnusedLogs(p *Plan) {
 	for _, c := range createdLogs {
-		dir, err := hostpath.OpenDir(filepath.Dir(c.path), pathGuard(p))
+		dir, err := hostpath.OpenDir(filepath.Dir(c.path), p.PathGuard())
 		if err != nil {
 			continue
 		}

@@ -21,7 +21,8 @@ import (
 // signal mask belong to a thread, and the thread that calls execve passes
 // them on.
 type launch struct {
-	plan       *Plan
+	plan       *Launch
+	resumed    bool   // the daemon's own stage under PID 1: the sequence goes on after pid1
 	stdio      [3]int // fds to place at 0, 1 and 2; -1 leaves the stream as it is
 	supervised bool   // a daemonbox supervisor is the daemon's parent
 	parent     int    // the supervisor's pid, for the parent-death check
@@ -36,37 +37,40 @@ type launch struct {
 type step struct {
 	name string
 	run  func(*launch) error
+	// again: the daemon's own stage under PID 1 runs it too, though it
+	// comes before pid1, since what it sets is the process's own.
+	again bool
 }
 
 // sequence is the launch, in the only order that works. Each step fails
 // closed: its error stops the launch before exec, and the daemon never runs.
 var sequence = []step{
-	{"nondumpable", (*launch).nondumpable}, // first: /proc/self of a non-dumpable process is root's, and ptrace is refused while daemonbox sets up
-	{"session", (*launch).session},         // a new session has no controlling terminal (bubblewrap CVE-2017-5226)
-	{"oom-score-adj", (*launch).oomScore},  // needs the host's /proc, so before the root changes
-	{"status", (*launch).readStart},        // the same: this thread's status, which bounding, signals and verify read
-	{"namespaces", (*launch).unshare},      // needs CAP_SYS_ADMIN; before any mount, so that none is made on the host
-	{"hostname", (*launch).hostname},       // in the new UTS namespace
-	{"loopback", (*launch).loopback},       // in the new network namespace, where lo starts down
-	{"notify", (*launch).notifySocket},     // READY=1 from inside the new network namespace
-	{"mounts", (*launch).mounts},           // "/" private first (P16); targets resolved inside the root (P11)
-	{"root", (*launch).root},               // pivot_root, or chroot without a mount namespace; needs privilege
-	{"pid1", (*launch).pid1},               // PID namespace: daemonbox stays PID 1; the rest runs in the daemon's process
-	{"rlimits", (*launch).rlimits},         // raising a limit needs CAP_SYS_RESOURCE; core = 0 before anything can dump
-	{"umask", (*launch).umask},
-	{"fds", (*launch).fds},                   // stdio placed; every other fd close-on-exec (runc CVE-2024-21626)
-	{"bounding", (*launch).bounding},         // needs CAP_SETPCAP, which the uid change takes away
-	{"keep-caps", (*launch).keepCaps},        // so the permitted set survives setresuid
-	{"groups", (*launch).groups},             // needs CAP_SETGID: before gid and uid
-	{"gid", (*launch).gid},                   // needs CAP_SETGID: before uid
-	{"uid", (*launch).uid},                   // clears the effective set, keeps permitted (keep-caps)
-	{"capabilities", (*launch).capabilities}, // after the uid change, from the kept permitted set
-	{"parent-death", (*launch).parentDeath},  // after the uid change, which clears the parent-death signal
-	{"signals", (*launch).signals},           // late: a signal ignored from here on no longer reaches daemonbox's runtime
-	{"no-new-privs", (*launch).noNewPrivs},   // last privilege step: nothing after it needs a setuid helper
-	{"cwd", (*launch).cwd},                   // as the daemon's user, so its permissions apply, as systemd does
-	{"verify", (*launch).verify},             // read every credential back; trust no call's silent success
-	{"exec", (*launch).exec},
+	{"nondumpable", (*launch).nondumpable, true}, // first: /proc/self of a non-dumpable process is root's, and ptrace is refused while daemonbox sets up
+	{"session", (*launch).session, true},         // a new session has no controlling terminal (bubblewrap CVE-2017-5226)
+	{"oom-score-adj", (*launch).oomScore, false}, // needs the host's /proc, so before the root changes; inherited by the daemon's stage
+	{"status", (*launch).readStart, true},        // the same: this thread's status, which bounding, signals and verify read
+	{"namespaces", (*launch).unshare, false},     // needs CAP_SYS_ADMIN; before any mount, so that none is made on the host
+	{"hostname", (*launch).hostname, false},      // in the new UTS namespace
+	{"loopback", (*launch).loopback, false},      // in the new network namespace, where lo starts down
+	{"notify", (*launch).notifySocket, false},    // READY=1 from inside the new network namespace
+	{"mounts", (*launch).mounts, false},          // "/" private first (P16); targets resolved inside the root (P11)
+	{"root", (*launch).root, false},              // pivot_root, or chroot without a mount namespace; needs privilege
+	{"pid1", (*launch).pid1, false},              // PID namespace: daemonbox stays PID 1; the rest runs in the daemon's process
+	{"rlimits", (*launch).rlimits, false},        // raising a limit needs CAP_SYS_RESOURCE; core = 0 before anything can dump
+	{"umask", (*launch).umask, false},
+	{"fds", (*launch).fds, false},                   // stdio placed; every other fd close-on-exec (runc CVE-2024-21626)
+	{"bounding", (*launch).bounding, false},         // needs CAP_SETPCAP, which the uid change takes away
+	{"keep-caps", (*launch).keepCaps, false},        // so the permitted set survives setresuid
+	{"groups", (*launch).groups, false},             // needs CAP_SETGID: before gid and uid
+	{"gid", (*launch).gid, false},                   // needs CAP_SETGID: before uid
+	{"uid", (*launch).uid, false},                   // clears the effective set, keeps permitted (keep-caps)
+	{"capabilities", (*launch).capabilities, false}, // after the uid change, from the kept permitted set
+	{"parent-death", (*launch).parentDeath, false},  // after the uid change, which clears the parent-death signal
+	{"signals", (*launch).signals, false},           // late: a signal ignored from here on no longer reaches daemonbox's runtime
+	{"no-new-privs", (*launch).noNewPrivs, false},   // last privilege step: nothing after it needs a setuid helper
+	{"cwd", (*launch).cwd, false},                   // as the daemon's user, so its permissions apply, as systemd does
+	{"verify", (*launch).verify, false},             // read every credential back; trust no call's silent success
+	{"exec", (*launch).exec, false},
 }
 
 // run performs every step. It returns only on failure.
@@ -74,25 +78,29 @@ func (l *launch) run() *StepError {
 	if err := onFirstThread(); err != nil {
 		return err
 	}
+	pastPID1 := !l.resumed
 	for _, s := range sequence {
-		if err := s.run(l); err != nil {
-			return stepError(s.name, err)
+		if pastPID1 || s.again {
+			if err := s.run(l); err != nil {
+				return AtStep(s.name, err)
+			}
 		}
+		pastPID1 = pastPID1 || s.name == "pid1"
 	}
 	return &StepError{Step: "exec", Msg: "returned without error"}
 }
 
-func (l *launch) nondumpable() error { return setDumpable(false) }
+func (l *launch) nondumpable() error { return SetDumpable(false) }
 
-// setDumpable sets PR_SET_DUMPABLE: a non-dumpable process's /proc files
+// SetDumpable sets PR_SET_DUMPABLE: a non-dumpable process's /proc files
 // are root's, and only a holder of CAP_SYS_PTRACE may ptrace it.
-func setDumpable(on bool) error {
+func SetDumpable(on bool) error {
 	v := uintptr(0)
 	if on {
 		v = 1
 	}
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, v, 0, 0, 0); err != nil {
-		return opError("prctl PR_SET_DUMPABLE", "", err)
+		return OpError("prctl PR_SET_DUMPABLE", "", err)
 	}
 	return nil
 }
@@ -102,7 +110,7 @@ func (l *launch) session() error {
 		return nil // the supervisor started us with setsid
 	}
 	if _, err := unix.Setsid(); err != nil {
-		return opError("setsid", "", err)
+		return OpError("setsid", "", err)
 	}
 	return nil
 }
@@ -113,7 +121,7 @@ func (l *launch) oomScore() error {
 	}
 	const file = "/proc/self/oom_score_adj"
 	if err := os.WriteFile(file, []byte(strconv.Itoa(*l.plan.OOMScoreAdj)), 0); err != nil {
-		return opError("write", file, err)
+		return OpError("write", file, err)
 	}
 	return nil
 }
@@ -127,13 +135,13 @@ func (l *launch) root() error {
 		return nil
 	}
 	if err := unix.Chdir(root); err != nil {
-		return opError("chdir", root, err)
+		return OpError("chdir", root, err)
 	}
 	if err := unix.Chroot("."); err != nil {
-		return opError("chroot", root, err)
+		return OpError("chroot", root, err)
 	}
 	if err := unix.Chdir("/"); err != nil {
-		return opError("chdir", "/ inside "+root, err)
+		return OpError("chdir", "/ inside "+root, err)
 	}
 	return nil
 }
@@ -142,7 +150,7 @@ func (l *launch) rlimits() error {
 	err := rlimit.Apply(l.plan.Rlimits)
 	var lerr *rlimit.Error
 	if errors.As(err, &lerr) {
-		return opError("setrlimit", lerr.Limit.String(), lerr.Err)
+		return OpError("setrlimit", lerr.Limit.String(), lerr.Err)
 	}
 	return err
 }
@@ -159,14 +167,14 @@ func (l *launch) fds() error {
 	for target, src := range l.stdio {
 		if src >= 0 && src != target {
 			if err := unix.Dup3(src, target, 0); err != nil {
-				return opError("dup3", fmt.Sprintf("fd %d to %d", src, target), err)
+				return OpError("dup3", fmt.Sprintf("fd %d to %d", src, target), err)
 			}
 		}
 	}
 	next := uint(3)
 	for _, fd := range l.plan.Preserve {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
-			return opError("fcntl F_SETFD", "preserved fd "+strconv.Itoa(fd), err)
+			return OpError("fcntl F_SETFD", "preserved fd "+strconv.Itoa(fd), err)
 		}
 		if err := closeOnExec(next, uint(fd)-1); err != nil {
 			return err
@@ -181,7 +189,7 @@ func closeOnExec(first, last uint) error {
 		return nil
 	}
 	if err := unix.CloseRange(first, last, unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return opError("close_range", fmt.Sprintf("%d-%d", first, last), err)
+		return OpError("close_range", fmt.Sprintf("%d-%d", first, last), err)
 	}
 	return nil
 }
@@ -212,7 +220,7 @@ func (l *launch) groups() error {
 		list = uintptr(unsafe.Pointer(&gids[0]))
 	}
 	if _, _, errno := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(gids)), list, 0); errno != 0 {
-		return opError("setgroups", fmt.Sprint(l.plan.Groups), errno)
+		return OpError("setgroups", fmt.Sprint(l.plan.Groups), errno)
 	}
 	return nil
 }
@@ -220,7 +228,7 @@ func (l *launch) groups() error {
 func (l *launch) gid() error {
 	g := uintptr(l.plan.GID)
 	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESGID, g, g, g); errno != 0 {
-		return opError("setresgid", strconv.Itoa(int(g)), errno)
+		return OpError("setresgid", strconv.Itoa(int(g)), errno)
 	}
 	return nil
 }
@@ -228,7 +236,7 @@ func (l *launch) gid() error {
 func (l *launch) uid() error {
 	u := uintptr(l.plan.UID)
 	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, u, u, u); errno != 0 {
-		return opError("setresuid", strconv.Itoa(int(u)), errno)
+		return OpError("setresuid", strconv.Itoa(int(u)), errno)
 	}
 	return nil
 }
@@ -243,7 +251,7 @@ func (l *launch) parentDeath() error {
 		return nil
 	}
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(l.plan.ParentDeath), 0, 0, 0); err != nil {
-		return opError("prctl PR_SET_PDEATHSIG", strconv.Itoa(l.plan.ParentDeath), err)
+		return OpError("prctl PR_SET_PDEATHSIG", strconv.Itoa(l.plan.ParentDeath), err)
 	}
 	if os.Getppid() != l.parent {
 		return &StepError{Msg: "the supervisor exited during the launch"}
@@ -263,11 +271,11 @@ func (l *launch) signals() error {
 			continue
 		}
 		if err := setDisposition(sig, want&bit != 0); err != nil {
-			return opError("rt_sigaction", strconv.Itoa(sig), err)
+			return OpError("rt_sigaction", strconv.Itoa(sig), err)
 		}
 	}
 	if err := unix.PthreadSigmask(unix.SIG_SETMASK, &unix.Sigset_t{}, nil); err != nil {
-		return opError("rt_sigprocmask", "", err)
+		return OpError("rt_sigprocmask", "", err)
 	}
 	return nil
 }
@@ -285,18 +293,18 @@ func (l *launch) noNewPrivs() error {
 		return nil
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return opError("prctl PR_SET_NO_NEW_PRIVS", "", err)
+		return OpError("prctl PR_SET_NO_NEW_PRIVS", "", err)
 	}
 	return nil
 }
 
 func (l *launch) cwd() error {
 	if err := unix.Chdir(l.plan.Cwd); err != nil {
-		return opError("chdir", l.plan.Cwd, err)
+		return OpError("chdir", l.plan.Cwd, err)
 	}
 	wd, err := getcwd()
 	if err != nil {
-		return opError("getcwd", l.plan.Cwd, err)
+		return OpError("getcwd", l.plan.Cwd, err)
 	}
 	// Outside the root, the kernel's getcwd starts with "(unreachable)".
 	if !strings.HasPrefix(wd, "/") {
@@ -337,7 +345,7 @@ var longCwd [unix.PathMax]byte
 func (l *launch) readStart() error {
 	fd, err := unix.Open(statusFile, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return opError("open", statusFile, err)
+		return OpError("open", statusFile, err)
 	}
 	l.status = fd
 	l.start, err = readStatus(l.status, &l.statusBuf)
@@ -393,9 +401,13 @@ func sameSet(sorted, want []uint32) bool {
 func (l *launch) exec() error {
 	if l.ready != nil {
 		if err := l.ready(); err != nil {
-			return opError("send ready", "", err)
+			return OpError("send ready", "", err)
 		}
 	}
-	err := syscall.Exec(l.plan.Argv[0], l.plan.Argv, l.plan.Env)
-	return opError("execve", l.plan.Argv[0], err)
+	env := l.plan.Env
+	if l.plan.NotifySocket != "" {
+		env = append(env[:len(env):len(env)], "NOTIFY_SOCKET=@"+l.plan.NotifySocket)
+	}
+	err := syscall.Exec(l.plan.Argv[0], l.plan.Argv, env)
+	return OpError("execve", l.plan.Argv[0], err)
 }

@@ -36,11 +36,11 @@ func setDisposition(sig int, ignore bool) error {
 	return nil
 }
 
-// waitPidfd waits for the child behind pidfd to exit and returns its
+// WaitPidfd waits for the child behind pidfd to exit and returns its
 // status as daemonbox reports it: the exit code, or 128+n for signal n.
 // With reap false the child stays a zombie (WNOWAIT), so its pid cannot be
 // reused while the supervisor removes the pidfile that names it.
-func waitPidfd(pidfd int, reap bool) (int, error) {
+func WaitPidfd(pidfd int, reap bool) (int, error) {
 	opts := unix.WEXITED
 	if !reap {
 		opts |= unix.WNOWAIT
@@ -58,10 +58,10 @@ func waitPidfd(pidfd int, reap bool) (int, error) {
 	}
 }
 
-// waitAny returns, without waiting, a child that has exited and its status
-// (see waitPidfd), reaping it if reap is set: pid 0 if none has exited,
+// WaitAny returns, without waiting, a child that has exited and its status
+// (see WaitPidfd), reaping it if reap is set: pid 0 if none has exited,
 // and ECHILD if there is no child at all.
-func waitAny(reap bool) (pid, status int, err error) {
+func WaitAny(reap bool) (pid, status int, err error) {
 	opts := unix.WEXITED | unix.WNOHANG
 	if !reap {
 		opts |= unix.WNOWAIT

@@ -536,12 +536,12 @@ func (d *decoder) daemon(v any) {
 		case "pidfile":
 			dm.Pidfile, _ = d.absPath(key, x)
 		case "restart":
-			if s, ok := d.choice(key, x, "no", "on-failure", "always"); ok {
-				dm.Restart = s
+			if s, ok := d.choice(key, x, string(RestartNo), string(RestartOnFailure), string(RestartAlways)); ok {
+				dm.Restart = Restart(s)
 			}
 		case "ready":
-			if s, ok := d.choice(key, x, "exec", "notify"); ok {
-				dm.Ready = s
+			if s, ok := d.choice(key, x, string(ReadyExec), string(ReadyNotify)); ok {
+				dm.Ready = Ready(s)
 			}
 		case "ready_timeout":
 			if t, ok := d.duration(key, x); ok {

@@ -167,12 +167,31 @@ type Signals struct {
 	ParentDeath int // 0: none
 }
 
+// Restart is daemon.restart: when the supervisor starts the daemon again.
+type Restart string
+
+// The restart policies.
+const (
+	RestartNo        Restart = "no"
+	RestartOnFailure Restart = "on-failure" // a non-zero status or a signal
+	RestartAlways    Restart = "always"
+)
+
+// Ready is daemon.ready: when the daemon counts as started.
+type Ready string
+
+// The readiness policies.
+const (
+	ReadyExec   Ready = "exec"   // once it is exec'd
+	ReadyNotify Ready = "notify" // once it sends READY=1 (sd_notify)
+)
+
 // Daemon is [daemon].
 type Daemon struct {
 	Detach  bool
 	Pidfile string
-	Restart string
-	Ready   string
+	Restart Restart
+	Ready   Ready
 	// ReadyTimeout bounds the wait for READY=1 (ready = "notify"). It is not
 	// in the reference format, which names no bound; systemd's default
 	// TimeoutStartSec is the default here.
@@ -201,8 +220,8 @@ func defaults() *Spec {
 	s.Signals.StopTimeout = 10 * time.Second
 	s.Signals.Reload = 1
 	s.Signals.ParentDeath = 9
-	s.Daemon.Restart = "no"
-	s.Daemon.Ready = "exec"
+	s.Daemon.Restart = RestartNo
+	s.Daemon.Ready = ReadyExec
 	s.Daemon.ReadyTimeout = 90 * time.Second
 	return s
 }

@@ -325,7 +325,7 @@ stderr = %q
 `, root, log)
 	cases := []struct{ name, extra, want string }{
 		{"DAC_OVERRIDE", "[capabilities]\nkeep = [\"CAP_DAC_OVERRIDE\"]\n[namespaces]\npid = true\n",
-			"the directory " + root + " is writable by the daemon (it keeps CAP_DAC_OVERRIDE and sees it inside its root)"},
+			"the directory " + root + " is writable by the daemon (it keeps CAP_DAC_OVERRIDE and sees it)"},
 		{"FOWNER in a user namespace", "[capabilities]\nkeep = [\"CAP_FOWNER\"]\n[namespaces]\npid = true\nuser = true\n" +
 			"uid_map = [{inside = 0, outside = 100000, count = 65536}]\ngid_map = [{inside = 0, outside = 100000, count = 65536}]\n",
 			"the directory " + filepath.Join(root, "log") + " is writable by the daemon (its owner, uid 100000)"},
@@ -355,5 +355,49 @@ func sysAdminOverMountsRefused(t *testing.T, m mode) {
 	r := l.do(t)
 	if r.code != 125 || !strings.Contains(r.stderr, "CAP_SYS_ADMIN would let the daemon remount writable") || r.rep.has("end") {
 		t.Errorf("exit %d, %q; want 125 refusing CAP_SYS_ADMIN", r.code, r.stderr)
+	}
+}
+
+// The guard knows the daemon's reach by what the directories are, not by
+// their names: a log reached through the real path of a bind source given
+// as a symlink is in reach. And with "/" as its root but /etc read-only, a
+// uid-0 daemon cannot write /etc itself, so a log path it could swap is
+// refused rather than left unguarded. Found by a third review.
+func TestReachByIdentityAndNarrowedRoot(t *testing.T) {
+	need(t)
+	base := rootDir(t)
+	real := filepath.Join(base, "real")
+	os.MkdirAll(filepath.Join(real, "logs"), 0o755)
+	os.Symlink(real, filepath.Join(base, "alias"))
+	root := jail(t, "data")
+	spec := fmt.Sprintf(`[process]
+command = ["/probe"]
+[user]
+user = 1500
+group = 1500
+[filesystem]
+root = %q
+[[filesystem.bind]]
+source = %q
+target = "/data"
+[namespaces]
+pid = true
+[capabilities]
+keep = ["CAP_CHOWN"]
+[fds]
+stdout = %q
+`, root, filepath.Join(base, "alias"), filepath.Join(real, "logs", "out.log"))
+	r := launch{cmd: "check", spec: spec}.do(t)
+	if r.code != 125 || !strings.Contains(r.stderr, "the directory "+real+" is writable by the daemon (it keeps CAP_CHOWN and sees it)") {
+		t.Errorf("a bind source given as a symlink: exit %d, %q", r.code, r.stderr)
+	}
+	logs := rootDir(t)
+	spec = fmt.Sprintf("%s[filesystem]\nreadonly = [\"/etc\"]\n[namespaces]\npid = true\n[fds]\nstdout = %q\n", minimal, filepath.Join(logs, "out.log"))
+	r = launch{cmd: "check", spec: spec}.do(t)
+	if r.code != 125 || !strings.Contains(r.stderr, "the directory / is writable by the daemon") {
+		t.Errorf("a uid-0 daemon with a read-only /etc: exit %d, %q", r.code, r.stderr)
+	}
+	if r := (launch{cmd: "check", spec: strings.Replace(spec, "readonly = [\"/etc\"]\n", "", 1)}).do(t); r.code != 0 {
+		t.Errorf("a uid-0 daemon that can write the whole host itself: exit %d, %q", r.code, r.stderr)
 	}
 }

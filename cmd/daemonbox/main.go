@@ -25,6 +25,7 @@ import (
 	_ "github.com/daemonbox/daemonbox/internal/prefault" // heap mapped ahead, before most initializers
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/spec"
+	"github.com/daemonbox/daemonbox/supervisor"
 )
 
 const usage = `usage: daemonbox <command> spec.toml
@@ -58,8 +59,8 @@ func init() {
 		os.Exit(sandbox.InitMain(os.Args))
 	}
 	// So is a detached supervisor, by daemonbox start.
-	if sandbox.IsSupervisor(os.Args) {
-		os.Exit(sandbox.SuperviseMain(os.Args))
+	if supervisor.IsSupervisor(os.Args) {
+		os.Exit(supervisor.SuperviseMain(os.Args))
 	}
 	os.Exit(daemonbox(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -113,13 +114,13 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: ok\n", file)
 		return 0
 	case "explain":
-		if err := sandbox.Explain(stdout, plan); err != nil {
+		if err := supervisor.Explain(stdout, plan); err != nil {
 			return report(stderr, err)
 		}
 		return 0
 	}
 	plan.Detach = plan.Detach || detach
-	code, err := sandbox.Run(plan)
+	code, err := supervisor.Run(plan)
 	if err != nil {
 		report(stderr, err)
 	}
@@ -135,13 +136,13 @@ func control(cmd, file string, stdout, stderr io.Writer) int {
 	var code int
 	switch cmd {
 	case "status":
-		return sandbox.Status(stdout, plan)
+		return supervisor.Status(stdout, plan)
 	case "stop":
-		code, err = sandbox.Stop(stdout, plan)
+		code, err = supervisor.Stop(stdout, plan)
 	case "reload":
-		code, err = sandbox.Reload(plan)
+		code, err = supervisor.Reload(plan)
 	case "reopen-logs":
-		code, err = sandbox.ReopenLogs(plan)
+		code, err = supervisor.ReopenLogs(plan)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "daemonbox:", err)

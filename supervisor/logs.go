@@ -1,7 +1,8 @@
-package sandbox
+package supervisor
 
 import (
 	"fmt"
+	"github.com/daemonbox/daemonbox/sandbox"
 	"sync"
 	"time"
 
@@ -31,7 +32,7 @@ type logCopy struct {
 func newLogCopy(path string, file int, g *hostpath.Guard) (*logCopy, error) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		return nil, opError("pipe", path, err)
+		return nil, sandbox.OpError("pipe", path, err)
 	}
 	c := &logCopy{path: path, guard: g, read: p[0], write: p[1], file: file, done: make(chan struct{})}
 	go c.copy()
@@ -73,7 +74,7 @@ func (c *logCopy) put(b []byte) {
 // reopen opens the path again (a rotation moved the old file away) and
 // switches to it between two writes.
 func (c *logCopy) reopen() error {
-	fd, err := openFile(c.path, logFlags|unix.O_CREAT, c.guard)
+	fd, err := sandbox.OpenLog(c.path, c.guard)
 	if err != nil {
 		return err
 	}
@@ -106,16 +107,16 @@ func (c *logCopy) close() {
 type logs [3]*logCopy
 
 // pipeLogs replaces each log file in stdio with a pipe into it.
-func pipeLogs(p *Plan, stdio *[3]int) (logs, error) {
+func pipeLogs(p *sandbox.Plan, stdio *[3]int) (logs, error) {
 	var l logs
 	for i := 1; i <= 2; i++ {
 		if p.Stdio[i].Kind != "file" {
 			continue
 		}
-		c, err := newLogCopy(p.Stdio[i].Path, stdio[i], pathGuard(p))
+		c, err := newLogCopy(p.Stdio[i].Path, stdio[i], p.PathGuard())
 		if err != nil {
 			l.close()
-			return l, stepError(streamNames[i], err)
+			return l, sandbox.AtStep(sandbox.StreamNames[i], err)
 		}
 		l[i], stdio[i] = c, c.write
 	}

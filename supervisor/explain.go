@@ -1,7 +1,8 @@
-package sandbox
+package supervisor
 
 import (
 	"fmt"
+	"github.com/daemonbox/daemonbox/sandbox"
 	"io"
 	"strings"
 
@@ -12,7 +13,7 @@ import (
 )
 
 // Explain prints the confinement p gives, after defaults and name resolution.
-func Explain(w io.Writer, p *Plan) error {
+func Explain(w io.Writer, p *sandbox.Plan) error {
 	var b strings.Builder
 	line := func(k, format string, args ...any) { fmt.Fprintf(&b, "%-17s %s\n", k, fmt.Sprintf(format, args...)) }
 	if p.Name != "" {
@@ -48,7 +49,7 @@ func Explain(w io.Writer, p *Plan) error {
 		line("oom_score_adj", "%d", *p.OOMScoreAdj)
 	}
 	for i, st := range p.Stdio {
-		line(streamNames[i], "%s", describeStdio(st))
+		line(sandbox.StreamNames[i], "%s", describeStdio(st))
 	}
 	line("preserved fds", "%s", orNone(strings.Trim(fmt.Sprint(p.Preserve), "[]")))
 	line("other fds", "closed at exec")
@@ -64,7 +65,7 @@ func Explain(w io.Writer, p *Plan) error {
 	return err
 }
 
-func explainRlimits(b *strings.Builder, p *Plan) error {
+func explainRlimits(b *strings.Builder, p *sandbox.Plan) error {
 	row := func(cells ...string) {
 		fmt.Fprintf(b, "%-17s %-12s %-12s %s\n", cells[0], cells[1], cells[2], cells[3])
 	}
@@ -94,7 +95,7 @@ func explainRlimits(b *strings.Builder, p *Plan) error {
 	return nil
 }
 
-func describeRoot(p *Plan) string {
+func describeRoot(p *sandbox.Plan) string {
 	switch {
 	case p.Unshare&unix.CLONE_NEWNS != 0:
 		return p.Root + " (pivot_root into a private copy)"
@@ -104,7 +105,7 @@ func describeRoot(p *Plan) string {
 	return p.Root + " (chroot)"
 }
 
-func describeGroups(p *Plan) string {
+func describeGroups(p *sandbox.Plan) string {
 	if p.Rootless {
 		return "daemonbox's own stay (an unprivileged user namespace denies setgroups)"
 	}
@@ -160,7 +161,7 @@ func orNone(s string) string {
 	return s
 }
 
-func describeNamespaces(p *Plan) string {
+func describeNamespaces(p *sandbox.Plan) string {
 	flags := p.Unshare
 	if p.PIDNS {
 		flags |= unix.CLONE_NEWPID
@@ -168,7 +169,7 @@ func describeNamespaces(p *Plan) string {
 	if p.UserNS {
 		flags |= unix.CLONE_NEWUSER
 	}
-	names := namespaceNames(flags)
+	names := sandbox.NamespaceNames(flags)
 	switch {
 	case names == "":
 		return "the host's"
@@ -183,16 +184,16 @@ func describeNamespaces(p *Plan) string {
 	return names
 }
 
-func describeMount(m Mount) string {
+func describeMount(m sandbox.Mount) string {
 	switch {
-	case m.Kind == mountBind && m.Readonly:
+	case m.Kind == sandbox.MountBind && m.Readonly:
 		return fmt.Sprintf("bind %s on %s (read-only after)", m.Source, m.Target)
-	case m.Kind == mountBind:
+	case m.Kind == sandbox.MountBind:
 		return fmt.Sprintf("bind %s on %s", m.Source, m.Target)
 	case m.Optional:
 		return fmt.Sprintf("%s %s (if present)", m.Kind, m.Target)
 	}
-	return m.Kind + " " + m.Target
+	return string(m.Kind) + " " + m.Target
 }
 
 // describeMap renders a map as the kernel's file shows it.

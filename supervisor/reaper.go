@@ -1,7 +1,8 @@
-package sandbox
+package supervisor
 
 import (
 	"bytes"
+	"github.com/daemonbox/daemonbox/sandbox"
 	"os"
 	"strconv"
 	"syscall"
@@ -19,7 +20,7 @@ import (
 
 func becomeSubreaper() error {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		return opError("prctl", "PR_SET_CHILD_SUBREAPER", err)
+		return sandbox.OpError("prctl", "PR_SET_CHILD_SUBREAPER", err)
 	}
 	return nil
 }
@@ -30,7 +31,7 @@ func becomeSubreaper() error {
 // one; the rest are reaped after it.
 func reapOrphans(tracked ...int) {
 	for {
-		pid, _, err := waitAny(false)
+		pid, _, err := sandbox.WaitAny(false)
 		if err != nil || pid == 0 || contains(tracked, pid) {
 			return
 		}
@@ -50,7 +51,7 @@ func contains(pids []int, pid int) bool {
 // hasChildren asks the kernel whether the supervisor has any child at all,
 // live or not: ECHILD means none, and spares the walk through /proc.
 func hasChildren() bool {
-	_, _, err := waitAny(false)
+	_, _, err := sandbox.WaitAny(false)
 	return err != unix.ECHILD
 }
 

@@ -1,6 +1,10 @@
-package sandbox
+package supervisor
 
-import "time"
+import (
+	"time"
+
+	"github.com/daemonbox/daemonbox/spec"
+)
 
 // The restart policy's timing. systemd restarts after RestartSec (100 ms)
 // and gives up after StartLimitBurst (5) starts in StartLimitIntervalSec
@@ -19,7 +23,7 @@ const (
 
 // restarter decides whether and when to start the daemon again.
 type restarter struct {
-	policy   string // "no", "on-failure" or "always"
+	policy   spec.Restart
 	delay    time.Duration
 	restarts []time.Time // within the window
 }
@@ -28,9 +32,9 @@ type restarter struct {
 // started again under the policy.
 func (r *restarter) again(code int) bool {
 	switch r.policy {
-	case "always":
+	case spec.RestartAlways:
 		return true
-	case "on-failure":
+	case spec.RestartOnFailure:
 		return code != 0
 	}
 	return false

@@ -1,13 +1,15 @@
-package sandbox
+package supervisor
 
 import (
 	"testing"
 	"time"
+
+	"github.com/daemonbox/daemonbox/spec"
 )
 
 func TestRestartPolicy(t *testing.T) {
 	for _, c := range []struct {
-		policy string
+		policy spec.Restart
 		code   int
 		want   bool
 	}{

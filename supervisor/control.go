@@ -1,8 +1,9 @@
-package sandbox
+package supervisor
 
 import (
 	"errors"
 	"fmt"
+	"github.com/daemonbox/daemonbox/sandbox"
 	"io"
 	"os"
 	"strconv"
@@ -29,9 +30,9 @@ const (
 
 // Status prints whether the daemon runs, its pid and uptime, and returns the
 // LSB status code.
-func Status(w io.Writer, p *Plan) int {
+func Status(w io.Writer, p *sandbox.Plan) int {
 	path := p.PidfilePath()
-	st, err := pidfile.Read(path, pathGuard(p))
+	st, err := pidfile.Read(path, p.PathGuard())
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		fmt.Fprintf(w, "%s: not running\n", p.Name)
@@ -60,7 +61,7 @@ func Status(w io.Writer, p *Plan) int {
 // uptime reads how long pid has run, from its start time in /proc (clock
 // ticks after boot; USER_HZ is 100 on every Linux architecture Go supports).
 func uptime(pid int) (time.Duration, error) {
-	stat, err := readSmall("/proc/"+strconv.Itoa(pid)+"/stat", 4096)
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, err
 	}
@@ -87,18 +88,18 @@ const stopGrace = 5 * time.Second
 // Stop asks the supervisor to stop the daemon (signals.stop, then SIGKILL
 // after stop_timeout) and waits until the supervisor is gone. Stopping a
 // daemon that is not running succeeds, as LSB asks.
-func Stop(w io.Writer, p *Plan) (int, error) {
+func Stop(w io.Writer, p *sandbox.Plan) (int, error) {
 	sup, err := openSupervisor(p)
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, pidfile.ErrNotRunning) {
 		fmt.Fprintf(w, "%s: not running\n", p.Name)
 		return 0, nil
 	}
 	if err != nil {
-		return ExitFailure, stepError("stop", err)
+		return sandbox.ExitFailure, sandbox.AtStep("stop", err)
 	}
 	defer unix.Close(sup)
 	if err := unix.PidfdSendSignal(sup, unix.SIGTERM, nil, 0); err != nil && err != unix.ESRCH {
-		return ExitFailure, stepError("stop", opError("pidfd_send_signal", "SIGTERM", err))
+		return sandbox.ExitFailure, sandbox.AtStep("stop", sandbox.OpError("pidfd_send_signal", "SIGTERM", err))
 	}
 	// stop_timeout for the daemon, and again for what it leaves behind.
 	if waitReadable(sup, 2*p.StopTimeout+stopGrace) {
@@ -113,56 +114,56 @@ func Stop(w io.Writer, p *Plan) (int, error) {
 	if waitReadable(sup, stopGrace) {
 		return 0, nil
 	}
-	return ExitFailure, &StepError{Step: "stop", Msg: "the supervisor survived SIGKILL"}
+	return sandbox.ExitFailure, &sandbox.StepError{Step: "stop", Msg: "the supervisor survived SIGKILL"}
 }
 
 // Reload sends signals.reload to the daemon.
-func Reload(p *Plan) (int, error) {
+func Reload(p *sandbox.Plan) (int, error) {
 	d, err := openDaemon(p)
 	if err != nil {
 		return notRunning("reload", err)
 	}
 	defer unix.Close(d)
 	if err := unix.PidfdSendSignal(d, syscall.Signal(p.Reload), nil, 0); err != nil {
-		return ExitFailure, stepError("reload", opError("pidfd_send_signal", strconv.Itoa(p.Reload), err))
+		return sandbox.ExitFailure, sandbox.AtStep("reload", sandbox.OpError("pidfd_send_signal", strconv.Itoa(p.Reload), err))
 	}
 	return 0, nil
 }
 
 // ReopenLogs asks the supervisor to open the log files again, after a
 // rotation moved them away.
-func ReopenLogs(p *Plan) (int, error) {
+func ReopenLogs(p *sandbox.Plan) (int, error) {
 	sup, err := openSupervisor(p)
 	if err != nil {
 		return notRunning("reopen-logs", err)
 	}
 	defer unix.Close(sup)
 	if err := unix.PidfdSendSignal(sup, reopenSignal, nil, 0); err != nil {
-		return ExitFailure, stepError("reopen-logs", opError("pidfd_send_signal", "SIGRTMIN+2", err))
+		return sandbox.ExitFailure, sandbox.AtStep("reopen-logs", sandbox.OpError("pidfd_send_signal", "SIGRTMIN+2", err))
 	}
 	return 0, nil
 }
 
 func notRunning(step string, err error) (int, error) {
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, pidfile.ErrNotRunning) || err == errNoPID {
-		return ExitNotRunning, &StepError{Step: step, Msg: "the daemon is not running"}
+		return ExitNotRunning, &sandbox.StepError{Step: step, Msg: "the daemon is not running"}
 	}
-	return ExitFailure, stepError(step, err)
+	return sandbox.ExitFailure, sandbox.AtStep(step, err)
 }
 
 // openSupervisor returns a pidfd on the process holding the pidfile's lock,
 // checked to hold it still after the pidfd was opened.
-func openSupervisor(p *Plan) (int, error) {
+func openSupervisor(p *sandbox.Plan) (int, error) {
 	path := p.PidfilePath()
-	pid, err := pidfile.Owner(path, pathGuard(p))
+	pid, err := pidfile.Owner(path, p.PathGuard())
 	if err != nil {
 		return -1, err
 	}
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
-		return -1, opError("pidfd_open", strconv.Itoa(pid), err)
+		return -1, sandbox.OpError("pidfd_open", strconv.Itoa(pid), err)
 	}
-	if again, err := pidfile.Owner(path, pathGuard(p)); err != nil || again != pid {
+	if again, err := pidfile.Owner(path, p.PathGuard()); err != nil || again != pid {
 		unix.Close(fd)
 		return -1, fmt.Errorf("pidfile %s: %w", path, pidfile.ErrNotRunning)
 	}
@@ -175,9 +176,9 @@ var errNoPID = errors.New("the daemon is starting or restarting: no pid yet")
 // there, under the lock, after the pidfd was opened. The supervisor removes
 // or empties the file before it reaps the daemon, so a pid read under the
 // lock names a live or unreaped process, never a reused one.
-func openDaemon(p *Plan) (int, error) {
+func openDaemon(p *sandbox.Plan) (int, error) {
 	path := p.PidfilePath()
-	st, err := pidfile.Read(path, pathGuard(p))
+	st, err := pidfile.Read(path, p.PathGuard())
 	switch {
 	case err != nil:
 		return -1, err
@@ -188,9 +189,9 @@ func openDaemon(p *Plan) (int, error) {
 	}
 	fd, err := unix.PidfdOpen(st.PID, 0)
 	if err != nil {
-		return -1, opError("pidfd_open", strconv.Itoa(st.PID), err)
+		return -1, sandbox.OpError("pidfd_open", strconv.Itoa(st.PID), err)
 	}
-	if again, err := pidfile.Read(path, pathGuard(p)); err != nil || again != st {
+	if again, err := pidfile.Read(path, p.PathGuard()); err != nil || again != st {
 		unix.Close(fd)
 		return -1, fmt.Errorf("pidfile %s: %w", path, pidfile.ErrNotRunning)
 	}

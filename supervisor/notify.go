@@ -1,7 +1,8 @@
-package sandbox
+package supervisor
 
 import (
 	"encoding/hex"
+	"github.com/daemonbox/daemonbox/sandbox"
 	"strconv"
 	"strings"
 
@@ -40,34 +41,16 @@ type received struct {
 func newNotifySocket() (*notifySocket, error) {
 	var random [8]byte
 	if _, err := unix.Getrandom(random[:], 0); err != nil {
-		return nil, opError("getrandom", "", err)
+		return nil, sandbox.OpError("getrandom", "", err)
 	}
 	name := "daemonbox/notify/" + hex.EncodeToString(random[:])
-	fd, err := bindAbstract(name)
+	fd, err := sandbox.BindNotify(name)
 	if err != nil {
 		return nil, err
 	}
 	s := &notifySocket{fd: fd, netns: -1, name: name, in: make(chan received, 16)}
 	go s.receive(fd)
 	return s, nil
-}
-
-// bindAbstract binds a datagram socket that hears its senders' credentials
-// to an abstract name in the current network namespace.
-func bindAbstract(name string) (int, error) {
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, opError("socket", "notify", err)
-	}
-	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + name}); err != nil {
-		unix.Close(fd)
-		return -1, opError("bind", "@"+name, err)
-	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1); err != nil {
-		unix.Close(fd)
-		return -1, opError("setsockopt SO_PASSCRED", "@"+name, err)
-	}
-	return fd, nil
 }
 
 // An abstract name belongs to a network namespace: a daemon in its own
@@ -83,20 +66,6 @@ func (s *notifySocket) adopt(fd int) {
 	go s.receive(fd)
 }
 
-// bindNotify binds the name in env's NOTIFY_SOCKET in the current network
-// namespace.
-func bindNotify(env []string) (int, error) {
-	for _, e := range env {
-		if name, ok := strings.CutPrefix(e, "NOTIFY_SOCKET=@"); ok {
-			return bindAbstract(name)
-		}
-	}
-	return -1, &StepError{Msg: "no NOTIFY_SOCKET in the daemon's environment"}
-}
-
-// env is the daemon's NOTIFY_SOCKET variable.
-func (s *notifySocket) env() string { return "NOTIFY_SOCKET=@" + s.name }
-
 func (s *notifySocket) receive(fd int) {
 	buf := make([]byte, 4096)
 	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
@@ -108,25 +77,11 @@ func (s *notifySocket) receive(fd int) {
 		if err != nil {
 			return // closed: in stays open and silent, never read as a stream of empty notices
 		}
-		pid := senderPID(oob[:oobn])
+		pid := sandbox.SenderPID(oob[:oobn])
 		if pid > 0 {
 			s.in <- received{pid: pid, n: parseNotice(string(buf[:n]))}
 		}
 	}
-}
-
-// senderPID reads the kernel-checked credentials of a datagram.
-func senderPID(oob []byte) int {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return 0
-	}
-	for _, m := range msgs {
-		if cred, err := unix.ParseUnixCredentials(&m); err == nil {
-			return int(cred.Pid)
-		}
-	}
-	return 0
 }
 
 func parseNotice(text string) notice {

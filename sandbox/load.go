@@ -72,9 +72,11 @@ func LoadControl(path string) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{
-		Name: planName(s), Pidfile: s.Daemon.Pidfile, PidfileDir: defaultPidfileDir(h.Euid, h.LookupEnv),
-		Stop: s.Signals.Stop, StopTimeout: s.Signals.StopTimeout, Reload: s.Signals.Reload,
-		Root: s.Filesystem.Root,
+		Launch: Launch{Root: s.Filesystem.Root},
+		Lifecycle: Lifecycle{
+			Name: planName(s), Pidfile: s.Daemon.Pidfile, PidfileDir: defaultPidfileDir(h.Euid, h.LookupEnv),
+			Stop: s.Signals.Stop, StopTimeout: s.Signals.StopTimeout, Reload: s.Signals.Reload,
+		},
 	}
 	r := &resolver{s: s, h: h}
 	r.credentials(p)

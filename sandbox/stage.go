@@ -1,0 +1,348 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"syscall"
+
+	"github.com/daemonbox/daemonbox/caps"
+	"github.com/daemonbox/daemonbox/spec"
+	"golang.org/x/sys/unix"
+)
+
+// An init stage is daemonbox re-executed to run the launch sequence in a
+// new process: the parent's half of it is Spawn, the stage's is InitMain,
+// and the protocol between them is in protocol.go.
+
+// InitArg is argv[1] of an init stage, with its socket's fd number as
+// argv[2]. The daemon's own stage under PID 1 has a second fd in argv[3]:
+// the supervisor's socket, to answer on.
+const InitArg = "__daemonbox_init"
+
+// IsInit reports whether args are those of an init stage.
+func IsInit(args []string) bool { return (len(args) == 3 || len(args) == 4) && args[1] == InitArg }
+
+// InitMain is the init stage: it receives its launch, runs the sequence and
+// execs the daemon. It returns only on failure, after telling the
+// supervisor. Like ExecInPlace, it must be called from an init function.
+func InitMain(args []string) int {
+	closed := CloseInherited(upTo(lastFD(args)))
+	sock, err := strconv.Atoi(args[2])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "daemonbox: the init stage is started by daemonbox run, not by hand")
+		return ExitFailure
+	}
+	unix.CloseOnExec(sock)
+	l, resume, err := awaitLaunch(sock)
+	if err != nil {
+		return ExitFailure
+	}
+	if len(args) == 4 { // the daemon's stage under PID 1 answers the supervisor
+		unix.Close(sock)
+		if sock, _ = strconv.Atoi(args[3]); sock < 3 {
+			return ExitFailure
+		}
+		unix.CloseOnExec(sock)
+	}
+	if closed != nil {
+		sendError(sock, AtStep("fds", closed))
+		return ExitFailure
+	}
+	st := &launch{
+		plan: l, stdio: [3]int{-1, -1, -1}, sock: sock, newRoot: -1, resumed: resume,
+		supervised: true, parent: os.Getppid(),
+		ready: func() error { return sendReady(sock) },
+	}
+	sendError(sock, st.run())
+	return ExitFailure
+}
+
+// lastFD is the highest fd number a re-executed stage's argv names: the
+// end of the layout its parent gave it.
+func lastFD(args []string) int {
+	last := -1
+	for _, a := range args[2:] {
+		if fd, err := strconv.Atoi(a); err == nil && fd > last {
+			last = fd
+		}
+	}
+	return last
+}
+
+// Stage is an init stage that has exec'd the daemon, or is PID 1 of the
+// daemon's PID namespace.
+type Stage struct {
+	PID    int // the process Spawn started
+	Pidfd  int
+	Daemon int // the pid that said ready: PID's, or its child's under a PID 1 of daemonbox's
+}
+
+// Spawn is the parent's half of a launch through an init stage, beside the
+// stage's sequence (steps.go), in order: a socketpair for the stage to
+// answer on; the clone's settings (a new session, the parent-death signal, a
+// PID namespace, a user namespace with its maps); fork and exec of
+// /proc/self/exe with stdio, the preserved fds and the socket in place; the
+// launch sent; then "ready", or the error of the step that failed. A notify
+// socket the stage binds in the daemon's network namespace goes to adopt.
+func Spawn(l *Launch, stdio [3]int, adopt func(fd int)) (*Stage, error) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, AtStep("init", OpError("socketpair", "", err))
+	}
+	defer unix.Close(pair[0])
+	if err := unix.SetsockoptInt(pair[0], unix.SOL_SOCKET, unix.SO_PASSCRED, 1); err != nil {
+		unix.Close(pair[1])
+		return nil, AtStep("init", OpError("setsockopt SO_PASSCRED", "", err))
+	}
+	pid, pidfd, err := startStage(l, stdio, pair[1])
+	unix.Close(pair[1])
+	if err != nil {
+		return nil, &StepError{Step: "init", Op: "start", Path: "/proc/self/exe", Msg: err.Error()}
+	}
+	if err := sendLaunch(pair[0], kindLaunch, l); err != nil {
+		unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+		return nil, failedStage(pidfd, &StepError{Step: "init", Op: "send launch", Msg: err.Error()})
+	}
+	daemon, err := awaitReady(pair[0], adopt)
+	if err != nil {
+		return nil, failedStage(pidfd, err)
+	}
+	return &Stage{PID: pid, Pidfd: pidfd, Daemon: daemon}, nil
+}
+
+// failedStage reaps a stage that failed, which exits once it has said why,
+// and returns why: err, or, if it died without a word, how it died.
+func failedStage(pidfd int, err error) error {
+	status, werr := WaitPidfd(pidfd, true)
+	unix.Close(pidfd)
+	if errors.Is(err, ErrClosed) {
+		return &StepError{Step: "init", Msg: fmt.Sprintf("the init stage exited before the daemon started (%s)", DescribeStatus(status, werr))}
+	}
+	return err
+}
+
+// startStage forks the init stage with the clone settings l asks for. The
+// parent-death signal holds until the stage sets it again after the uid
+// change.
+func startStage(l *Launch, stdio [3]int, sock int) (pid, pidfd int, err error) {
+	pidfd = -1
+	sys := &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.Signal(l.ParentDeath), PidFD: &pidfd}
+	if l.PIDNS {
+		sys.Cloneflags |= unix.CLONE_NEWPID
+	}
+	if l.UserNS {
+		if err := enterUserNS(l, sys); err != nil {
+			return -1, -1, err
+		}
+	}
+	if l.Rootless {
+		// Unprivileged, the parent writes the maps through the child's
+		// /proc files, which are root's while the child is non-dumpable as
+		// it is born. No process of the daemon's runs at this point.
+		if err := SetDumpable(true); err != nil {
+			return -1, -1, err
+		}
+		defer SetDumpable(false)
+	}
+	pid, err = forkStage(stdio, l.Preserve, sys, sock)
+	if err == nil && pidfd < 0 {
+		err = errors.New("the kernel gave no pidfd for the init stage (Linux 5.3 or later is needed)")
+	}
+	return pid, pidfd, err
+}
+
+// enterUserNS has the clone create the user namespace (first, so that it
+// owns the PID namespace made with it and every namespace the stage makes),
+// with the maps written before the stage runs. The stage starts as the
+// daemon's uid and gid, so that what it creates is theirs, and keeps every
+// capability it has in the namespace across its exec as ambient: a stage
+// that is not uid 0 there would lose them.
+func enterUserNS(l *Launch, sys *syscall.SysProcAttr) error {
+	last, err := caps.LastCap()
+	if err != nil {
+		return err
+	}
+	bounding, err := caps.Bounding(last)
+	if err != nil {
+		return err
+	}
+	sys.Cloneflags |= unix.CLONE_NEWUSER
+	sys.UidMappings, sys.GidMappings = idMaps(l.UIDMap), idMaps(l.GIDMap)
+	sys.GidMappingsEnableSetgroups = !l.Rootless
+	sys.Credential = &syscall.Credential{Uid: l.UID, Gid: l.GID, Groups: l.Groups, NoSetGroups: l.Rootless}
+	sys.AmbientCaps = bounding.Numbers(last)
+	return nil
+}
+
+func idMaps(maps []spec.IDMap) []syscall.SysProcIDMap {
+	out := make([]syscall.SysProcIDMap, len(maps))
+	for i, m := range maps {
+		out[i] = syscall.SysProcIDMap{ContainerID: int(m.Inside), HostID: int(m.Outside), Size: int(m.Count)}
+	}
+	return out
+}
+
+// forkStage starts an init stage: ChildFiles' layout, with the first socket
+// after the preserved fds and any other right after it, each socket's
+// number in argv, and an empty environment. fork+exec without os.File
+// wrappers, whose finalizers would close fds a supervisor passes again at
+// every restart.
+func forkStage(stdio [3]int, preserve []int, sys *syscall.SysProcAttr, socks ...int) (int, error) {
+	files, next := ChildFiles(stdio, preserve, socks[0])
+	argv := []string{"daemonbox", InitArg, strconv.Itoa(next)}
+	for i, sock := range socks[1:] {
+		files = append(files, uintptr(sock))
+		argv = append(argv, strconv.Itoa(next+1+i))
+	}
+	return syscall.ForkExec("/proc/self/exe", argv, &syscall.ProcAttr{Env: []string{}, Files: files, Sys: sys})
+}
+
+// ChildFiles lays out a child's fds: stdio (-1: the parent's own), each
+// preserved fd at its own number, the socket after the last of them, and
+// every fd between closed. It returns the socket's number in the child.
+func ChildFiles(stdio [3]int, preserve []int, sock int) ([]uintptr, int) {
+	next := 3
+	if n := len(preserve); n > 0 {
+		next = preserve[n-1] + 1
+	}
+	files := make([]uintptr, next+1)
+	for i := range files {
+		files[i] = ^uintptr(0) // closed in the child
+	}
+	for i, fd := range stdio {
+		files[i] = uintptr(i)
+		if fd >= 0 {
+			files[i] = uintptr(fd)
+		}
+	}
+	for _, fd := range preserve {
+		files[fd] = uintptr(fd)
+	}
+	files[next] = uintptr(sock)
+	return files, next
+}
+
+// awaitReady reads the stage's answers until the EOF of its exec, and
+// returns the pid that sent "ready". A notify socket passed first goes to
+// adopt.
+func awaitReady(sock int, adopt func(fd int)) (int, error) {
+	ready := 0
+	for {
+		m, pid, err := recvFrom(sock)
+		switch {
+		case err == ErrClosed && ready > 0:
+			return ready, nil
+		case err == ErrClosed:
+			return 0, err
+		case err != nil:
+			return 0, &StepError{Step: "init", Op: "read", Msg: err.Error()}
+		case m.kind == kindNotify && m.fd >= 0 && ready == 0:
+			adopt(m.fd)
+			continue
+		case m.kind == kindError:
+			return 0, m.err
+		case m.kind == kindReady && ready == 0 && pid > 0:
+			ready = pid
+			continue
+		}
+		return 0, &StepError{Step: "init", Msg: expect(m, kindReady, kindError).Error()}
+	}
+}
+
+// DescribeStatus says how a process ended, from the status WaitPidfd gave.
+func DescribeStatus(status int, err error) string {
+	switch {
+	case err != nil:
+		return err.Error()
+	case status > ExitSignalShift:
+		return "killed by " + spec.SignalName(status-ExitSignalShift)
+	}
+	return "exit status " + strconv.Itoa(status)
+}
+
+// pid1 runs when daemonbox is PID 1 of a new PID namespace and the daemon
+// is to be its child (namespaces.init, the default). What is namespace-wide
+// is done (mounts, root, hostname): the daemon's own stage, a new daemonbox
+// process, resumes the sequence after this step, and this one stays as the
+// namespace's init. It returns only on failure.
+func (l *launch) pid1() error {
+	if !l.plan.Init || l.resumed {
+		return nil
+	}
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return OpError("socketpair", "", err)
+	}
+	// The daemon's stage reads its launch from this stage, and answers the
+	// supervisor itself, on this stage's socket: its "ready" carries its
+	// own pid, and its exec closes the socket.
+	sigs := make(chan os.Signal, 16) // before the fork: no SIGCHLD may be missed
+	signal.Notify(sigs, initCaught()...)
+	pid, err := forkStage([3]int{-1, -1, -1}, l.plan.Preserve,
+		&syscall.SysProcAttr{Setsid: true, Pdeathsig: unix.SIGKILL}, pair[1], l.sock)
+	unix.Close(pair[1])
+	if err != nil {
+		unix.Close(pair[0])
+		return OpError("fork", "the daemon's stage", err)
+	}
+	err = sendLaunch(pair[0], kindResume, l.plan)
+	unix.Close(pair[0])
+	unix.Close(l.sock)
+	if err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+	}
+	// PID 1 keeps nothing the daemon could take from it with pidfd_getfd:
+	// the status file is the host's /proc, opened before the pivot, and
+	// the preserved fds are the daemon's now.
+	unix.Close(l.status)
+	CloseInherited(func(int) bool { return false })
+	os.Exit(reapAsInit(pid, sigs))
+	return nil
+}
+
+// initForwarded are the signals PID 1 passes on to the daemon: the kernel
+// sends PID 1 only the signals it handles, so these must be caught here.
+var initForwarded = []os.Signal{unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGUSR1,
+	unix.SIGUSR2, unix.SIGALRM, unix.SIGCONT, unix.SIGWINCH, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU}
+
+// initCaught are the signals PID 1 catches: SIGCHLD, those it forwards,
+// and every other one that the Go runtime would die of when sent by kill
+// (SIGABRT, SIGSYS, ...). The daemon can send those to PID 1 when it runs
+// as the same uid, as it does rootless; caught, they are dropped.
+func initCaught() []os.Signal {
+	var out []os.Signal
+	for sig := syscall.Signal(1); sig < 32; sig++ {
+		if sig != unix.SIGKILL && sig != unix.SIGSTOP && sig != unix.SIGURG { // SIGURG: the runtime's own
+			out = append(out, sig)
+		}
+	}
+	return out
+}
+
+// reapAsInit is PID 1's whole life: forward signals to the daemon, reap
+// every process that ends up its child, and exit with the daemon's status
+// once it ends, which ends the namespace and everything left in it.
+func reapAsInit(daemon int, sigs chan os.Signal) int {
+	for sig := range sigs {
+		if sig != unix.SIGCHLD {
+			if slices.Contains(initForwarded, sig) {
+				unix.Kill(daemon, sig.(syscall.Signal))
+			}
+			continue
+		}
+		for {
+			pid, status, err := WaitAny(true)
+			if err != nil || pid == 0 {
+				break
+			}
+			if pid == daemon {
+				return status
+			}
+		}
+	}
+	return ExitFailure
+}

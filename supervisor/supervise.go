@@ -1,0 +1,337 @@
+package supervisor
+
+import (
+	"fmt"
+	"github.com/daemonbox/daemonbox/sandbox"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/daemonbox/daemonbox/pidfile"
+	"github.com/daemonbox/daemonbox/spec"
+	"golang.org/x/sys/unix"
+)
+
+// forwarded are the signals a supervisor passes on to the daemon.
+var forwarded = []os.Signal{unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
+
+// reopenSignal asks a supervisor to reopen its log files (daemonbox
+// reopen-logs): SIGRTMIN+2, since every classic signal that means something
+// to a daemon is forwarded to it.
+const reopenSignal = syscall.Signal(34 + 2)
+
+// supervisor runs one daemon for its whole life: it holds the pidfile,
+// copies the logs, listens for readiness, starts the daemon through an init
+// stage, forwards signals, applies the restart policy and cleans up.
+type supervisor struct {
+	plan     *sandbox.Plan
+	stdio    [3]int // the daemon's stdio; -1 is the supervisor's own
+	logs     logs
+	pidfile  *pidfile.File // nil without one
+	notify   *notifySocket // nil unless ready = "notify"
+	sigs     chan os.Signal
+	chld     chan os.Signal           // SIGCHLD: an orphan of the daemon's to reap
+	started  func(pid int, err error) // told the first start's outcome, once
+	stopping bool
+	restart  restarter
+	ran      time.Duration // how long the last run lasted
+}
+
+// daemon is one run of the daemon.
+type daemon struct {
+	pid, pidfd int
+	since      time.Time
+	ready      bool
+	target     int                // pidfd that signals go to: the daemon's, or MAINPID's
+	mainPID    int                // from MAINPID=, or the daemon under a PID 1 of daemonbox's; 0 if none
+	pid1       bool               // pid is daemonbox's PID 1 of a PID namespace, mainPID the daemon
+	exited     chan int           // its status; it stays a zombie until reaped
+	failure    *sandbox.StepError // why it never became ready
+}
+
+// supervise runs the daemon to its end and returns daemonbox's exit code.
+// started, if not nil, learns when the daemon first became ready, or why it
+// did not.
+func supervise(p *sandbox.Plan, stdio [3]int, started func(int, error)) (int, error) {
+	s := &supervisor{plan: p, stdio: stdio, started: started, restart: restarter{policy: p.Restart}}
+	// Before the start, so that no signal is lost while the daemon launches.
+	s.sigs = make(chan os.Signal, 8)
+	signal.Notify(s.sigs, append(forwarded, reopenSignal)...)
+	defer signal.Stop(s.sigs)
+	s.chld = make(chan os.Signal, 1)
+	signal.Notify(s.chld, unix.SIGCHLD)
+	defer signal.Stop(s.chld)
+	defer s.cleanup()
+	if err := s.setup(); err != nil {
+		s.tell(0, err)
+		return sandbox.ExitCode(err), err
+	}
+	return s.loop()
+}
+
+// setup takes what the daemon's whole life needs: the pidfile first, so
+// that a second start fails before it touches anything.
+func (s *supervisor) setup() error {
+	if err := becomeSubreaper(); err != nil {
+		return sandbox.AtStep("supervise", err)
+	}
+	// A daemon that runs as the supervisor's own host uid (rootless, or
+	// uid 0 without a user namespace) could otherwise ptrace it or read
+	// its /proc files, and so act outside its confinement (P09).
+	if err := sandbox.SetDumpable(false); err != nil {
+		return sandbox.AtStep("supervise", err)
+	}
+	if s.plan.Pidfile != "" {
+		f, err := pidfile.Claim(s.plan.Pidfile, s.plan.PathGuard())
+		if err != nil {
+			return &sandbox.StepError{Step: "pidfile", Msg: err.Error()}
+		}
+		s.pidfile = f
+	}
+	if err := sandbox.PrepareMountPoints(&s.plan.Launch); err != nil {
+		return sandbox.AtStep("mounts", err)
+	}
+	var err error
+	if s.logs, err = pipeLogs(s.plan, &s.stdio); err != nil {
+		return err
+	}
+	if s.plan.Ready == spec.ReadyNotify {
+		if s.notify, err = newNotifySocket(); err != nil {
+			return sandbox.AtStep("notify", err)
+		}
+	}
+	return nil
+}
+
+// loop runs the daemon, again as the restart policy says. A run that
+// failed (the launch, or readiness) and is not followed by another returns
+// its error, for the caller to report: one that waits for the start, or
+// the user of a foreground run.
+func (s *supervisor) loop() (int, error) {
+	for {
+		code, err := s.once()
+		final := s.stopping || !s.restart.again(code)
+		if err != nil && (s.started != nil || final) {
+			s.tell(0, err)
+			return code, err
+		}
+		if err != nil {
+			s.logf("%v", err)
+		}
+		if final {
+			return code, nil
+		}
+		delay, ok := s.restart.next(time.Now(), s.ran)
+		if !ok {
+			s.logf("%s restarted %d times within %v; giving up", s.plan.Name, startLimit, startWindow)
+			return code, err
+		}
+		s.logf("%s ended with status %d; restarting in %v", s.plan.Name, code, delay)
+		if !s.pause(delay) {
+			return code, nil
+		}
+	}
+}
+
+// once starts the daemon and supervises it until it ends.
+func (s *supervisor) once() (int, error) {
+	d, err := s.start()
+	if err != nil {
+		return sandbox.ExitCode(err), err
+	}
+	return s.run(d)
+}
+
+// start launches the daemon through an init stage (sandbox.Spawn) and
+// returns once it has been exec'd.
+func (s *supervisor) start() (*daemon, error) {
+	l := s.plan.Launch
+	if s.notify != nil {
+		l.NotifySocket = s.notify.name
+	}
+	st, err := sandbox.Spawn(&l, s.stdio, s.adoptNotify)
+	if err != nil {
+		return nil, err
+	}
+	d := &daemon{pid: st.PID, pidfd: st.Pidfd, target: st.Pidfd, since: time.Now(), exited: make(chan int, 1)}
+	if st.Daemon > 0 && st.Daemon != st.PID {
+		if err := d.underInit(st.Daemon); err != nil {
+			unix.PidfdSendSignal(st.Pidfd, unix.SIGKILL, nil, 0)
+			sandbox.WaitPidfd(st.Pidfd, true)
+			unix.Close(st.Pidfd)
+			return nil, err
+		}
+	}
+	d.watch()
+	return d, nil
+}
+
+// run supervises a started daemon until it ends: SIGTERM and SIGINT become
+// the spec's stop signal, with SIGKILL after stop_timeout; the other
+// forwarded signals pass as they are. It returns the daemon's status, 128+n
+// for signal n, and an error if it never became ready.
+func (s *supervisor) run(d *daemon) (int, error) {
+	var readyBy <-chan time.Time
+	if s.notify == nil {
+		s.ready(d)
+	} else {
+		t := time.NewTimer(s.plan.ReadyTimeout)
+		defer t.Stop()
+		readyBy = t.C
+	}
+	var kill <-chan time.Time
+	for {
+		select {
+		case sig := <-s.sigs:
+			if s.forward(d, sig) && kill == nil {
+				kill = time.After(s.plan.StopTimeout)
+			}
+		case <-kill:
+			unix.PidfdSendSignal(d.target, unix.SIGKILL, nil, 0)
+		case <-readyBy:
+			d.failure = &sandbox.StepError{Step: "ready", Msg: fmt.Sprintf("no READY=1 within %v; the daemon was killed", s.plan.ReadyTimeout)}
+			unix.PidfdSendSignal(d.pidfd, unix.SIGKILL, nil, 0)
+		case n := <-s.notices():
+			s.heard(d, n)
+			if d.ready {
+				readyBy = nil
+			}
+		case <-s.chld:
+			reapOrphans(d.pid, d.mainPID)
+		case code := <-d.exited:
+			if s.handOver(d) {
+				continue
+			}
+			return s.end(d, code)
+		}
+	}
+}
+
+// forward handles one signal sent to the supervisor; true means a stop began.
+func (s *supervisor) forward(d *daemon, sig os.Signal) bool {
+	switch sig {
+	case reopenSignal:
+		s.reopenLogs()
+		return false
+	case unix.SIGTERM, unix.SIGINT:
+		s.stopping = true
+		sig = syscall.Signal(s.plan.Stop)
+	}
+	unix.PidfdSendSignal(d.target, sig.(syscall.Signal), nil, 0) // a pidfd: never a reused pid
+	return s.stopping
+}
+
+// ready records that the daemon is up: its pid goes in the pidfile, and
+// whoever waits for the start is told.
+func (s *supervisor) ready(d *daemon) {
+	if err := s.writePID(s.mainPID(d)); err != nil {
+		d.failure = err
+		unix.PidfdSendSignal(d.pidfd, unix.SIGKILL, nil, 0)
+		return
+	}
+	d.ready = true
+	s.tell(s.mainPID(d), nil)
+	notifyManager(s.plan.Manager, "READY=1\nMAINPID="+strconv.Itoa(os.Getpid()))
+}
+
+func (s *supervisor) writePID(pid int) *sandbox.StepError {
+	if s.pidfile == nil {
+		return nil
+	}
+	if err := s.pidfile.Write(pid); err != nil {
+		return &sandbox.StepError{Step: "pidfile", Msg: err.Error()}
+	}
+	return nil
+}
+
+// end handles the daemon's exit. The pidfile is emptied (a restart follows)
+// or removed before the daemon is reaped, so that as long as the file names
+// a pid, that pid cannot be reused.
+func (s *supervisor) end(d *daemon, code int) (int, error) {
+	again := d.ready && !s.stopping && s.restart.again(code)
+	if s.pidfile != nil {
+		if again {
+			s.pidfile.Clear()
+		} else {
+			s.pidfile.Remove()
+			s.pidfile = nil
+		}
+	}
+	sandbox.WaitPidfd(d.pidfd, true)
+	s.ran = time.Since(d.since)
+	if d.target != d.pidfd {
+		unix.Close(d.target)
+	}
+	unix.Close(d.pidfd)
+	if n := endLeftovers(syscall.Signal(s.plan.Stop), s.plan.StopTimeout); n > 0 {
+		s.logf("%s: ended %d processes it left behind", s.plan.Name, n)
+	}
+	if d.ready {
+		return code, nil
+	}
+	if d.failure == nil {
+		d.failure = &sandbox.StepError{Step: "ready", Msg: fmt.Sprintf("the daemon ended (%s) before it was ready", sandbox.DescribeStatus(code, nil))}
+	}
+	return code, d.failure
+}
+
+// pause waits out a restart delay; false means a stop came meanwhile.
+func (s *supervisor) pause(delay time.Duration) bool {
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return true
+		case sig := <-s.sigs:
+			switch sig {
+			case unix.SIGTERM, unix.SIGINT:
+				s.stopping = true
+				return false
+			case reopenSignal:
+				s.reopenLogs()
+			}
+		}
+	}
+}
+
+func (s *supervisor) reopenLogs() {
+	if err := s.logs.reopen(); err != nil {
+		s.logf("reopen logs: %v", err)
+	}
+}
+
+func (s *supervisor) tell(pid int, err error) {
+	if s.started != nil {
+		s.started(pid, err)
+		s.started = nil
+	}
+}
+
+// logf writes one of the supervisor's own lines: into the stderr log if
+// there is one, else to its own stderr.
+func (s *supervisor) logf(format string, args ...any) {
+	line := fmt.Sprintf("daemonbox: "+format+"\n", args...)
+	if !s.logs.printf("%s", line) {
+		os.Stderr.WriteString(line)
+	}
+}
+
+// cleanup releases everything setup took, the pidfile last but for logs,
+// which may still carry the daemon's last lines.
+func (s *supervisor) cleanup() {
+	if s.notify != nil {
+		s.notify.close()
+	}
+	if s.pidfile != nil {
+		s.pidfile.Remove()
+	}
+	s.logs.close()
+	for i, fd := range s.stdio {
+		if fd >= 0 && (s.logs[i] == nil || s.logs[i].write != fd) {
+			unix.Close(fd)
+		}
+	}
+}
