@@ -182,8 +182,3 @@ func Verify(w Want, got Sets) error {
 	}
 	return nil
 }
-
-// Name is the kernel's name for capability n ("CAP_NET_RAW").
-func Name(n int) string {
-	return "CAP_" + strings.ToUpper(capability.Cap(n).String())
-}

@@ -1,10 +1,12 @@
 package sandbox
 
 import (
+	"github.com/daemonbox/daemonbox/caps"
 	"strings"
 
 	"github.com/daemonbox/daemonbox/rlimit"
 	"github.com/daemonbox/daemonbox/spec"
+	"golang.org/x/sys/unix"
 )
 
 // Load reads the spec at path and resolves it against the running host.
@@ -22,7 +24,8 @@ func Load(path string) (*spec.Spec, *Plan, error) {
 }
 
 // risky are capabilities that amount to root, or nearly.
-var risky = spec.CapSet(1<<21 | 1<<19 | 1<<16 | 1<<17 | 1<<1 | 1<<2 | 1<<7 | 1<<6 | 1<<12)
+var risky = caps.Of(unix.CAP_SYS_ADMIN, unix.CAP_SYS_PTRACE, unix.CAP_SYS_MODULE, unix.CAP_SYS_RAWIO,
+	unix.CAP_DAC_OVERRIDE, unix.CAP_DAC_READ_SEARCH, unix.CAP_SETUID, unix.CAP_SETGID, unix.CAP_NET_ADMIN)
 
 // Warnings lists settings that are valid but weaken the confinement.
 func Warnings(s *spec.Spec, p *Plan) []string {
@@ -39,7 +42,7 @@ func Warnings(s *spec.Spec, p *Plan) []string {
 	if r := p.Rlimits; !coreZero(r) {
 		warn("rlimits.core", "core dumps are allowed; they can write the daemon's secrets to disk")
 	}
-	if k := spec.CapSet(p.Caps.Keep) & risky; k != 0 {
+	if k := p.Caps.Keep & risky; k != 0 {
 		warn("capabilities", "keeps %s, which give near-root power", strings.Join(k.Names(), ", "))
 	}
 	if p.Root != "/" && !p.PIDNS && !p.UserNS {
@@ -50,7 +53,7 @@ func Warnings(s *spec.Spec, p *Plan) []string {
 
 func coreZero(limits []rlimit.Limit) bool {
 	for _, l := range limits {
-		if l.Resource == 4 {
+		if l.Resource == unix.RLIMIT_CORE {
 			return l.Hard == 0
 		}
 	}

@@ -253,7 +253,7 @@ func (r *resolver) lookup(path, file string, id spec.ID) (e entry, found bool) {
 
 func (r *resolver) capabilities(p *Plan) {
 	c := r.s.Capabilities
-	have := spec.CapSet(r.h.Caps.Permitted)
+	have := r.h.Caps.Permitted
 	if p.UserNS && r.h.Bounding != nil {
 		// The init stage holds its whole bounding set in the namespace;
 		// read only then, since it costs a prctl per capability.
@@ -261,7 +261,7 @@ func (r *resolver) capabilities(p *Plan) {
 		if err != nil {
 			r.fail("capabilities", "%v", err)
 		}
-		have = spec.CapSet(b)
+		have = b
 	}
 	final := have
 	if c.DropAll {
@@ -271,13 +271,13 @@ func (r *resolver) capabilities(p *Plan) {
 	if c.KeepAll {
 		final = have
 	}
-	kernel := spec.CapSet(caps.Upto(r.h.LastCap))
+	kernel := caps.Upto(r.h.LastCap)
 	if missing := c.Keep &^ kernel; missing != 0 {
 		r.fail("capabilities.keep", "%s not known to this kernel", strings.Join(missing.Names(), ", "))
 	} else if missing := final &^ have; missing != 0 {
 		r.fail("capabilities.keep", "daemonbox does not hold %s, so it cannot pass it on", strings.Join(missing.Names(), ", "))
 	}
-	p.Caps = caps.Want{Keep: caps.Set(final & kernel), Ambient: p.UID != 0 && final != 0}
+	p.Caps = caps.Want{Keep: final & kernel, Ambient: p.UID != 0 && final != 0}
 }
 
 func (r *resolver) rlimits(p *Plan) {
@@ -285,11 +285,10 @@ func (r *resolver) rlimits(p *Plan) {
 	// setrlimit does not honour.
 	canRaise := r.h.Caps.Effective.Has(unix.CAP_SYS_RESOURCE) && !p.UserNS
 	for res, l := range r.s.Rlimits {
-		if !l.Set {
+		if l == nil {
 			continue
 		}
-		name := spec.RlimitName(res)
-		path := "rlimits." + name
+		path := "rlimits." + l.Name
 		_, hard, err := r.h.Rlimit(res)
 		switch {
 		case err != nil:
@@ -300,7 +299,7 @@ func (r *resolver) rlimits(p *Plan) {
 		case res == unix.RLIMIT_NOFILE:
 			r.nofileCeiling(path, l.Hard)
 		}
-		p.Rlimits = append(p.Rlimits, rlimit.Limit{Name: name, Resource: res, Soft: l.Soft, Hard: l.Hard})
+		p.Rlimits = append(p.Rlimits, *l)
 	}
 }
 
@@ -398,7 +397,7 @@ func (r *resolver) privilege(p *Plan) {
 	var missing []string
 	for _, c := range need {
 		if !r.h.Caps.Effective.Has(c) {
-			missing = append(missing, spec.CapName(c))
+			missing = append(missing, caps.Name(c))
 		}
 	}
 	if len(missing) > 0 {

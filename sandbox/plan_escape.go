@@ -1,7 +1,7 @@
 package sandbox
 
 import (
-	"github.com/daemonbox/daemonbox/spec"
+	"github.com/daemonbox/daemonbox/caps"
 	"golang.org/x/sys/unix"
 )
 
@@ -50,7 +50,7 @@ func (r *resolver) escapes(p *Plan) {
 	for _, e := range rootEscapes {
 		if keep.Has(e.capability) && !e.contained(p) {
 			r.fail("capabilities.keep", "%s would let the daemon leave the root %s: it can %s; %s",
-				spec.CapName(e.capability), p.Root, e.how, e.instead)
+				caps.Name(e.capability), p.Root, e.how, e.instead)
 		}
 	}
 }

@@ -123,7 +123,7 @@ func (p *Launch) PathGuard() *hostpath.Guard {
 	if everywhere {
 		g.Reach, g.Why = reach(p), "it runs as uid 0 and sees it"
 		if c.uid != 0 {
-			g.Why = "it keeps " + strings.Join(spec.CapSet(kept).Names(), ", ") + " and sees it"
+			g.Why = "it keeps " + strings.Join(kept.Names(), ", ") + " and sees it"
 		}
 	}
 	return g
@@ -132,8 +132,8 @@ func (p *Launch) PathGuard() *hostpath.Guard {
 // overriding are the capabilities that change directories that are not the
 // process's own: writing through any permission, chmod or chown of any,
 // becoming any user or group, mounting.
-var overriding = caps.Set(1<<unix.CAP_DAC_OVERRIDE | 1<<unix.CAP_FOWNER | 1<<unix.CAP_CHOWN |
-	1<<unix.CAP_SETUID | 1<<unix.CAP_SETGID | 1<<unix.CAP_SYS_ADMIN)
+var overriding = caps.Of(unix.CAP_DAC_OVERRIDE, unix.CAP_FOWNER, unix.CAP_CHOWN,
+	unix.CAP_SETUID, unix.CAP_SETGID, unix.CAP_SYS_ADMIN)
 
 // narrowed reports whether the spec makes part of the host's tree read-only
 // or hidden from the daemon, beyond the hardening of /proc and /sys that

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"syscall"
@@ -136,7 +137,7 @@ func (d *decoder) table(path string, v any, known []string) (map[string]any, boo
 		return nil, false
 	}
 	for _, k := range sortedKeys(m) {
-		if !contains(known, k) {
+		if !slices.Contains(known, k) {
 			d.failKey(path, k, "unknown key %q%s", clip(k), didYouMean(k, known))
 		}
 	}
@@ -253,15 +254,6 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedEnv(env map[string]string) []string {

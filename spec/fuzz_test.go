@@ -39,7 +39,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted a spec the launcher cannot use: %+v", p)
 		}
 		for _, l := range s.Rlimits {
-			if l.Soft > l.Hard {
+			if l != nil && l.Soft > l.Hard {
 				t.Fatalf("accepted soft > hard: %+v", l)
 			}
 		}

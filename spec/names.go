@@ -7,47 +7,9 @@ import (
 	"strings"
 )
 
-// The spec's vocabulary: capability, signal and resource names with their Linux
-// numbers. They live here, not in caps or rlimit, so that a misspelled name is
-// caught while the file is decoded, with its line and column, and so that spec
-// depends on nothing else of ours.
-
-// capNames lists the capabilities by number (linux/capability.h).
-var capNames = []string{
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-	"CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
-	"CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
-	"CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
-}
-
-// CapName returns the canonical name of capability n.
-func CapName(n int) string {
-	if n >= 0 && n < len(capNames) {
-		return capNames[n]
-	}
-	return "CAP_" + strconv.Itoa(n)
-}
-
-// capNumber accepts "CAP_NET_RAW", "cap_net_raw" and "net_raw".
-func capNumber(name string) (int, bool) {
-	up := strings.ToUpper(name)
-	if !strings.HasPrefix(up, "CAP_") {
-		up = "CAP_" + up
-	}
-	for i, n := range capNames {
-		if n == up {
-			return i, true
-		}
-	}
-	return 0, false
-}
+// The spec's vocabulary: signal and resource names with their Linux numbers,
+// so that a misspelled name is caught while the file is decoded, with its
+// line and column. Capability names are caps's (caps.Name, caps.Number).
 
 // signalNames[n] is signal n's name; Linux numbers (x86, arm and the generic
 // ABI agree on these). An array, not a map: a map literal is built at start-up,

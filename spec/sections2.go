@@ -2,9 +2,13 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/daemonbox/daemonbox/caps"
+	"github.com/daemonbox/daemonbox/rlimit"
 )
 
 func (d *decoder) namespaces(v any) {
@@ -152,7 +156,7 @@ func (d *decoder) capabilities(v any) {
 	}
 }
 
-func (d *decoder) capList(key string, v any) (all bool, set CapSet) {
+func (d *decoder) capList(key string, v any) (all bool, set caps.Set) {
 	names, ok := d.strings(key, v)
 	if !ok {
 		return false, 0
@@ -162,9 +166,9 @@ func (d *decoder) capList(key string, v any) (all bool, set CapSet) {
 			all = true
 			continue
 		}
-		n, ok := capNumber(name)
+		n, ok := caps.Number(name)
 		if !ok {
-			d.failElem(key, i, "unknown capability %q%s", name, didYouMean(strings.ToUpper(name), capNames))
+			d.failElem(key, i, "unknown capability %q%s", name, didYouMean(strings.ToUpper(name), caps.Names()))
 			continue
 		}
 		set |= 1 << uint(n)
@@ -183,40 +187,40 @@ func (d *decoder) rlimits(v any) {
 			continue
 		}
 		key := "rlimits." + info.name
-		if lim, ok := d.rlimit(key, info, x); ok {
-			d.s.Rlimits[info.resource] = lim
+		if soft, hard, ok := d.rlimit(key, info, x); ok {
+			d.s.Rlimits[info.resource] = &rlimit.Limit{Name: info.name, Resource: info.resource, Soft: soft, Hard: hard}
 		}
 	}
 }
 
 // rlimit decodes a bare value (soft = hard) or a { soft, hard } table.
-func (d *decoder) rlimit(key string, info rlimitInfo, v any) (Rlimit, bool) {
+func (d *decoder) rlimit(key string, info rlimitInfo, v any) (soft, hard uint64, ok bool) {
 	t, isTable := v.(map[string]any)
 	if !isTable {
 		n, ok := d.limitValue(key, info, v)
-		return Rlimit{Set: true, Soft: n, Hard: n}, ok
+		return n, n, ok
 	}
 	if _, ok := d.table(key, t, []string{"soft", "hard"}); !ok {
-		return Rlimit{}, false
+		return 0, 0, false
 	}
 	sv, hasSoft := t["soft"]
 	hv, hasHard := t["hard"]
 	if !hasSoft || !hasHard {
 		d.fail(key, "a table needs both soft and hard (a bare value sets both)")
-		return Rlimit{}, false
+		return 0, 0, false
 	}
 	soft, ok1 := d.limitValue(key+".soft", info, sv)
 	hard, ok2 := d.limitValue(key+".hard", info, hv)
 	if ok1 && ok2 && soft > hard {
 		d.fail(key+".soft", "soft limit %s is above hard limit %s", FormatLimit(info.resource, soft), FormatLimit(info.resource, hard))
-		return Rlimit{}, false
+		return 0, 0, false
 	}
-	return Rlimit{Set: true, Soft: soft, Hard: hard}, ok1 && ok2
+	return soft, hard, ok1 && ok2
 }
 
 func (d *decoder) limitValue(key string, info rlimitInfo, v any) (uint64, bool) {
 	if s, ok := v.(string); ok && (s == "unlimited" || s == "infinity") {
-		return Unlimited, true
+		return rlimit.Unlimited, true
 	}
 	n, err := limitNumber(info.unit, v)
 	if err != "" {
@@ -274,7 +278,7 @@ func parseSize(s string) (uint64, string) {
 	if err != nil {
 		return 0, "\"" + s + "\" is not a size: use bytes or a unit KiB, MiB, GiB, TiB (or \"unlimited\")"
 	}
-	if shift > 0 && n > (Unlimited>>shift) {
+	if shift > 0 && n > (rlimit.Unlimited>>shift) {
 		return 0, "\"" + s + "\" is too large"
 	}
 	return n << shift, ""
@@ -301,7 +305,7 @@ func unitName(u time.Duration) string {
 
 // FormatLimit renders a limit value as written in a spec ("unlimited", "512MiB", "30s").
 func FormatLimit(resource int, n uint64) string {
-	if n == Unlimited {
+	if n == rlimit.Unlimited {
 		return "unlimited"
 	}
 	unit := unitCount
@@ -480,22 +484,13 @@ func (d *decoder) ignoreList(key string, v any) []int {
 			d.failElem(key, i, "unknown signal %q%s", name, didYouMean(strings.ToUpper(name), signalList()))
 		case n == 9 || n == 19:
 			d.failElem(key, i, "%s cannot be ignored", SignalName(n))
-		case containsInt(out, n):
+		case slices.Contains(out, n):
 			d.failElem(key, i, "%s is listed twice", SignalName(n))
 		default:
 			out = append(out, n)
 		}
 	}
 	return out
-}
-
-func containsInt(list []int, n int) bool {
-	for _, x := range list {
-		if x == n {
-			return true
-		}
-	}
-	return false
 }
 
 // duration reads a Go duration string or whole seconds, above 0 and at
@@ -556,7 +551,7 @@ func (d *decoder) choice(key string, v any, choices ...string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	if !contains(choices, s) {
+	if !slices.Contains(choices, s) {
 		d.fail(key, "%q: expected one of %q%s", s, choices, didYouMean(s, choices))
 		return "", false
 	}

@@ -1,13 +1,19 @@
 // Package spec is daemonbox's TOML contract: the types of a spec file, a strict
 // parser that reports every problem with its line and column, and the hardened
 // defaults. It resolves nothing against the running system (users, groups and
-// the root directory are the launcher's business) and imports nothing of ours.
+// the root directory are the launcher's business). Of ours it imports only
+// the leaves whose types it shares: caps's capability set and name table,
+// rlimit's RLIM_INFINITY.
 package spec
 
 import (
 	"fmt"
 	"strconv"
+	"syscall"
 	"time"
+
+	"github.com/daemonbox/daemonbox/caps"
+	"github.com/daemonbox/daemonbox/rlimit"
 )
 
 // Spec is a parsed, validated spec file with its defaults filled in.
@@ -20,7 +26,7 @@ type Spec struct {
 	Filesystem   Filesystem
 	Namespaces   Namespaces
 	Capabilities Capabilities
-	Rlimits      [NumRlimits]Rlimit // indexed by Linux resource number
+	Rlimits      [NumRlimits]*rlimit.Limit // indexed by Linux resource number; nil where inherited
 	FDs          FDs
 	Signals      Signals
 	Daemon       Daemon
@@ -95,39 +101,13 @@ type IDMap struct {
 	Inside, Outside, Count uint32
 }
 
-// CapSet is a set of capabilities, bit n for capability n.
-type CapSet uint64
-
-// Has reports whether capability n is in the set.
-func (s CapSet) Has(n int) bool { return n >= 0 && n < 64 && s&(1<<uint(n)) != 0 }
-
-// Names lists the set's capabilities by name, in numeric order.
-func (s CapSet) Names() []string {
-	var out []string
-	for n := 0; n < 64; n++ {
-		if s.Has(n) {
-			out = append(out, CapName(n))
-		}
-	}
-	return out
-}
-
 // Capabilities is [capabilities]: the daemon keeps what daemonbox has, less
 // Drop (everything when DropAll), plus Keep.
 type Capabilities struct {
 	DropAll bool
-	Drop    CapSet
+	Drop    caps.Set
 	KeepAll bool
-	Keep    CapSet
-}
-
-// Unlimited is RLIM_INFINITY.
-const Unlimited = ^uint64(0)
-
-// Rlimit is one resource limit; Set is false where the spec leaves it as inherited.
-type Rlimit struct {
-	Set        bool
-	Soft, Hard uint64
+	Keep    caps.Set
 }
 
 // StdioKind says where a standard stream comes from.
@@ -211,15 +191,15 @@ func defaults() *Spec {
 	s.Process.NoNewPrivileges = true
 	s.Filesystem.Root = "/"
 	s.Capabilities.DropAll = true
-	s.Rlimits[4] = Rlimit{Set: true} // core = 0: no core dumps (python-daemon prevent_core)
+	s.Rlimits[syscall.RLIMIT_CORE] = &rlimit.Limit{Name: "core", Resource: syscall.RLIMIT_CORE} // 0: no core dumps (python-daemon prevent_core)
 	s.FDs.Stdin = Stdio{Kind: StdioNull}
 	s.FDs.Stdout = Stdio{Kind: StdioInherit}
 	s.FDs.Stderr = Stdio{Kind: StdioInherit}
-	s.Signals.Ignore = []int{21, 22, 20} // SIGTTIN, SIGTTOU, SIGTSTP: python-daemon's signal_map
-	s.Signals.Stop = 15
+	s.Signals.Ignore = []int{int(syscall.SIGTTIN), int(syscall.SIGTTOU), int(syscall.SIGTSTP)} // python-daemon's signal_map
+	s.Signals.Stop = int(syscall.SIGTERM)
 	s.Signals.StopTimeout = 10 * time.Second
-	s.Signals.Reload = 1
-	s.Signals.ParentDeath = 9
+	s.Signals.Reload = int(syscall.SIGHUP)
+	s.Signals.ParentDeath = int(syscall.SIGKILL)
 	s.Daemon.Restart = RestartNo
 	s.Daemon.Ready = ReadyExec
 	s.Daemon.ReadyTimeout = 90 * time.Second

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/daemonbox/daemonbox/rlimit"
 )
 
 func mustParse(t *testing.T, doc string) *Spec {
@@ -26,11 +28,11 @@ func TestDefaults(t *testing.T) {
 	if s.Filesystem.Root != "/" || !s.Capabilities.DropAll || s.Capabilities.Keep != 0 {
 		t.Errorf("root %q, caps %+v", s.Filesystem.Root, s.Capabilities)
 	}
-	if core := s.Rlimits[4]; !core.Set || core.Soft != 0 || core.Hard != 0 {
+	if core := s.Rlimits[4]; core == nil || core.Soft != 0 || core.Hard != 0 {
 		t.Errorf("core limit %+v, want 0/0", core)
 	}
 	for r, l := range s.Rlimits {
-		if r != 4 && l.Set {
+		if r != 4 && l != nil {
 			t.Errorf("%s is set by default", RlimitName(r))
 		}
 	}
@@ -150,9 +152,9 @@ parent_death = "none"
 		t.Errorf("umask %o", s.Process.Umask)
 	}
 	want := map[int][2]uint64{9: {512 << 20, 512 << 20}, 1: {4096, 4096}, 0: {5400, 5400},
-		15: {250000, 250000}, 7: {Unlimited, Unlimited}, 6: {10, Unlimited}}
+		15: {250000, 250000}, 7: {rlimit.Unlimited, rlimit.Unlimited}, 6: {10, rlimit.Unlimited}}
 	for r, w := range want {
-		if l := s.Rlimits[r]; l.Soft != w[0] || l.Hard != w[1] {
+		if l := s.Rlimits[r]; l == nil || l.Soft != w[0] || l.Hard != w[1] {
 			t.Errorf("%s = %d/%d, want %d/%d", RlimitName(r), l.Soft, l.Hard, w[0], w[1])
 		}
 	}
@@ -162,7 +164,7 @@ parent_death = "none"
 	if s.Signals.Stop != 15 || s.Signals.StopTimeout != 3*time.Second || s.Signals.ParentDeath != 0 {
 		t.Errorf("signals %+v", s.Signals)
 	}
-	if FormatLimit(9, 512<<20) != "512MiB" || FormatLimit(0, 30) != "30s" || FormatLimit(7, Unlimited) != "unlimited" {
+	if FormatLimit(9, 512<<20) != "512MiB" || FormatLimit(0, 30) != "30s" || FormatLimit(7, rlimit.Unlimited) != "unlimited" {
 		t.Error("FormatLimit does not round-trip")
 	}
 }

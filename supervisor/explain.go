@@ -43,7 +43,7 @@ func Explain(w io.Writer, p *sandbox.Plan) error {
 		set  caps.Set
 	}{{"bounding", sets.Bounding}, {"permitted", sets.Permitted}, {"effective", sets.Effective},
 		{"inheritable", sets.Inheritable}, {"ambient", sets.Ambient}} {
-		line("caps."+s.name, "%s", orNone(strings.Join(spec.CapSet(s.set).Names(), " ")))
+		line("caps."+s.name, "%s", orNone(strings.Join(s.set.Names(), " ")))
 	}
 	if p.OOMScoreAdj != nil {
 		line("oom_score_adj", "%d", *p.OOMScoreAdj)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"github.com/daemonbox/daemonbox/sandbox"
 	"os"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -32,20 +33,11 @@ func becomeSubreaper() error {
 func reapOrphans(tracked ...int) {
 	for {
 		pid, _, err := sandbox.WaitAny(false)
-		if err != nil || pid == 0 || contains(tracked, pid) {
+		if err != nil || pid == 0 || slices.Contains(tracked, pid) {
 			return
 		}
 		unix.Wait4(pid, nil, unix.WNOHANG, nil)
 	}
-}
-
-func contains(pids []int, pid int) bool {
-	for _, p := range pids {
-		if p == pid && p != 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // hasChildren asks the kernel whether the supervisor has any child at all,

@@ -20,7 +20,11 @@ var forwarded = []os.Signal{unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT
 // reopenSignal asks a supervisor to reopen its log files (daemonbox
 // reopen-logs): SIGRTMIN+2, since every classic signal that means something
 // to a daemon is forwarded to it.
-const reopenSignal = syscall.Signal(34 + 2)
+const reopenSignal = sigRTMin + 2
+
+// sigRTMin is SIGRTMIN as the C library numbers it, and so as kill(1) and
+// logrotate's scripts do: the kernel's 32, past the two that glibc keeps.
+const sigRTMin = syscall.Signal(34)
 
 // supervisor runs one daemon for its whole life: it holds the pidfile,
 // copies the logs, listens for readiness, starts the daemon through an init
