@@ -1,0 +1,56 @@
+package spec
+
+import "strings"
+
+// The top level of a spec: the tables it may hold, and its own keys.
+
+var (
+	topKeys = []string{"version", "name", "process", "user", "filesystem", "namespaces", "capabilities", "rlimits", "fds", "signals", "daemon"}
+)
+
+// MaxID is the largest uid or gid; (uid_t)-1 means "unchanged" to the kernel.
+const MaxID = 1<<32 - 2
+
+func (d *decoder) document(doc map[string]any) {
+	m, _ := d.table("", doc, topKeys)
+	if v, ok := m["version"]; ok {
+		if n, ok := d.integer("version", v, 1, 1); ok {
+			d.s.Version = int(n)
+		}
+	}
+	if v, ok := m["name"]; ok {
+		d.name(v)
+	}
+	proc, ok := m["process"]
+	if !ok {
+		d.fail("", "[process] with command is required")
+	} else {
+		d.process(proc)
+	}
+	sections := []struct {
+		key string
+		fn  func(any)
+	}{
+		{"user", d.user}, {"filesystem", d.filesystem}, {"namespaces", d.namespaces},
+		{"capabilities", d.capabilities}, {"rlimits", d.rlimits}, {"fds", d.fds},
+		{"signals", d.signals}, {"daemon", d.daemon},
+	}
+	for _, sec := range sections {
+		if v, ok := m[sec.key]; ok {
+			sec.fn(v)
+		}
+	}
+	d.implyMount()
+}
+
+func (d *decoder) name(v any) {
+	s, ok := d.str("name", v)
+	if !ok {
+		return
+	}
+	if s == "" || len(s) > 64 || strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" {
+		d.fail("name", "%q: use 1 to 64 letters, digits, '.', '_' or '-'", s)
+		return
+	}
+	d.s.Name = s
+}
