@@ -1,8 +1,9 @@
 package sandbox
 
 import (
-	"github.com/daemonbox/daemonbox/caps"
 	"strings"
+
+	"github.com/daemonbox/daemonbox/caps"
 
 	"github.com/daemonbox/daemonbox/rlimit"
 	"github.com/daemonbox/daemonbox/spec"

@@ -16,6 +16,55 @@ import (
 // host, and the mount lands on the very directory that was checked (runc
 // CVE-2021-30465). Sources of binds are host paths, from the spec.
 
+// mounts prepares the root in the new mount namespace: "/" made private
+// first, so that nothing propagates back to the host (P16), then a clone
+// of the root with the plan's mounts in it, for the root step to pivot into.
+func (l *launch) mounts() error {
+	if l.plan.Unshare&unix.CLONE_NEWNS == 0 {
+		return nil
+	}
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return OpError("mount --make-rprivate", "/", err)
+	}
+	root, err := cloneRoot(l.plan.Root)
+	if err != nil {
+		return err
+	}
+	l.newRoot = root
+	ms := &mountSet{root: root}
+	if err := ms.makeTargets(l.plan.Mounts); err != nil {
+		return err
+	}
+	for _, m := range l.plan.Mounts {
+		if err := ms.apply(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Mount is one mount the launch makes inside the root, in plan order.
+type Mount struct {
+	Kind     MountKind
+	Source   string // a host path, for a bind
+	Target   string // a path inside the root
+	Readonly bool   // bind: made read-only once every mount is in place
+	Optional bool   // a missing target is skipped, not an error
+}
+
+// MountKind says what a Mount makes.
+type MountKind string
+
+// The mount kinds.
+const (
+	MountBind     MountKind = "bind"     // a host path, recursively
+	MountTmpfs    MountKind = "tmpfs"    // a fresh tmpfs
+	MountProc     MountKind = "proc"     // the PID namespace's own /proc
+	MountDev      MountKind = "dev"      // a minimal private /dev
+	MountReadonly MountKind = "readonly" // the path and everything under it made read-only
+	MountMasked   MountKind = "masked"   // an empty read-only directory or file over the path
+)
+
 // mountSet is the launch's mounting state: the root being prepared.
 type mountSet struct {
 	root int // the root's clone, attached over the root path

@@ -10,28 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Mount is one mount the launch makes inside the root, in plan order.
-type Mount struct {
-	Kind     MountKind
-	Source   string // a host path, for a bind
-	Target   string // a path inside the root
-	Readonly bool   // bind: made read-only once every mount is in place
-	Optional bool   // a missing target is skipped, not an error
-}
-
-// MountKind says what a Mount makes.
-type MountKind string
-
-// The mount kinds.
-const (
-	MountBind     MountKind = "bind"     // a host path, recursively
-	MountTmpfs    MountKind = "tmpfs"    // a fresh tmpfs
-	MountProc     MountKind = "proc"     // the PID namespace's own /proc
-	MountDev      MountKind = "dev"      // a minimal private /dev
-	MountReadonly MountKind = "readonly" // the path and everything under it made read-only
-	MountMasked   MountKind = "masked"   // an empty read-only directory or file over the path
-)
-
 // procReadonly and procMasked harden a fresh /proc as runc does: a daemon
 // running as uid 0 without capabilities could otherwise write kernel
 // tunables (core_pattern, sysrq-trigger, binfmt_misc) or read kernel memory.

@@ -1,10 +1,49 @@
 package sandbox
 
 import (
+	"fmt"
 	"strconv"
 
 	"golang.org/x/sys/unix"
 )
+
+// The fds step: the standard streams in place, the preserved fds kept, every
+// other fd close-on-exec (runc CVE-2024-21626). CloseInherited is the same
+// hygiene for the daemonbox processes that live beside the daemon.
+
+// fds puts the standard streams in place and marks every other fd but the
+// preserved ones close-on-exec. close_range costs the same whatever
+// RLIMIT_NOFILE is; daemonbox's own fds (the supervisor socket) close at exec.
+func (l *launch) fds() error {
+	for target, src := range l.stdio {
+		if src >= 0 && src != target {
+			if err := unix.Dup3(src, target, 0); err != nil {
+				return OpError("dup3", fmt.Sprintf("fd %d to %d", src, target), err)
+			}
+		}
+	}
+	next := uint(3)
+	for _, fd := range l.plan.Preserve {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+			return OpError("fcntl F_SETFD", "preserved fd "+strconv.Itoa(fd), err)
+		}
+		if err := closeOnExec(next, uint(fd)-1); err != nil {
+			return err
+		}
+		next = uint(fd) + 1
+	}
+	return closeOnExec(next, ^uint(0))
+}
+
+func closeOnExec(first, last uint) error {
+	if first > last {
+		return nil
+	}
+	if err := unix.CloseRange(first, last, unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return OpError("close_range", fmt.Sprintf("%d-%d", first, last), err)
+	}
+	return nil
+}
 
 // CloseInherited closes every fd from 3 up that this process inherited and
 // keep does not want. A process long-lived beside the daemon (a supervisor,

@@ -1,0 +1,89 @@
+package sandbox
+
+import (
+	"errors"
+	"os"
+	"strconv"
+
+	"github.com/daemonbox/daemonbox/rlimit"
+	"golang.org/x/sys/unix"
+)
+
+// The steps that set the daemon's process up: dumpable, session, OOM score,
+// limits, umask, parent-death signal, no_new_privs.
+
+func (l *launch) nondumpable() error { return SetDumpable(false) }
+
+// SetDumpable sets PR_SET_DUMPABLE: a non-dumpable process's /proc files
+// are root's, and only a holder of CAP_SYS_PTRACE may ptrace it.
+func SetDumpable(on bool) error {
+	v := uintptr(0)
+	if on {
+		v = 1
+	}
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, v, 0, 0, 0); err != nil {
+		return OpError("prctl PR_SET_DUMPABLE", "", err)
+	}
+	return nil
+}
+
+func (l *launch) session() error {
+	if sid, _ := unix.Getsid(0); sid == os.Getpid() {
+		return nil // the supervisor started us with setsid
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return OpError("setsid", "", err)
+	}
+	return nil
+}
+
+func (l *launch) oomScore() error {
+	if l.plan.OOMScoreAdj == nil {
+		return nil
+	}
+	const file = "/proc/self/oom_score_adj"
+	if err := os.WriteFile(file, []byte(strconv.Itoa(*l.plan.OOMScoreAdj)), 0); err != nil {
+		return OpError("write", file, err)
+	}
+	return nil
+}
+
+func (l *launch) rlimits() error {
+	err := rlimit.Apply(l.plan.Rlimits)
+	var lerr *rlimit.Error
+	if errors.As(err, &lerr) {
+		return OpError("setrlimit", lerr.Limit.String(), lerr.Err)
+	}
+	return err
+}
+
+func (l *launch) umask() error {
+	unix.Umask(int(l.plan.Umask))
+	return nil
+}
+
+// parentDeath asks for the parent-death signal, then checks that the
+// supervisor did not die before the request took hold. In place there is no
+// daemonbox parent to die, so nothing is set.
+func (l *launch) parentDeath() error {
+	if !l.supervised || l.plan.ParentDeath == 0 {
+		return nil
+	}
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(l.plan.ParentDeath), 0, 0, 0); err != nil {
+		return OpError("prctl PR_SET_PDEATHSIG", strconv.Itoa(l.plan.ParentDeath), err)
+	}
+	if os.Getppid() != l.parent {
+		return &StepError{Msg: "the supervisor exited during the launch"}
+	}
+	return nil
+}
+
+func (l *launch) noNewPrivs() error {
+	if !l.plan.NoNewPrivs {
+		return nil
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return OpError("prctl PR_SET_NO_NEW_PRIVS", "", err)
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+package sandbox
+
+import (
+	"strconv"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The signals step: exactly the spec's signals ignored, and an empty mask,
+// set raw so that the Go runtime's bookkeeping is bypassed.
+
+// signals leaves exactly the spec's signals ignored and this thread's mask
+// empty: the daemon inherits both across exec. A handler daemonbox's runtime
+// installed needs nothing, since exec resets a caught signal to SIG_DFL; so
+// only the signals whose ignoring must change are touched, as SigIgn tells.
+func (l *launch) signals() error {
+	want := signalMask(l.plan.Ignore)
+	for sig := 1; sig <= maxSig; sig++ {
+		bit := uint64(1) << (sig - 1)
+		if (l.start.SigIgn^want)&bit == 0 {
+			continue
+		}
+		if err := setDisposition(sig, want&bit != 0); err != nil {
+			return OpError("rt_sigaction", strconv.Itoa(sig), err)
+		}
+	}
+	if err := unix.PthreadSigmask(unix.SIG_SETMASK, &unix.Sigset_t{}, nil); err != nil {
+		return OpError("rt_sigprocmask", "", err)
+	}
+	return nil
+}
+
+func signalMask(sigs []int) uint64 {
+	var m uint64
+	for _, sig := range sigs {
+		m |= 1 << (sig - 1)
+	}
+	return m
+}
+
+// The kernel's struct sigaction for rt_sigaction(2) on amd64 and arm64.
+type kernelSigaction struct {
+	handler  uintptr
+	flags    uint64
+	restorer uintptr
+	mask     uint64
+}
+
+const (
+	sigDFL = 0
+	sigIGN = 1
+	maxSig = 64
+)
+
+// setDisposition sets sig to SIG_DFL or SIG_IGN directly, bypassing the Go
+// runtime's bookkeeping: the process is about to exec, and these are the
+// dispositions the daemon inherits.
+func setDisposition(sig int, ignore bool) error {
+	sa := kernelSigaction{handler: sigDFL}
+	if ignore {
+		sa.handler = sigIGN
+	}
+	_, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig),
+		uintptr(unsafe.Pointer(&sa)), 0, 8, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
