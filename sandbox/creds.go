@@ -14,8 +14,8 @@ import (
 // capability sets from the kept permitted set.
 
 // bounding drops only what the set still holds: each drop commits new
-// credentials (2.7 us here), and under a container runtime's bounding set
-// most of the kernel's capabilities are gone already.
+// credentials (docs/design.md has the cost), and under a container runtime's
+// bounding set most of the kernel's capabilities are gone already.
 func (l *launch) bounding() error {
 	return caps.DropBounding(l.start.Caps.Bounding, l.plan.Caps.Keep)
 }

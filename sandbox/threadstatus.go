@@ -29,8 +29,8 @@ const statusFile = "/proc/thread-self/status"
 
 // readStatus rereads the status file open at fd from its start, which makes
 // the kernel report the thread's state afresh. buf is reused between reads
-// (a fresh buffer cost 20 us here) and grown while the report fills it: the
-// Groups line can be long.
+// (a fresh buffer costs a launch measurably more: docs/design.md) and grown
+// while the report fills it: the Groups line can be long.
 func readStatus(fd int, buf *[]byte) (threadStatus, error) {
 	for {
 		if len(*buf) == 0 {

@@ -51,8 +51,8 @@ reload and reopen-logs exit 7 when the daemon is not running
 // exactly that: credentials, capabilities, no_new_privs and the signal mask
 // belong to a thread, and the thread that calls execve hands them to the
 // daemon. Holding a thread from main would take runtime.LockOSThread, whose
-// first call starts one more runtime thread: 0.3 ms here, a quarter of what
-// daemonbox adds to a launch (bench/launch.sh).
+// first call starts one more runtime thread, a sizeable share of what
+// daemonbox adds to a launch (docs/design.md, bench/launch.sh).
 func init() {
 	// The init stage is daemonbox re-executed by its own supervisor.
 	if sandbox.IsInit(os.Args) {
