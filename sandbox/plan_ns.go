@@ -53,13 +53,33 @@ func (r *resolver) namespaces(p *Plan) {
 
 // mounts lays out the mounts in the order they are made:
 //
-//  1. readonly paths in the root's own files, recursively;
+//  1. readonly paths in the root's own files, recursively (the root's /sys
+//     among them);
 //  2. daemonbox's own mounts (binds, tmpfs, /proc, /dev), parents first, so
 //     that they keep their own mode under a read-only root;
 //  3. read-only binds, readonly paths inside daemonbox's mounts, and the
 //     hardening of /proc;
 //  4. masked paths.
 func (r *resolver) mounts(pidns bool) []Mount {
+	own := r.ownMounts(pidns)
+	early, late := r.readonly(own)
+	out := append(early, own...)
+	for _, m := range own {
+		if m.Kind == MountBind && m.Readonly {
+			out = append(out, Mount{Kind: MountReadonly, Target: m.Target})
+		}
+	}
+	out = append(out, late...)
+	masked := append(slices.Clone(sysMasked), r.s.Filesystem.Masked...)
+	if pidns {
+		out = append(out, optional(MountReadonly, procReadonly)...)
+		masked = append(slices.Clone(procMasked), masked...)
+	}
+	return append(out, optional(MountMasked, masked)...)
+}
+
+// ownMounts are daemonbox's own mounts, parents first.
+func (r *resolver) ownMounts(pidns bool) []Mount {
 	f := r.s.Filesystem
 	var own []Mount
 	for _, b := range f.Bind {
@@ -75,9 +95,13 @@ func (r *resolver) mounts(pidns bool) []Mount {
 		own = append(own, Mount{Kind: MountDev, Target: "/dev"})
 	}
 	sort.SliceStable(own, func(i, j int) bool { return depth(own[i].Target) < depth(own[j].Target) })
+	return own
+}
 
-	var early, late []Mount
-	readonly := f.Readonly
+// readonly splits the readonly paths, /sys added unless "/" covers it, into
+// those in the root's own files and those inside one of daemonbox's mounts.
+func (r *resolver) readonly(own []Mount) (early, late []Mount) {
+	readonly := r.s.Filesystem.Readonly
 	if !slices.Contains(readonly, "/") && !slices.Contains(readonly, sysReadonly) {
 		readonly = append(slices.Clone(readonly), sysReadonly)
 	}
@@ -89,26 +113,14 @@ func (r *resolver) mounts(pidns bool) []Mount {
 			early = append(early, m)
 		}
 	}
-	out := append(early, own...)
-	for _, m := range own {
-		if m.Kind == MountBind && m.Readonly {
-			out = append(out, Mount{Kind: MountReadonly, Target: m.Target})
-		}
-	}
-	out = append(out, late...)
-	if pidns {
-		for _, t := range procReadonly {
-			out = append(out, Mount{Kind: MountReadonly, Target: t, Optional: true})
-		}
-		for _, t := range procMasked {
-			out = append(out, Mount{Kind: MountMasked, Target: t, Optional: true})
-		}
-	}
-	for _, t := range sysMasked {
-		out = append(out, Mount{Kind: MountMasked, Target: t, Optional: true})
-	}
-	for _, t := range f.Masked {
-		out = append(out, Mount{Kind: MountMasked, Target: t, Optional: true})
+	return early, late
+}
+
+// optional makes a mount of kind over each target that may be missing.
+func optional(kind MountKind, targets []string) []Mount {
+	out := make([]Mount, len(targets))
+	for i, t := range targets {
+		out[i] = Mount{Kind: kind, Target: t, Optional: true}
 	}
 	return out
 }

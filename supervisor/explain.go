@@ -37,14 +37,7 @@ func Explain(w io.Writer, p *sandbox.Plan) error {
 	line("gid", "%d%s", p.GID, named(p.GroupName))
 	line("groups", "%s", describeGroups(p))
 	line("no_new_privs", "%v", p.NoNewPrivs)
-	sets := p.Caps.Sets()
-	for _, s := range []struct {
-		name string
-		set  caps.Set
-	}{{"bounding", sets.Bounding}, {"permitted", sets.Permitted}, {"effective", sets.Effective},
-		{"inheritable", sets.Inheritable}, {"ambient", sets.Ambient}} {
-		line("caps."+s.name, "%s", orNone(strings.Join(s.set.Names(), " ")))
-	}
+	explainCaps(line, p.Caps.Sets())
 	if p.OOMScoreAdj != nil {
 		line("oom_score_adj", "%d", *p.OOMScoreAdj)
 	}
@@ -63,6 +56,17 @@ func Explain(w io.Writer, p *sandbox.Plan) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// explainCaps shows the five capability sets the daemon gets.
+func explainCaps(line func(k, format string, args ...any), sets caps.Sets) {
+	for _, s := range []struct {
+		name string
+		set  caps.Set
+	}{{"bounding", sets.Bounding}, {"permitted", sets.Permitted}, {"effective", sets.Effective},
+		{"inheritable", sets.Inheritable}, {"ambient", sets.Ambient}} {
+		line("caps."+s.name, "%s", orNone(strings.Join(s.set.Names(), " ")))
+	}
 }
 
 func explainRlimits(b *strings.Builder, p *sandbox.Plan) error {

@@ -102,6 +102,12 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 	case "start":
 		detach = true
 	}
+	return launch(cmd, file, detach, stdout, stderr)
+}
+
+// launch runs the commands that read the spec against this host: check,
+// explain, and run (start is run detached).
+func launch(cmd, file string, detach bool, stdout, stderr io.Writer) int {
 	s, plan, err := sandbox.Load(file)
 	if err != nil {
 		return report(stderr, err)
