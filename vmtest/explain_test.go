@@ -24,16 +24,7 @@ nofile = { soft = 64, hard = 128 }
 [signals]
 ignore = ["SIGPIPE"]
 `
-	r := launch{spec: spec, cmd: "explain"}.do(t)
-	if r.code != 0 {
-		t.Fatalf("explain: exit %d: %s", r.code, r.stderr)
-	}
-	ex := map[string]string{}
-	for _, line := range strings.Split(r.stdout, "\n") {
-		if k, v, ok := strings.Cut(line, " "); ok {
-			ex[k] = strings.TrimSpace(v)
-		}
-	}
+	ex := explained(t, spec)
 	rep := launch{spec: spec}.ok(t)
 	uid := strings.Fields(rep.one(t, "uid"))[0]
 	gid := strings.Fields(rep.one(t, "gid"))[0]
@@ -57,6 +48,22 @@ ignore = ["SIGPIPE"]
 	if got, probed := ex["groups"], rep.one(t, "groups"); got != "4242 0 (root)" || probed != "0 4242" {
 		t.Errorf("groups: explain says %q, the probe %q", got, probed)
 	}
+}
+
+// explained runs explain on spec and maps each line's key to its value.
+func explained(t *testing.T, spec string) map[string]string {
+	t.Helper()
+	r := launch{spec: spec, cmd: "explain"}.do(t)
+	if r.code != 0 {
+		t.Fatalf("explain: exit %d: %s", r.code, r.stderr)
+	}
+	ex := map[string]string{}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if k, v, ok := strings.Cut(line, " "); ok {
+			ex[k] = strings.TrimSpace(v)
+		}
+	}
+	return ex
 }
 
 func capNames(set uint64) string {

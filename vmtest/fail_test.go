@@ -69,43 +69,7 @@ func TestBadSpecs(t *testing.T) {
 	marker := filepath.Join(dir, "ran")
 	logFile := filepath.Join(dir, "daemon.log")
 	ok := fmt.Sprintf("[process]\ncommand = [\"/bin/touch\", %q]\n[fds]\nstdout = %q\n", marker, logFile)
-	cases := []struct{ name, spec, want string }{
-		{"empty file", "", "file is empty"},
-		{"only blanks", " \n\t\n", "file is empty"},
-		{"huge file", ok + "#" + strings.Repeat("x", 1<<20) + "\n", "larger than"},
-		{"deep nesting", "a = " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n" + ok, ""},
-		{"NUL byte", ok + "name = \"a\x00b\"\n", "NUL byte"},
-		{"invalid UTF-8", ok + "name = \"\xff\xfe\"\n", "invalid UTF-8"},
-		{"syntax error", ok + "[signals\n", ""},
-		{"duplicate key", ok + "name = \"a\"\nname = \"b\"\n", "already defined"},
-		{"unknown key", ok + "[capabilites]\n", `unknown key "capabilites" (did you mean "capabilities"?)`},
-		{"unknown nested key", strings.Replace(ok, "[fds]", "[fds]\nstdot = \"null\"", 1), `did you mean "stdout"?`},
-		{"wrong type", ok + "[signals]\nstop_timeout = true\n", "expected a duration"},
-		{"uid out of range", ok + "[user]\nuser = 4294967295\n", "out of range"},
-		{"gid out of range", ok + "[user]\ngroup = -1\n", "out of range"},
-		{"unknown user", ok + "[user]\nuser = \"no-such-user\"\n", `unknown name "no-such-user"`},
-		{"number as a name", ok + "[user]\nuser = \"65534\"\n", `unknown name "65534"`},
-		{"unknown group", ok + "[user]\ngroups = [\"no-such-group\"]\n", `unknown name "no-such-group"`},
-		{"unknown capability", ok + "[capabilities]\nkeep = [\"CAP_NET_BIND_SERIVCE\"]\n", `unknown capability "CAP_NET_BIND_SERIVCE" (did you mean "CAP_NET_BIND_SERVICE"?)`},
-		{"unknown signal", ok + "[signals]\nstop = \"SIGTREM\"\n", `did you mean "SIGTERM"?`},
-		{"unknown rlimit", ok + "[rlimits]\nnofiles = 10\n", `did you mean "nofile"?`},
-		{"unknown namespace", ok + "[namespaces]\nnetwrok = true\n", `did you mean "network"?`},
-		{"soft above hard", ok + "[rlimits]\nnofile = { soft = 100, hard = 10 }\n", "above hard limit"},
-		{"rlimit above the grantable", ok + "[rlimits]\nnofile = 1099511627776\n", "nofile"},
-		{"umask out of range", strings.Replace(ok, "[fds]", "umask = 0o1000\n[fds]", 1), "not a umask"},
-		{"decimal umask", strings.Replace(ok, "[fds]", "umask = 22\n[fds]", 1), "decimal"},
-		{"relative root", ok + "[filesystem]\nroot = \"srv\"\n", "not an absolute path"},
-		{"non-canonical root", ok + "[filesystem]\nroot = \"/srv/../x\"\n", "not canonical"},
-		{"non-existent root", ok + "[filesystem]\nroot = \"/no/such/root\"\n", "no such file"},
-		{"non-existent cwd", strings.Replace(ok, "[fds]", "cwd = \"/no-such-dir\"\n[fds]", 1) + "[filesystem]\nroot = \"/usr\"\n", "process.cwd"},
-		{"empty command", "[process]\ncommand = []\n", "must not be empty"},
-		{"relative command", "[process]\ncommand = [\"touch\"]\n", "not an absolute path"},
-		{"env name with =", strings.Replace(ok, "[fds]", "env = { \"A=B\" = \"x\" }\n[fds]", 1), "not a valid variable name"},
-		{"env name with NUL", strings.Replace(ok, "[fds]", "env = { \"A\\u0000B\" = \"x\" }\n[fds]", 1), "not a valid variable name"},
-		{"duplicate preserved fd", ok + "preserve = [3, 3]\n", "listed twice"},
-		{"hostname without uts", ok + "[namespaces]\nhostname = \"web\"\n", "requires uts"},
-		{"not yet: listen", ok + "[[fds.listen]]\nname = \"http\"\naddress = \"tcp://127.0.0.1:8080\"\n", "not supported yet"},
-	}
+	cases := badSpecs(ok)
 	located := regexp.MustCompile(`^daemonbox: [^:]+:\d+:\d+: `)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -141,5 +105,47 @@ func TestUnprivilegedLaunchRefused(t *testing.T) {
 			!strings.Contains(r.stderr, "namespaces.user") {
 			t.Errorf("%s: exit %d, stderr %q", cmd, r.code, r.stderr)
 		}
+	}
+}
+
+// badSpecs are TestBadSpecs' cases, each a spec and what its message says;
+// ok is a good spec that touches a marker file if it runs.
+func badSpecs(ok string) []struct{ name, spec, want string } {
+	return []struct{ name, spec, want string }{
+		{"empty file", "", "file is empty"},
+		{"only blanks", " \n\t\n", "file is empty"},
+		{"huge file", ok + "#" + strings.Repeat("x", 1<<20) + "\n", "larger than"},
+		{"deep nesting", "a = " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n" + ok, ""},
+		{"NUL byte", ok + "name = \"a\x00b\"\n", "NUL byte"},
+		{"invalid UTF-8", ok + "name = \"\xff\xfe\"\n", "invalid UTF-8"},
+		{"syntax error", ok + "[signals\n", ""},
+		{"duplicate key", ok + "name = \"a\"\nname = \"b\"\n", "already defined"},
+		{"unknown key", ok + "[capabilites]\n", `unknown key "capabilites" (did you mean "capabilities"?)`},
+		{"unknown nested key", strings.Replace(ok, "[fds]", "[fds]\nstdot = \"null\"", 1), `did you mean "stdout"?`},
+		{"wrong type", ok + "[signals]\nstop_timeout = true\n", "expected a duration"},
+		{"uid out of range", ok + "[user]\nuser = 4294967295\n", "out of range"},
+		{"gid out of range", ok + "[user]\ngroup = -1\n", "out of range"},
+		{"unknown user", ok + "[user]\nuser = \"no-such-user\"\n", `unknown name "no-such-user"`},
+		{"number as a name", ok + "[user]\nuser = \"65534\"\n", `unknown name "65534"`},
+		{"unknown group", ok + "[user]\ngroups = [\"no-such-group\"]\n", `unknown name "no-such-group"`},
+		{"unknown capability", ok + "[capabilities]\nkeep = [\"CAP_NET_BIND_SERIVCE\"]\n", `unknown capability "CAP_NET_BIND_SERIVCE" (did you mean "CAP_NET_BIND_SERVICE"?)`},
+		{"unknown signal", ok + "[signals]\nstop = \"SIGTREM\"\n", `did you mean "SIGTERM"?`},
+		{"unknown rlimit", ok + "[rlimits]\nnofiles = 10\n", `did you mean "nofile"?`},
+		{"unknown namespace", ok + "[namespaces]\nnetwrok = true\n", `did you mean "network"?`},
+		{"soft above hard", ok + "[rlimits]\nnofile = { soft = 100, hard = 10 }\n", "above hard limit"},
+		{"rlimit above the grantable", ok + "[rlimits]\nnofile = 1099511627776\n", "nofile"},
+		{"umask out of range", strings.Replace(ok, "[fds]", "umask = 0o1000\n[fds]", 1), "not a umask"},
+		{"decimal umask", strings.Replace(ok, "[fds]", "umask = 22\n[fds]", 1), "decimal"},
+		{"relative root", ok + "[filesystem]\nroot = \"srv\"\n", "not an absolute path"},
+		{"non-canonical root", ok + "[filesystem]\nroot = \"/srv/../x\"\n", "not canonical"},
+		{"non-existent root", ok + "[filesystem]\nroot = \"/no/such/root\"\n", "no such file"},
+		{"non-existent cwd", strings.Replace(ok, "[fds]", "cwd = \"/no-such-dir\"\n[fds]", 1) + "[filesystem]\nroot = \"/usr\"\n", "process.cwd"},
+		{"empty command", "[process]\ncommand = []\n", "must not be empty"},
+		{"relative command", "[process]\ncommand = [\"touch\"]\n", "not an absolute path"},
+		{"env name with =", strings.Replace(ok, "[fds]", "env = { \"A=B\" = \"x\" }\n[fds]", 1), "not a valid variable name"},
+		{"env name with NUL", strings.Replace(ok, "[fds]", "env = { \"A\\u0000B\" = \"x\" }\n[fds]", 1), "not a valid variable name"},
+		{"duplicate preserved fd", ok + "preserve = [3, 3]\n", "listed twice"},
+		{"hostname without uts", ok + "[namespaces]\nhostname = \"web\"\n", "requires uts"},
+		{"not yet: listen", ok + "[[fds.listen]]\nname = \"http\"\naddress = \"tcp://127.0.0.1:8080\"\n", "not supported yet"},
 	}
 }

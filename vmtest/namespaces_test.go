@@ -173,6 +173,30 @@ func TestMounts(t *testing.T) { eachMode(t, mounts) }
 
 func mounts(t *testing.T, m mode) {
 	before := mountinfo(t)
+	spec, rw := mountsSpec(t, m)
+	r := m.launch(spec).ok(t)
+	got := tries(r)
+	want := map[string]int{
+		"write=/etc/x": int(unix.EROFS), "write=/tmp/x": 0, "read=/etc/key": 0, "read=/secret/s": int(unix.EACCES),
+		"write=/rw/x": 0, "write=/ro/x": int(unix.EROFS),
+		"remount=/": int(unix.EPERM), "mkdir=/dev/x": int(unix.EROFS),
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %d, want %d", k, got[k], v)
+		}
+	}
+	if !fileExists(filepath.Join(rw, "x")) {
+		t.Error("a write to the read-write bind did not reach the host")
+	}
+	if after := mountinfo(t); after != before {
+		t.Errorf("the host's mountinfo changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// mountsSpec makes TestMounts' root and the spec that uses every mount
+// feature in it; rw is the read-write bind's host directory.
+func mountsSpec(t *testing.T, m mode) (spec, rw string) {
 	dirs := []string{"etc", "secret", "data", "proc"}
 	if m.rootless {
 		dirs = append(dirs, "tmp", "dev", "rw", "ro")
@@ -182,7 +206,7 @@ func mounts(t *testing.T, m mode) {
 	os.WriteFile(filepath.Join(root, "secret/s"), []byte("s"), 0o644)
 	rw, ro := rootDir(t), rootDir(t)
 	os.Chmod(rw, 0o777)
-	spec := fmt.Sprintf(`[process]
+	return fmt.Sprintf(`[process]
 command = ["/probe", "isolation", "write=/etc/x", "write=/tmp/x", "read=/etc/key", "read=/secret/s", "read=/etc/masked",
   "write=/etc/masked", "write=/rw/x", "write=/ro/x", "write=/proc/sys/kernel/core_pattern", "remount=/", "mkdir=/dev/x"]
 [user]
@@ -202,25 +226,7 @@ target = "/ro"
 readonly = true
 [namespaces]
 pid = true
-`, root, rw, ro)
-	r := m.launch(spec).ok(t)
-	got := tries(r)
-	want := map[string]int{
-		"write=/etc/x": int(unix.EROFS), "write=/tmp/x": 0, "read=/etc/key": 0, "read=/secret/s": int(unix.EACCES),
-		"write=/rw/x": 0, "write=/ro/x": int(unix.EROFS),
-		"remount=/": int(unix.EPERM), "mkdir=/dev/x": int(unix.EROFS),
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s: %d, want %d", k, got[k], v)
-		}
-	}
-	if !fileExists(filepath.Join(rw, "x")) {
-		t.Error("a write to the read-write bind did not reach the host")
-	}
-	if after := mountinfo(t); after != before {
-		t.Errorf("the host's mountinfo changed:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
+`, root, rw, ro), rw
 }
 
 // P25: readonly reaches the mounts under the path too (here the host's

@@ -18,7 +18,14 @@ func TestDefaultsAreHardened(t *testing.T) {
 	// The launcher has groups of its own and a nonzero core limit.
 	raiseCoreLimit(t)
 	rep := launch{spec: minimal, groups: []uint32{4, 27}}.ok(t)
+	hardenedCredentials(t, rep)
+	hardenedProcess(t, rep)
+}
 
+// hardenedCredentials checks the defaults' ids, capabilities, no_new_privs
+// and core limit.
+func hardenedCredentials(t *testing.T, rep report) {
+	t.Helper()
 	if got := rep.one(t, "uid"); got != "0 0 0 0" {
 		t.Errorf("uid %q, want daemonbox's own (0) in all four", got)
 	}
@@ -36,6 +43,12 @@ func TestDefaultsAreHardened(t *testing.T) {
 	if s, h := rep.rlimit(t, "core"); s != 0 || h != 0 {
 		t.Errorf("core %d/%d, want 0/0 (P21)", s, h)
 	}
+}
+
+// hardenedProcess checks the defaults' signals, session, terminal,
+// environment, fds, cwd and umask.
+func hardenedProcess(t *testing.T, rep report) {
+	t.Helper()
 	ttinTtouTstp := uint64(1<<20 | 1<<21 | 1<<19)
 	if got := rep.hex(t, "sigign"); got != ttinTtouTstp {
 		t.Errorf("SigIgn %x, want SIGTTIN SIGTTOU SIGTSTP only (%x)", got, ttinTtouTstp)
