@@ -116,6 +116,8 @@ func badSpecs(ok string) []struct{ name, spec, want string } {
 		{"only blanks", " \n\t\n", "file is empty"},
 		{"huge file", ok + "#" + strings.Repeat("x", 1<<20) + "\n", "larger than"},
 		{"deep nesting", "a = " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n" + ok, ""},
+		{"deep dotted header", ok + "[" + strings.Repeat("a.", 99999) + "a]\n", "nest more than 64 levels"},
+		{"deep dotted key", ok + strings.Repeat("a.", 99999) + "a = 1\n", "nest more than 64 levels"},
 		{"NUL byte", ok + "name = \"a\x00b\"\n", "NUL byte"},
 		{"invalid UTF-8", ok + "name = \"\xff\xfe\"\n", "invalid UTF-8"},
 		{"syntax error", ok + "[signals\n", ""},
