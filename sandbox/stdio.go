@@ -12,12 +12,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// StreamNames name fds 0, 1 and 2 as the spec's [fds] keys do, for messages.
 var StreamNames = [3]string{"stdin", "stdout", "stderr"}
 
 // OpenStdio opens the standard streams' files with daemonbox's privileges,
 // before any step: their paths are host paths. -1 means inherit.
 func OpenStdio(p *Plan) ([3]int, error) {
 	fds := [3]int{-1, -1, -1}
+	g := p.PathGuard()
 	for i, s := range p.Stdio {
 		var err error
 		switch s.Kind {
@@ -27,10 +29,10 @@ func OpenStdio(p *Plan) ([3]int, error) {
 				err = OpError("open", "/dev/null", err)
 			}
 		case spec.StdioFile:
-			fds[i], err = openStdioFile(s.Path, i == 0, p.PathGuard())
+			fds[i], err = openStdioFile(s.Path, i == 0, g)
 		}
 		if err != nil {
-			closeAll(fds[:i])
+			CloseAll(fds[:i])
 			return fds, AtStep(StreamNames[i], err)
 		}
 	}
@@ -89,7 +91,8 @@ func OpenLog(path string, g *hostpath.Guard) (int, error) {
 	return openFile(path, logFlags|unix.O_CREAT, g)
 }
 
-func closeAll(fds []int) {
+// CloseAll closes each fd that is not -1.
+func CloseAll(fds []int) {
 	for _, fd := range fds {
 		if fd >= 0 {
 			unix.Close(fd)
@@ -185,8 +188,9 @@ type createdLog struct {
 // A file is removed only if it is still the one created, reached through
 // directories the daemon cannot change.
 func RemoveUnusedLogs(p *Plan) {
+	g := p.PathGuard()
 	for _, c := range createdLogs {
-		dir, err := hostpath.OpenDir(filepath.Dir(c.path), p.PathGuard())
+		dir, err := hostpath.OpenDir(filepath.Dir(c.path), g)
 		if err != nil {
 			continue
 		}

@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/daemonbox/daemonbox/sandbox"
-	"golang.org/x/sys/unix"
 )
 
 // Run launches the daemon that p describes and returns daemonbox's exit code.
@@ -53,16 +52,8 @@ func runHere(p *sandbox.Plan) (int, error) {
 	// The supervisor stays beside the daemon for its whole life: it keeps
 	// only the fds it passes on.
 	if err := sandbox.CloseInherited(func(fd int) bool { return slices.Contains(p.Preserve, fd) }); err != nil {
-		closeAll(stdio[:])
+		sandbox.CloseAll(stdio[:])
 		return sandbox.ExitFailure, sandbox.AtStep("fds", err)
 	}
 	return supervise(p, stdio, nil)
-}
-
-func closeAll(fds []int) {
-	for _, fd := range fds {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
-	}
 }
