@@ -95,19 +95,18 @@ func OpenDir(path string, g *Guard) (int, error) {
 }
 
 // OpenFile opens the file at the absolute path with flags (O_NOFOLLOW and
-// O_CLOEXEC added) in its directory, opened by OpenDir. It returns the
-// directory too, for the caller to name the file by.
-func OpenFile(path string, flags int, mode uint32, g *Guard) (file, dir int, err error) {
-	dir, err = OpenDir(filepath.Dir(path), g)
+// O_CLOEXEC added) in its directory, opened by OpenDir.
+func OpenFile(path string, flags int, mode uint32, g *Guard) (int, error) {
+	dir, err := OpenDir(filepath.Dir(path), g)
 	if err != nil {
-		return -1, -1, err
+		return -1, err
 	}
-	file, err = unix.Openat(dir, filepath.Base(path), flags|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode)
+	defer unix.Close(dir)
+	file, err := unix.Openat(dir, filepath.Base(path), flags|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode)
 	if err != nil {
-		unix.Close(dir)
-		return -1, -1, pathError("open", path, err)
+		return -1, pathError("open", path, err)
 	}
-	return file, dir, nil
+	return file, nil
 }
 
 // walker is one walk: the directory reached so far and its path.

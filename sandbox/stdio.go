@@ -64,11 +64,10 @@ const logFlags = unix.O_WRONLY | unix.O_APPEND
 // refuses anything but a regular file; O_NONBLOCK keeps a FIFO planted at
 // the path from hanging the open.
 func openFile(path string, flags int, g *hostpath.Guard) (int, error) {
-	fd, dir, err := hostpath.OpenFile(path, flags|unix.O_NOCTTY|unix.O_NONBLOCK, 0o640, g)
+	fd, err := hostpath.OpenFile(path, flags|unix.O_NOCTTY|unix.O_NONBLOCK, 0o640, g)
 	if err != nil {
 		return -1, pathStepError(err)
 	}
-	unix.Close(dir)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
