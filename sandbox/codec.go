@@ -188,6 +188,8 @@ func (e *encoder) launch(l *Launch) {
 	e.idMaps(l.GIDMap)
 	e.bool(l.Rootless)
 	e.str(l.NotifySocket)
+	e.str(string(l.Filter))
+	e.landlock(l.Landlock)
 }
 
 func (d *decoder) launch() *Launch {
@@ -233,6 +235,10 @@ func (d *decoder) launch() *Launch {
 	l.GIDMap = d.idMaps()
 	l.Rootless = d.bool()
 	l.NotifySocket = d.str()
+	if f := d.str(); f != "" {
+		l.Filter = []byte(f)
+	}
+	l.Landlock = d.landlock()
 	return l
 }
 
@@ -338,4 +344,46 @@ func decode(b []byte) (message, error) {
 		d.err = errors.New("trailing bytes")
 	}
 	return m, d.err
+}
+
+func (e *encoder) ports(list []uint16) {
+	e.uint(uint64(len(list)))
+	for _, p := range list {
+		e.uint(uint64(p))
+	}
+}
+
+func (d *decoder) ports() []uint16 {
+	var out []uint16
+	for n := d.count(); n > 0; n-- {
+		out = append(out, uint16(d.uint()))
+	}
+	return out
+}
+
+func (e *encoder) landlock(l *spec.Landlock) {
+	e.bool(l != nil)
+	if l == nil {
+		return
+	}
+	e.strs(l.Read)
+	e.strs(l.Write)
+	e.strs(l.Execute)
+	e.ports(l.BindTCP)
+	e.ports(l.ConnectTCP)
+	e.bool(l.RestrictBind)
+	e.bool(l.RestrictConnect)
+	e.str(string(l.Mode))
+}
+
+func (d *decoder) landlock() *spec.Landlock {
+	if !d.bool() {
+		return nil
+	}
+	l := &spec.Landlock{Set: true}
+	l.Read, l.Write, l.Execute = d.strs(), d.strs(), d.strs()
+	l.BindTCP, l.ConnectTCP = d.ports(), d.ports()
+	l.RestrictBind, l.RestrictConnect = d.bool(), d.bool()
+	l.Mode = spec.LandlockMode(d.str())
+	return l
 }

@@ -29,6 +29,8 @@ func fullPlan(t *testing.T) *Plan {
 			UserNS: true, UIDMap: []spec.IDMap{{Inside: 0, Outside: 100000, Count: 65536}},
 			GIDMap:   []spec.IDMap{{Inside: 33, Outside: 1000, Count: 1}, {Inside: 4294967294, Outside: 7, Count: 1}},
 			Rootless: true, NotifySocket: "daemonbox/notify/0123",
+			Filter:   []byte{0x06, 0, 0, 0, 0, 0, 0xff, 0x7f},
+			Landlock: &spec.Landlock{Set: true, Read: []string{"/usr"}, Write: []string{"/tmp"}, Execute: []string{"/bin"}, BindTCP: []uint16{80}, ConnectTCP: []uint16{5432}, RestrictBind: true, RestrictConnect: true, Mode: spec.LandlockRequired},
 		},
 		Lifecycle: Lifecycle{
 			Name:    "web",

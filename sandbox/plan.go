@@ -63,6 +63,11 @@ type Launch struct {
 	// which the daemon finds in NOTIFY_SOCKET; with a network namespace the
 	// launch binds it there too. The supervisor sets it; "" for none.
 	NotifySocket string
+
+	// What the kernel lets the daemon do ([seccomp], [landlock]), applied
+	// as the last steps before exec.
+	Filter   []byte         // the seccomp BPF program, as struct sock_filter entries; nil: no filter
+	Landlock *spec.Landlock // nil: no Landlock rules
 }
 
 // Lifecycle is what the supervisor reads ([daemon], the streams of [fds],

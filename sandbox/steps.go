@@ -59,6 +59,9 @@ var sequence = []step{
 	{"no-new-privs", (*launch).noNewPrivs, false},   // last privilege step: nothing after it needs a setuid helper
 	{"cwd", (*launch).cwd, false},                   // as the daemon's user, so its permissions apply, as systemd does
 	{"verify", (*launch).verify, false},             // read every credential back; trust no call's silent success
+	{"ready", (*launch).sendReady, false},           // the supervisor learns that exec is next; an error after it still reaches it
+	{"landlock", (*launch).landlock, false},         // after the mounts and root, when paths are final; needs no_new_privs
+	{"seccomp", (*launch).seccomp, false},           // last: daemonbox's own steps are never filtered
 	{"exec", (*launch).exec, false},
 }
 
@@ -79,15 +82,19 @@ func (l *launch) run() *StepError {
 	return &StepError{Step: "exec", Msg: "returned without error"}
 }
 
-// exec tells the supervisor that exec is next, then replaces this process
-// with the daemon. The supervisor's socket is close-on-exec, so its EOF after
-// "ready" means the exec happened.
-func (l *launch) exec() error {
+// sendReady tells the supervisor that exec is next. The supervisor's socket
+// is close-on-exec, so its EOF after "ready" means the exec happened.
+func (l *launch) sendReady() error {
 	if l.ready != nil {
 		if err := l.ready(); err != nil {
 			return OpError("send ready", "", err)
 		}
 	}
+	return nil
+}
+
+// exec replaces this process with the daemon.
+func (l *launch) exec() error {
 	env := l.plan.Env
 	if l.plan.NotifySocket != "" {
 		env = append(env[:len(env):len(env)], "NOTIFY_SOCKET=@"+l.plan.NotifySocket)

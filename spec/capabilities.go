@@ -48,3 +48,9 @@ func (d *decoder) capList(key string, v any) (all bool, set caps.Set) {
 	}
 	return all, set
 }
+
+// mayKeep reports whether the daemon can end up with capability n: kept by
+// name, or not dropped from what daemonbox has.
+func (c Capabilities) mayKeep(n int) bool {
+	return c.KeepAll || c.Keep.Has(n) || !c.DropAll && !c.Drop.Has(n)
+}

@@ -1,11 +1,15 @@
 package spec
 
-import "strings"
+import (
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
 
 // The top level of a spec: the tables it may hold, and its own keys.
 
 var (
-	topKeys = []string{"version", "name", "process", "user", "filesystem", "namespaces", "capabilities", "rlimits", "fds", "signals", "daemon"}
+	topKeys = []string{"version", "name", "process", "user", "filesystem", "namespaces", "capabilities", "rlimits", "fds", "signals", "daemon", "seccomp", "resources", "landlock"}
 )
 
 // MaxID is the largest uid or gid; (uid_t)-1 means "unchanged" to the kernel.
@@ -34,6 +38,7 @@ func (d *decoder) document(doc map[string]any) {
 		{"user", d.user}, {"filesystem", d.filesystem}, {"namespaces", d.namespaces},
 		{"capabilities", d.capabilities}, {"rlimits", d.rlimits}, {"fds", d.fds},
 		{"signals", d.signals}, {"daemon", d.daemon},
+		{"seccomp", d.seccomp}, {"resources", d.resources}, {"landlock", d.landlock},
 	}
 	for _, sec := range sections {
 		if v, ok := m[sec.key]; ok {
@@ -41,6 +46,23 @@ func (d *decoder) document(doc map[string]any) {
 		}
 	}
 	d.implyMount()
+	d.filtersNeedNoNewPrivs()
+}
+
+// filtersNeedNoNewPrivs applies the kernel's rule for seccomp and Landlock: an
+// unprivileged thread may install a filter only with no_new_privs set, so
+// that a setuid program cannot run under a filter it did not expect.
+func (d *decoder) filtersNeedNoNewPrivs() {
+	s := d.s
+	if s.Process.NoNewPrivileges || s.Capabilities.mayKeep(unix.CAP_SYS_ADMIN) {
+		return
+	}
+	if s.Seccomp.Enabled {
+		d.fail("process.no_new_privileges", "false needs seccomp.enabled = false (the kernel installs a filter only with no_new_privs, or with CAP_SYS_ADMIN kept)")
+	}
+	if s.Landlock.Set {
+		d.fail("process.no_new_privileges", "false cannot go with [landlock] (the kernel enforces it only with no_new_privs, or with CAP_SYS_ADMIN kept)")
+	}
 }
 
 func (d *decoder) name(v any) {

@@ -30,6 +30,9 @@ type Spec struct {
 	FDs          FDs
 	Signals      Signals
 	Daemon       Daemon
+	Seccomp      Seccomp
+	Resources    Resources
+	Landlock     Landlock
 
 	locs *place // where each key path stands in the file
 }
@@ -203,6 +206,9 @@ func defaults() *Spec {
 	s.Daemon.Restart = RestartNo
 	s.Daemon.Ready = ReadyExec
 	s.Daemon.ReadyTimeout = 90 * time.Second
+	s.Seccomp = Seccomp{Enabled: true, Action: SeccompErrno, Errno: syscall.EPERM}
+	s.Resources.Parent = DefaultCgroupParent
+	s.Landlock.Mode = LandlockRequired
 	return s
 }
 

@@ -1,0 +1,24 @@
+// Package seccomp is daemonbox's system call filter: systemd's syscall
+// groups, and the BPF program built from an allow list and a deny list. It is
+// a leaf: spec validates names against it, sandbox loads what it builds.
+package seccomp
+
+// Known reports whether name is a group ("@system-service") or a system call
+// this build can filter on the running architecture.
+func Known(name string) bool {
+	if len(name) > 0 && name[0] == '@' {
+		_, ok := groups[name]
+		return ok
+	}
+	_, ok := syscallNumber(name)
+	return ok
+}
+
+// GroupNames lists the groups, for suggestions.
+func GroupNames() []string {
+	out := make([]string, 0, len(groups))
+	for g := range groups {
+		out = append(out, g)
+	}
+	return out
+}
