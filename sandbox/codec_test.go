@@ -7,6 +7,7 @@ import (
 
 	"github.com/daemonbox/daemonbox/caps"
 	"github.com/daemonbox/daemonbox/rlimit"
+	"github.com/daemonbox/daemonbox/seccomp"
 	"github.com/daemonbox/daemonbox/spec"
 )
 
@@ -39,7 +40,8 @@ func fullPlan(t *testing.T) *Plan {
 			Restart: spec.RestartAlways, Ready: spec.ReadyNotify, ReadyTimeout: time.Minute,
 			Stop: 15, StopTimeout: 1500 * time.Millisecond, Reload: 10,
 		},
-		Names: Names{UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""}},
+		Names: Names{UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""},
+			SeccompPolicy: &seccomp.Policy{Allow: []string{"@system-service", "io_uring_setup"}, Deny: []string{"@network-io"}, Action: seccomp.ActionErrno, Errno: 13}},
 	}
 	for _, part := range []any{&p.Launch, &p.Lifecycle, &p.Names} {
 		v := reflect.ValueOf(part).Elem()

@@ -15,6 +15,7 @@ import (
 	"github.com/daemonbox/daemonbox/caps"
 	"github.com/daemonbox/daemonbox/hostpath"
 	"github.com/daemonbox/daemonbox/rlimit"
+	"github.com/daemonbox/daemonbox/seccomp"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
 )
@@ -91,6 +92,7 @@ type Lifecycle struct {
 type Names struct {
 	UserName, GroupName string
 	GroupNames          []string
+	SeccompPolicy       *seccomp.Policy // the filter's policy as the spec gives it; nil when the filter is off
 }
 
 // pidfileDir is where root's daemons have their pidfiles when the spec
@@ -191,6 +193,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.escapes(p)
 	r.stdioPaths(p)
 	r.daemonPaths(p)
+	r.seccompFilter(p)
 	if len(r.errs) > 0 {
 		return nil, r.errs
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"syscall"
 
 	libseccomp "github.com/elastic/go-seccomp-bpf"
@@ -282,7 +283,7 @@ func (p Policy) Rules() []string {
 	}
 	var out []string
 	if len(refused) > 0 {
-		out = append(out, fmt.Sprintf("refused unless named in allow: %v", refused))
+		out = append(out, "refused unless named in allow: "+strings.Join(refused, " "))
 	}
 	if d.checkClone {
 		out = append(out, "clone: refused with any CLONE_NEW* flag")
