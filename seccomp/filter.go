@@ -9,7 +9,8 @@ import (
 	"syscall"
 
 	libseccomp "github.com/elastic/go-seccomp-bpf"
-	"golang.org/x/net/bpf"
+	"github.com/elastic/go-seccomp-bpf/arch"
+	"golang.org/x/sys/unix"
 )
 
 // Action is what a known system call that the policy does not allow gets.
@@ -62,62 +63,6 @@ const (
 	maxInstructions = 4096
 )
 
-// decision is a policy resolved against the running architecture's table.
-type decision struct {
-	allow       []string // allowed whatever the arguments
-	checkClone  bool     // clone is allowed, but not with a CLONE_NEW* flag
-	personality bool     // personality is allowed for perLinux and perQuery only
-	clone3      bool     // clone3 gets ENOSYS, so that libc falls back to clone
-	refuse      []string // known calls that get the action
-}
-
-func (p Policy) decide() decision {
-	allowed, explicit, denied := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	expand(allowed, p.Allow)
-	for _, n := range p.Allow {
-		if n != ServiceGroup {
-			expand(explicit, []string{n})
-		}
-	}
-	expand(denied, p.Deny)
-	for n := range denied {
-		delete(allowed, n)
-	}
-	for _, n := range baselineRefused {
-		if !explicit[n] {
-			delete(allowed, n)
-		}
-	}
-	var d decision
-	d.clone3 = !(allowed["clone3"] && explicit["clone3"])
-	d.personality = allowed["personality"] && !explicit["personality"]
-	d.checkClone = allowed["clone"] && !explicit["clone"]
-	if d.clone3 {
-		delete(allowed, "clone3")
-	}
-	if d.personality {
-		delete(allowed, "personality")
-	}
-	for _, n := range sortedSet(nativeNames()) {
-		switch {
-		case allowed[n]:
-			d.allow = append(d.allow, n)
-		case n == "clone3" && d.clone3: // a group of its own
-		default:
-			d.refuse = append(d.refuse, n)
-		}
-	}
-	return d
-}
-
-func nativeNames() map[string]bool {
-	set := map[string]bool{}
-	for n := range native.SyscallNames {
-		set[n] = true
-	}
-	return set
-}
-
 // refusal is the return value the action gives a refused call.
 func (p Policy) refusal() (libseccomp.Action, error) {
 	switch p.Action {
@@ -138,53 +83,223 @@ func (p Policy) refusal() (libseccomp.Action, error) {
 	return 0, fmt.Errorf("unknown action %q", p.Action)
 }
 
-// enosys is what unknown numbers, clone3, and the x32 and foreign ABIs get:
-// what a kernel without the call, or built without the compat ABI, returns,
-// so that libc falls back where it can. The kill action does not change it:
-// a refused ABI is never a call the daemon was built to make.
-const enosys = libseccomp.ActionErrno | libseccomp.Action(syscall.ENOSYS)
+// verdict is what the filter does with one system call number.
+type verdict uint8
 
-// placeholder stands for enosys as a library policy's DefaultAction, which
-// its Validate accepts only from its list of bare actions, and errno|ENOSYS
-// is not one. No group of ours returns ActionTrap, so every return of it in
-// the last segment (its last instruction, where a foreign audit arch jumps
-// too, and any copy the assembler made for a long jump) becomes enosys.
-const placeholder = libseccomp.ActionTrap
+const (
+	noSys       verdict = iota // not in the table, or clone3: ENOSYS
+	refuse                     // the action
+	allow                      // whatever the arguments
+	cloneNoNew                 // allowed without a CLONE_NEW* flag
+	personality                // allowed for perLinux and perQuery only
+)
 
-// segments are library policies run one after the other. The library loads
-// an argument into the accumulator to check it and never reloads the
-// system call number, so a group after an argument-checked call would
-// compare the argument with call numbers. Each argument-checked group is
-// therefore last in its segment, and a segment's fall-through (its
-// placeholder return, dropped) is the next segment's start, whose header
-// loads the arch and the number again.
-func (d decision) segments(refuse libseccomp.Action) [][]libseccomp.SyscallGroup {
-	var segs [][]libseccomp.SyscallGroup
-	var first []libseccomp.SyscallGroup
-	if d.clone3 {
-		first = append(first, libseccomp.SyscallGroup{Names: []string{"clone3"}, Action: enosys})
+// Flags of a number in verdicts: what the policy's lists say of it.
+const (
+	inAllow    = 1 << iota
+	inExplicit // named in allow other than through ServiceGroup
+	inDeny
+)
+
+// verdicts resolves p against the running architecture's table: one
+// verdict per system call number, from 0 to the table's highest. The lists
+// are marked in one slice by number, not in maps of names: a launch builds
+// this once, cold, and pays for every allocation.
+func (p Policy) verdicts() []verdict {
+	flags := make([]uint8, maxNumber()+1)
+	mark(flags, inAllow, p.Allow...)
+	for _, name := range p.Allow {
+		if name != ServiceGroup {
+			mark(flags, inExplicit, name)
+		}
 	}
-	if d.checkClone {
-		newNS := libseccomp.NameWithConditions{Name: "clone", Conditions: libseccomp.ArgumentConditions{
-			{Argument: cloneFlagsArg, Operation: libseccomp.BitsSet, Value: cloneNewFlags}}}
-		first = append(first, libseccomp.SyscallGroup{NamesWithCondtions: []libseccomp.NameWithConditions{newNS}, Action: refuse})
+	mark(flags, inDeny, p.Deny...)
+	v := make([]verdict, len(flags))
+	for nr := range native.SyscallNumbers {
+		v[nr] = refuse
+		if flags[nr]&(inAllow|inDeny) == inAllow {
+			v[nr] = allow
+		}
 	}
-	if len(first) > 0 {
-		segs = append(segs, first)
+	// narrow lowers an allowed call that is not named explicitly.
+	narrow := func(name string, to verdict) {
+		if nr, ok := native.SyscallNames[name]; ok && v[nr] == allow && flags[nr]&inExplicit == 0 {
+			v[nr] = to
+		}
 	}
-	if d.personality {
-		segs = append(segs, []libseccomp.SyscallGroup{{Action: libseccomp.ActionAllow,
-			NamesWithCondtions: []libseccomp.NameWithConditions{personalityIs(perLinux), personalityIs(perQuery)}}})
+	for _, name := range baselineRefused {
+		narrow(name, refuse)
 	}
-	return append(segs, []libseccomp.SyscallGroup{
-		{Names: d.allow, Action: libseccomp.ActionAllow},
-		{Names: d.refuse, Action: refuse},
+	narrow("clone", cloneNoNew)
+	narrow("personality", personality)
+	if nr, ok := native.SyscallNames["clone3"]; ok && (v[nr] != allow || flags[nr]&inExplicit == 0) {
+		v[nr] = noSys // whatever else: libc falls back to clone only on ENOSYS
+	}
+	return v
+}
+
+// mark sets flag on the numbers of the calls names reach, groups expanded;
+// calls the running architecture lacks are skipped.
+func mark(flags []uint8, flag uint8, names ...string) {
+	expandEach(names, func(call string) {
+		if nr, ok := native.SyscallNames[call]; ok {
+			flags[nr] |= flag
+		}
 	})
 }
 
-func personalityIs(v uint64) libseccomp.NameWithConditions {
-	return libseccomp.NameWithConditions{Name: "personality", Conditions: libseccomp.ArgumentConditions{
-		{Argument: 0, Operation: libseccomp.Equal, Value: v}}}
+func maxNumber() int {
+	m := 0
+	for nr := range native.SyscallNumbers {
+		m = max(m, nr)
+	}
+	return m
+}
+
+// span is a run of consecutive numbers with one verdict, from lo up to the
+// next span's lo; the last runs to the end of the number space.
+type span struct {
+	lo int
+	v  verdict
+}
+
+func spans(v []verdict) []span {
+	n := 1 // the end of the table, or a span of ENOSYS running on from it
+	for nr := 1; nr < len(v); nr++ {
+		if v[nr] != v[nr-1] {
+			n++
+		}
+	}
+	out := make([]span, 0, n+1) // one allocation: a cold launch pays for each
+	for nr, x := range v {
+		if nr == 0 || x != v[nr-1] {
+			out = append(out, span{nr, x})
+		}
+	}
+	if out[len(out)-1].v != noSys {
+		out = append(out, span{len(v), noSys})
+	}
+	return out
+}
+
+// The program. go-seccomp-bpf's Policy compares the number with each listed
+// call in turn (400 instructions for @system-service, which the kernel
+// walks for every number when it builds its per-number cache at load),
+// resolves its long jumps in O(n^2), loads an argument over the number and
+// compares that with the next calls, and its Validate refuses errno|ENOSYS
+// as the default action. Its Program assembler allocates an interface per
+// instruction and a map of labels, which a cold launch pays for page by page.
+// So the program is written here, straight into sock_filter entries, from
+// the library's arch tables: a fixed header, then a binary search over the
+// spans of equal verdict. What each cost a launch: docs/design.md, "The
+// system call filter".
+
+// enosys is what unknown numbers, clone3 and the other ABIs get, so that
+// libc falls back where it can.
+const enosys = libseccomp.ActionErrno | libseccomp.Action(syscall.ENOSYS)
+
+// Offsets in struct seccomp_data, and its arguments' low halves.
+const (
+	offNr   = 0
+	offArch = 4
+	offArgs = 16
+)
+
+func argLow(i int) uint32 {
+	off := uint32(offArgs + 8*i)
+	if binary.NativeEndian.Uint16([]byte{0, 1}) == 1 { // big-endian: the low half is second
+		off += 4
+	}
+	return off
+}
+
+// program is a filter being written.
+type program struct {
+	insts   []unix.SockFilter
+	refused uint32
+}
+
+func (p *program) op(code uint16, jt, jf uint8, k uint32) {
+	p.insts = append(p.insts, unix.SockFilter{Code: code, Jt: jt, Jf: jf, K: k})
+}
+
+func (p *program) load(off uint32) { p.op(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, 0, 0, off) }
+func (p *program) ret(v uint32)    { p.op(unix.BPF_RET|unix.BPF_K, 0, 0, v) }
+func (p *program) jump(test uint16, k uint32, jt, jf uint8) {
+	p.op(unix.BPF_JMP|test|unix.BPF_K, jt, jf, k)
+}
+
+// header checks the audit arch and, on x86_64, the x32 bit: any other ABI
+// gets ENOSYS, as from a kernel built without it. The kill action does not
+// change that: a refused ABI is never a call the daemon was built to make.
+func (p *program) header() {
+	p.load(offArch)
+	p.jump(unix.BPF_JEQ, uint32(native.ID), 1, 0)
+	p.ret(uint32(enosys))
+	p.load(offNr)
+	if native == arch.X86_64 {
+		p.jump(unix.BPF_JGE, uint32(arch.X32.SeccompMask), 0, 1)
+		p.ret(uint32(enosys))
+	}
+}
+
+// Leaf sizes, in instructions; see leaf.
+var leafSize = [...]int{noSys: 1, refuse: 1, allow: 1, cloneNoNew: 4, personality: 5}
+
+// size is the length of the search over s, as tree writes it.
+func size(s []span) int {
+	if len(s) == 1 {
+		return leafSize[s[0].v]
+	}
+	left := size(s[:len(s)/2])
+	n := 1 + left + size(s[len(s)/2:])
+	if left > 255 { // beyond a conditional jump's reach: add a JA
+		n++
+	}
+	return n
+}
+
+// tree writes the search over s; the number is in the accumulator. Each
+// node sends numbers from its upper half's first onwards past the lower.
+func (p *program) tree(s []span) {
+	if len(s) == 1 {
+		p.leaf(s[0].v)
+		return
+	}
+	lower, upper := s[:len(s)/2], s[len(s)/2:]
+	if n := size(lower); n <= 255 {
+		p.jump(unix.BPF_JGE, uint32(upper[0].lo), uint8(n), 0)
+	} else {
+		p.jump(unix.BPF_JGE, uint32(upper[0].lo), 0, 1)
+		p.op(unix.BPF_JMP|unix.BPF_JA, 0, 0, uint32(n))
+	}
+	p.tree(lower)
+	p.tree(upper)
+}
+
+// leaf returns a verdict. The argument checks read the argument's low half,
+// all the kernel reads of either call's argument.
+func (p *program) leaf(v verdict) {
+	ok := uint32(libseccomp.ActionAllow)
+	switch v {
+	case noSys:
+		p.ret(uint32(enosys))
+	case refuse:
+		p.ret(p.refused)
+	case allow:
+		p.ret(ok)
+	case cloneNoNew:
+		p.load(argLow(cloneFlagsArg))
+		p.jump(unix.BPF_JSET, cloneNewFlags, 1, 0)
+		p.ret(ok)
+		p.ret(p.refused)
+	case personality:
+		p.load(argLow(0))
+		p.jump(unix.BPF_JEQ, perLinux, 2, 0)
+		p.jump(unix.BPF_JEQ, perQuery, 1, 0)
+		p.ret(p.refused)
+		p.ret(ok)
+	}
 }
 
 // Build returns the BPF program for p on the running architecture: struct
@@ -193,76 +308,39 @@ func (p Policy) Build() ([]byte, error) {
 	if native == nil {
 		return nil, fmt.Errorf("no system call table for %s", runtime.GOARCH)
 	}
-	refuse, err := p.refusal()
+	refused, err := p.refusal()
 	if err != nil {
 		return nil, err
 	}
-	var prog []bpf.Instruction
-	segs := p.decide().segments(refuse)
-	for i, groups := range segs {
-		lp := libseccomp.Policy{DefaultAction: placeholder, Syscalls: groups}
-		insts, err := lp.Assemble()
-		if err != nil {
-			return nil, err
-		}
-		if insts, err = settle(insts, i == len(segs)-1); err != nil {
-			return nil, err
-		}
-		prog = append(prog, insts...)
+	s := spans(p.verdicts())
+	prog := program{insts: make([]unix.SockFilter, 0, 6+size(s)), refused: uint32(refused)}
+	prog.header()
+	prog.tree(s)
+	if len(prog.insts) > maxInstructions {
+		return nil, fmt.Errorf("the filter has %d instructions, over the kernel's %d", len(prog.insts), maxInstructions)
 	}
-	if len(prog) > maxInstructions {
-		return nil, fmt.Errorf("the filter has %d instructions, over the kernel's %d", len(prog), maxInstructions)
-	}
-	return encode(prog)
+	return encode(prog.insts), nil
 }
 
-// settle replaces a segment's placeholder returns: with enosys in the last
-// segment; in any other, the last instruction is dropped so that it falls
-// through to the next segment, and a copy elsewhere (which a long jump
-// would need) is refused, since it cannot fall through.
-func settle(insts []bpf.Instruction, last bool) ([]bpf.Instruction, error) {
-	for i, in := range insts {
-		r, ok := in.(bpf.RetConstant)
-		switch {
-		case !ok || r.Val != uint32(placeholder):
-		case last:
-			insts[i] = bpf.RetConstant{Val: uint32(enosys)}
-		case i != len(insts)-1:
-			return nil, fmt.Errorf("a filter segment's fall-through at %d of %d instructions", i, len(insts))
-		}
+func encode(insts []unix.SockFilter) []byte {
+	out := make([]byte, 0, 8*len(insts))
+	for _, in := range insts {
+		out = binary.NativeEndian.AppendUint16(out, in.Code)
+		out = append(out, in.Jt, in.Jf)
+		out = binary.NativeEndian.AppendUint32(out, in.K)
 	}
-	if !last {
-		if r, ok := insts[len(insts)-1].(bpf.RetConstant); !ok || r.Val != uint32(placeholder) {
-			return nil, errors.New("a filter segment does not end with its default return")
-		}
-		insts = insts[:len(insts)-1]
-	}
-	return insts, nil
+	return out
 }
 
-func encode(insts []bpf.Instruction) ([]byte, error) {
-	raw, err := bpf.Assemble(insts)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, 8*len(raw))
-	for _, r := range raw {
-		out = binary.NativeEndian.AppendUint16(out, r.Op)
-		out = append(out, r.Jt, r.Jf)
-		out = binary.NativeEndian.AppendUint32(out, r.K)
-	}
-	return out, nil
-}
-
-// Decode turns a program from Build back into raw instructions.
-func Decode(prog []byte) ([]bpf.RawInstruction, error) {
+// Decode turns a program from Build back into sock_filter entries.
+func Decode(prog []byte) ([]unix.SockFilter, error) {
 	if len(prog) == 0 || len(prog)%8 != 0 || len(prog)/8 > maxInstructions {
 		return nil, errors.New("a filter program is 1 to 4096 entries of 8 bytes")
 	}
-	raw := make([]bpf.RawInstruction, len(prog)/8)
+	raw := make([]unix.SockFilter, len(prog)/8)
 	for i := range raw {
 		b := prog[8*i:]
-		raw[i] = bpf.RawInstruction{Op: binary.NativeEndian.Uint16(b), Jt: b[2], Jf: b[3], K: binary.NativeEndian.Uint32(b[4:])}
+		raw[i] = unix.SockFilter{Code: binary.NativeEndian.Uint16(b), Jt: b[2], Jf: b[3], K: binary.NativeEndian.Uint32(b[4:])}
 	}
 	return raw, nil
 }
@@ -270,14 +348,14 @@ func Decode(prog []byte) ([]bpf.RawInstruction, error) {
 // Rules describes, for explain, the baseline rules p leaves in force and what
 // unknown calls and other ABIs get.
 func (p Policy) Rules() []string {
-	d := p.decide()
-	allowed := map[string]bool{}
-	for _, n := range d.allow {
-		allowed[n] = true
+	v := p.verdicts()
+	is := func(name string, want verdict) bool {
+		nr, ok := native.SyscallNames[name]
+		return ok && v[nr] == want
 	}
 	var refused []string
 	for _, n := range baselineRefused {
-		if !allowed[n] {
+		if !is(n, allow) {
 			refused = append(refused, n)
 		}
 	}
@@ -285,13 +363,13 @@ func (p Policy) Rules() []string {
 	if len(refused) > 0 {
 		out = append(out, "refused unless named in allow: "+strings.Join(refused, " "))
 	}
-	if d.checkClone {
+	if is("clone", cloneNoNew) {
 		out = append(out, "clone: refused with any CLONE_NEW* flag")
 	}
-	if d.clone3 {
+	if is("clone3", noSys) {
 		out = append(out, "clone3: ENOSYS, so that libc falls back to clone")
 	}
-	if d.personality {
+	if is("personality", personality) {
 		out = append(out, "personality: only PER_LINUX (0) and the query (0xffffffff)")
 	}
 	return append(out, "unknown system call numbers, the x32 and foreign ABIs: ENOSYS")

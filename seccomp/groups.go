@@ -1,26 +1,27 @@
 package seccomp
 
+import "slices"
+
 //go:generate go run gen_groups.go
 
 // The table itself, groups, is zgroups.go, generated from systemd's.
 
-// expand adds to set every system call that names reaches: a call's name as
-// it is, a group's members, and nested groups' members, each group once.
-// Names are kept whether or not the running architecture has them; the
-// filter skips those its table lacks.
-func expand(set map[string]bool, names []string) {
-	seen := map[string]bool{}
+// expandEach calls f with every system call that names reach: a call's name
+// as it is, a group's members, and nested groups' members, each group once.
+// Names are given whether or not the running architecture has them.
+func expandEach(names []string, f func(call string)) {
+	seen := make([]string, 0, len(groups)) // groups walked
 	var walk func(name string)
 	walk = func(name string) {
 		members, isGroup := groups[name]
 		if !isGroup {
-			set[name] = true
+			f(name)
 			return
 		}
-		if seen[name] {
+		if slices.Contains(seen, name) {
 			return
 		}
-		seen[name] = true
+		seen = append(seen, name)
 		for _, m := range members {
 			walk(m)
 		}
@@ -33,6 +34,6 @@ func expand(set map[string]bool, names []string) {
 // Expand lists the system calls that names reach, groups expanded, sorted.
 func Expand(names ...string) []string {
 	set := map[string]bool{}
-	expand(set, names)
+	expandEach(names, func(call string) { set[call] = true })
 	return sortedSet(set)
 }
