@@ -34,6 +34,13 @@ func TestPlanSeccomp(t *testing.T) {
 	}
 }
 
+func TestPlanSeccompNeedsExecve(t *testing.T) {
+	_, err := plan(t, rootHost(), "[seccomp]\ndeny = [\"execve\"]\n")
+	if err == nil || !strings.Contains(err.Error(), "t.toml:3:2: seccomp: build the filter: execve is not allowed") {
+		t.Errorf("deny = [\"execve\"]: %v", err)
+	}
+}
+
 func TestWarnsWithoutFilter(t *testing.T) {
 	s, err := spec.Parse("t.toml", []byte("[process]\ncommand = [\"/bin/true\"]\n[seccomp]\nenabled = false\n"))
 	if err != nil {

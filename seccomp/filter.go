@@ -312,7 +312,11 @@ func (p Policy) Build() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := spans(p.verdicts())
+	v := p.verdicts()
+	if nr, ok := native.SyscallNames["execve"]; ok && v[nr] != allow && p.Action != ActionLog {
+		return nil, errors.New("execve is not allowed, and the filter is installed before the daemon's exec")
+	}
+	s := spans(v)
 	prog := program{insts: make([]unix.SockFilter, 0, 6+size(s)), refused: uint32(refused)}
 	prog.header()
 	prog.tree(s)

@@ -223,7 +223,7 @@ func TestDenyGroup(t *testing.T) {
 // the argument-checked calls on both sides of their check.
 func TestEveryNumber(t *testing.T) {
 	for _, p := range []Policy{{Allow: defaultAllow}, {Allow: []string{"@known"}, Action: ActionLog},
-		{Allow: []string{"@default", "@basic-io"}, Action: ActionKill},
+		{Allow: []string{"@default", "@basic-io"}, Action: ActionKill}, {Allow: []string{"@basic-io"}, Action: ActionLog},
 		{Allow: defaultAllow, Deny: []string{"@network-io", "@file-system"}, Errno: syscall.EACCES}} {
 		m, v := vm(t, p), p.verdicts()
 		refused, _ := p.refusal()
@@ -271,7 +271,8 @@ func progLen(t *testing.T, p Policy) int {
 }
 
 func TestBuildErrors(t *testing.T) {
-	for _, p := range []Policy{{Allow: defaultAllow, Action: "trap"}, {Allow: defaultAllow, Errno: 5000}} {
+	for _, p := range []Policy{{Allow: defaultAllow, Action: "trap"}, {Allow: defaultAllow, Errno: 5000},
+		{Allow: []string{"@basic-io"}}, {Allow: defaultAllow, Deny: []string{"execve"}}} {
 		if _, err := p.Build(); err == nil {
 			t.Errorf("%+v: built", p)
 		}
