@@ -285,6 +285,7 @@ func (e *encoder) plan(p *Plan) {
 	e.str(p.UserName)
 	e.str(p.GroupName)
 	e.strs(p.GroupNames)
+	e.int(int64(p.LandlockABI))
 }
 
 func (d *decoder) plan() *Plan {
@@ -292,6 +293,7 @@ func (d *decoder) plan() *Plan {
 	p.UserName = d.str()
 	p.GroupName = d.str()
 	p.GroupNames = d.strs()
+	p.LandlockABI = int(d.int())
 	return p
 }
 

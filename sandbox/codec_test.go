@@ -39,7 +39,7 @@ func fullPlan(t *testing.T) *Plan {
 			Restart: spec.RestartAlways, Ready: spec.ReadyNotify, ReadyTimeout: time.Minute,
 			Stop: 15, StopTimeout: 1500 * time.Millisecond, Reload: 10,
 		},
-		Names: Names{UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""}},
+		Names: Names{UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""}, LandlockABI: 7},
 	}
 	for _, part := range []any{&p.Launch, &p.Lifecycle, &p.Names} {
 		v := reflect.ValueOf(part).Elem()

@@ -49,6 +49,9 @@ func Warnings(s *spec.Spec, p *Plan) []string {
 	if p.Root != "/" && !p.PIDNS && !p.UserNS {
 		warn("filesystem.root", "without namespaces.pid, the daemon can trace and signal the host's processes that run as uid %d and gid %d, and act outside the root through them; set namespaces.pid = true, or give it ids of its own", p.UID, p.GID)
 	}
+	if interp := landlockInterpreter(p); interp != "" {
+		warn("landlock.execute", "does not cover %s, the interpreter of %s, so its exec would fail with EACCES", interp, p.Argv[0])
+	}
 	return out
 }
 

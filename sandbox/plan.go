@@ -91,6 +91,7 @@ type Lifecycle struct {
 type Names struct {
 	UserName, GroupName string
 	GroupNames          []string
+	LandlockABI         int // the kernel's, with [landlock]: what explain says is enforced
 }
 
 // pidfileDir is where root's daemons have their pidfiles when the spec
@@ -132,6 +133,7 @@ type Host struct {
 	GroupFile  string
 	LookupEnv  func(string) (string, bool)
 	Sysctl     func(name string) (string, error) // nil: no host switch is read
+	Landlock   func() int                        // the kernel's Landlock ABI; nil: LandlockABI's
 }
 
 // LiveHost describes the running daemonbox process and its machine.
@@ -149,6 +151,7 @@ func LiveHost() (*Host, error) {
 		Caps: sets, LastCap: last, Rlimit: rlimit.Get, NrOpen: nrOpen,
 		Bounding:   func() (caps.Set, error) { return caps.Bounding(last) },
 		PasswdFile: "/etc/passwd", GroupFile: "/etc/group", LookupEnv: os.LookupEnv, Sysctl: sysctl,
+		Landlock: LandlockABI,
 	}, nil
 }
 
@@ -191,6 +194,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.escapes(p)
 	r.stdioPaths(p)
 	r.daemonPaths(p)
+	r.landlock(p)
 	if len(r.errs) > 0 {
 		return nil, r.errs
 	}
