@@ -20,6 +20,7 @@
  *   probe segv [DIR]                chdir to DIR and die of SIGSEGV
  *   probe wait [ignore-term]        print "ready", then one line per signal
  *                                   received; exit 0 on SIGTERM
+ *   probe landlock OP=ARG...        try file and TCP operations (see landlock)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -526,6 +527,107 @@ static void isolation(int argc, char **argv)
 	printf("end\n");
 }
 
+/* try_exec runs PATH ("PATH euid", its output discarded) and returns the
+ * errno of its execve, 0 if the exec happened. */
+static int try_exec(const char *path)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return errno;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		close(1);
+		char *args[] = {(char *)path, "euid", NULL};
+		execve(path, args, environ);
+		int e = errno;
+		if (write(pipefd[1], &e, sizeof(e)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	int e = pid < 0 ? errno : 0;
+	if (pid > 0 && read(pipefd[0], &e, sizeof(e)) != sizeof(e))
+		e = 0;
+	close(pipefd[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return e;
+}
+
+/* try_tcp binds or connects a TCP socket to 127.0.0.1:port. */
+static int try_tcp(int do_bind, int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	if (fd < 0)
+		return errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	int r = err_of(do_bind ? bind(fd, (struct sockaddr *)&sa, sizeof(sa)) : connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
+	close(fd);
+	return r;
+}
+
+/* try_file is one file operation: op on path, and on path2 for the two
+ * that take a second path. */
+static int try_file(const char *op, const char *path, const char *path2)
+{
+	int fd = -1, r = 0;
+	if (strcmp(op, "read") == 0 || strcmp(op, "list") == 0 || strcmp(op, "write") == 0) {
+		int flags = op[0] == 'w' ? O_WRONLY | O_CREAT : op[0] == 'l' ? O_RDONLY | O_DIRECTORY : O_RDONLY;
+		fd = open(path, flags, 0644);
+		r = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+	} else if (strcmp(op, "truncate") == 0) {
+		r = err_of(truncate(path, 0));
+	} else if (strcmp(op, "mkdir") == 0) {
+		r = err_of(mkdir(path, 0755));
+	} else if (strcmp(op, "unlink") == 0) {
+		r = err_of(unlink(path));
+	} else if (strcmp(op, "link") == 0 && path2) {
+		r = err_of(link(path, path2));
+	} else if (strcmp(op, "rename") == 0 && path2) {
+		r = err_of(rename(path, path2));
+	} else if (strcmp(op, "exec") == 0) {
+		r = try_exec(path);
+	} else {
+		r = EINVAL;
+	}
+	return r;
+}
+
+/*
+ * landlock tries each OP=ARG given and prints "try OP=ARG ok" or
+ * "try OP=ARG ERRNONAME". OPs: read, list (a directory), write (open for
+ * writing, created if need be), truncate, mkdir, unlink, exec, link=FROM:TO,
+ * rename=FROM:TO, bind=PORT and connect=PORT (TCP, 127.0.0.1).
+ */
+static void landlock(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++) {
+		char op[32], arg[4096];
+		const char *eq = strchr(argv[i], '=');
+		if (!eq || eq - argv[i] >= (long)sizeof(op) || strlen(eq + 1) >= sizeof(arg))
+			continue;
+		memcpy(op, argv[i], eq - argv[i]);
+		op[eq - argv[i]] = 0;
+		strcpy(arg, eq + 1);
+		int r;
+		if (strcmp(op, "bind") == 0 || strcmp(op, "connect") == 0) {
+			r = try_tcp(op[0] == 'b', atoi(arg));
+		} else {
+			char *second = strchr(arg, ':');
+			if (second)
+				*second++ = 0;
+			r = try_file(op, arg, second);
+		}
+		printf("try %s %s\n", argv[i], r == 0 ? "ok" : strerrorname_np(r));
+	}
+	printf("end\n");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "report";
@@ -553,6 +655,10 @@ int main(int argc, char **argv)
 		return forking(argc, argv);
 	if (strcmp(mode, "isolation") == 0) {
 		isolation(argc, argv);
+		return 0;
+	}
+	if (strcmp(mode, "landlock") == 0) {
+		landlock(argc, argv);
 		return 0;
 	}
 	if (strcmp(mode, "count") == 0 && argc > 2) {
