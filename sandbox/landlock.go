@@ -110,10 +110,11 @@ func landlockConfig(l *spec.Landlock, abi int) landlock.Config {
 	return c
 }
 
-// landlock restricts this thread, the one that execs, to Launch.Landlock.
-// Only this thread: daemonbox's other threads end at exec, and go-landlock's
-// Restrict would reach them with a signal to each (AllThreadsSyscall), whose
-// disposition the signals step may just have changed.
+// landlock restricts this thread, the one that execs, to Launch.Landlock:
+// execve gives the daemon this thread's Landlock domain. Only this thread:
+// daemonbox's other threads end at exec, and go-landlock's Restrict would
+// stop the world and signal each of them (AllThreadsSyscall) on a thread
+// whose signal state the signals step has just set for the daemon.
 func (l *launch) landlock() error {
 	rules := l.plan.Landlock
 	if rules == nil {

@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"debug/elf"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,8 +156,10 @@ func TestInterpreter(t *testing.T) {
 			t.Errorf("interpreter of %s: %q, want %q", path, got, want)
 		}
 	}
-	if got := interpreter("/", "/bin/sh"); !strings.Contains(got, "ld-linux") {
-		t.Logf("interpreter of /bin/sh: %q (not glibc's loader here)", got)
+	for _, bin := range []string{"/bin/true", "/bin/sh", "/usr/bin/env", os.Args[0]} {
+		if got, want := interpreter("/", bin), elfInterp(t, bin); got != want {
+			t.Errorf("interpreter of %s: %q, debug/elf says %q", bin, got, want)
+		}
 	}
 	p := &Plan{Launch: Launch{Root: root, Argv: []string{"/link"}, Landlock: &spec.Landlock{Execute: []string{"/script"}}}}
 	if got := landlockInterpreter(p); got != "/bin/sh" {
@@ -165,4 +169,19 @@ func TestInterpreter(t *testing.T) {
 	if got := landlockInterpreter(p); got != "" {
 		t.Errorf("covered interpreter reported: %q", got)
 	}
+}
+
+func elfInterp(t *testing.T, path string) string {
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			b, _ := io.ReadAll(p.Open())
+			return strings.TrimRight(string(b), "\x00")
+		}
+	}
+	return ""
 }

@@ -2,7 +2,7 @@ package sandbox
 
 import (
 	"bytes"
-	"debug/elf"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -111,28 +111,45 @@ func interpreter(root, path string) string {
 	if err != nil {
 		return ""
 	}
-	f := os.NewFile(uintptr(fd), path)
-	defer f.Close()
-	head := make([]byte, 256)
-	n, _ := f.ReadAt(head, 0)
-	if line, ok := bytes.CutPrefix(head[:n], []byte("#!")); ok {
+	defer unix.Close(fd)
+	head := make([]byte, 4096)
+	n, _ := unix.Pread(fd, head, 0)
+	head = head[:max(n, 0)]
+	if line, ok := bytes.CutPrefix(head, []byte("#!")); ok {
 		line, _, _ = bytes.Cut(line, []byte("\n"))
 		if fields := strings.Fields(string(line)); len(fields) > 0 {
 			return fields[0]
 		}
 		return ""
 	}
-	e, err := elf.NewFile(f)
-	if err != nil {
+	return elfInterpreter(head)
+}
+
+// elfInterpreter is the PT_INTERP path of a 64-bit little-endian ELF file
+// (amd64, arm64) whose program headers and that path lie in head, its
+// first 4 KiB, where linkers put them; "" otherwise. By hand rather than
+// with debug/elf, which costs every launch its package's start-up and a
+// parse of the section headers.
+func elfInterpreter(head []byte) string {
+	if len(head) < 64 || string(head[:4]) != "\x7fELF" || head[4] != 2 || head[5] != 1 {
 		return ""
 	}
-	for _, prog := range e.Progs {
-		if prog.Type == elf.PT_INTERP {
-			b := make([]byte, prog.Filesz)
-			if _, err := prog.ReadAt(b, 0); err == nil {
-				return string(bytes.TrimRight(b, "\x00"))
-			}
+	le := binary.LittleEndian
+	size := uint64(len(head))
+	phoff, entsize, num := le.Uint64(head[32:]), uint64(le.Uint16(head[54:])), uint64(le.Uint16(head[56:]))
+	if phoff >= size || entsize < 56 {
+		return ""
+	}
+	for i := uint64(0); i < num && phoff+(i+1)*entsize <= size; i++ {
+		ph := head[phoff+i*entsize:]
+		if le.Uint32(ph) != 3 { // PT_INTERP
+			continue
 		}
+		off, n := le.Uint64(ph[8:]), le.Uint64(ph[32:])
+		if off >= size || n > size-off {
+			return ""
+		}
+		return string(bytes.TrimRight(head[off:off+n], "\x00"))
 	}
 	return ""
 }
