@@ -21,6 +21,9 @@ const pollEvery = 5 * time.Millisecond
 // SIGKILL, and the group is thawed so that they can die; again until empty.
 func (g *Group) Kill(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	if pids, err := g.Procs(); err == nil && len(pids) == 0 {
+		return nil // nothing to freeze for
+	}
 	if g.v2 {
 		err := cgroups.WriteFile(g.paths[""], "cgroup.kill", "1")
 		if err == nil {
