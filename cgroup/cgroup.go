@@ -34,8 +34,8 @@ type Limits struct {
 	MemoryMax     *uint64 // bytes
 	MemorySwapMax *uint64 // bytes of swap, as memory.swap.max
 	PidsMax       *int64
-	CPUQuota      *int64 // microseconds per CPUPeriod
-	CPUPeriod     uint64 // microseconds
+	CPUQuota      *int64  // microseconds per CPUPeriod
+	CPUPeriod     uint64  // microseconds
 	CPUWeight     *uint64 // 1..10000
 	IOWeight      *uint64 // 1..10000
 }
@@ -57,7 +57,7 @@ var quiet = sync.OnceFunc(func() {
 
 // Group is one control group.
 type Group struct {
-	path  string            // relative to the root
+	path  string // relative to the root
 	v2    bool
 	paths map[string]string // v1: controller -> directory; v2: "" -> directory
 	m     cgroups.Manager
