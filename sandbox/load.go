@@ -92,5 +92,6 @@ func LoadControl(path string) (*Plan, error) {
 	r.userNamespace(p)
 	r.capabilities(p)
 	r.namespaces(p)
+	r.cgroup(p) // stop ends and removes it, status lists what is in it
 	return p, nil
 }

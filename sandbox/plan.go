@@ -85,6 +85,7 @@ type Lifecycle struct {
 	StopTimeout  time.Duration
 	Reload       int
 	Manager      string // the service manager's socket ($NOTIFY_SOCKET of daemonbox), told when the daemon is ready
+	Cgroup       Cgroup // the daemon's control group ([resources]; plan_cgroup.go)
 }
 
 // Names are the names the spec gave ids, for explain.
@@ -132,6 +133,7 @@ type Host struct {
 	GroupFile  string
 	LookupEnv  func(string) (string, bool)
 	Sysctl     func(name string) (string, error) // nil: no host switch is read
+	Cgroups    func() CgroupBase                 // nil: no cgroup can be made
 }
 
 // LiveHost describes the running daemonbox process and its machine.
@@ -149,6 +151,7 @@ func LiveHost() (*Host, error) {
 		Caps: sets, LastCap: last, Rlimit: rlimit.Get, NrOpen: nrOpen,
 		Bounding:   func() (caps.Set, error) { return caps.Bounding(last) },
 		PasswdFile: "/etc/passwd", GroupFile: "/etc/group", LookupEnv: os.LookupEnv, Sysctl: sysctl,
+		Cgroups: func() CgroupBase { return liveCgroupBase(uint32(os.Geteuid())) },
 	}, nil
 }
 
@@ -191,6 +194,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.escapes(p)
 	r.stdioPaths(p)
 	r.daemonPaths(p)
+	r.cgroup(p)
 	if len(r.errs) > 0 {
 		return nil, r.errs
 	}

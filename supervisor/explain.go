@@ -51,6 +51,7 @@ func Explain(w io.Writer, p *sandbox.Plan) error {
 	line("session", "new, no controlling terminal")
 	line("stop", "%s, then SIGKILL after %s", spec.SignalName(p.Stop), p.StopTimeout)
 	line("parent_death", "%s (when supervised)", describeSignal(p.ParentDeath))
+	explainCgroup(line, p)
 	if err := explainRlimits(&b, p); err != nil {
 		return err
 	}
