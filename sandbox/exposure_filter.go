@@ -58,9 +58,10 @@ func (p *Plan) filterLets(name string) float64 {
 }
 
 func (p *Plan) limitExposure() []Exposure {
+	l, in := p.Cgroup.Limits, p.Cgroup.Path != ""
 	return []Exposure{
-		row("memory limit", 500, false, "set", "none", "a leak or a hog takes the host's memory with it"),
-		row("task limit", 500, false, "set", "none", "a fork bomb takes the host's process table with it"),
-		row("cpu limit", 200, false, "set", "none", "a busy loop takes CPU from every other service"),
+		row("memory limit", 500, in && l.MemoryMax != nil, "memory_max", "none", "a leak or a hog takes the host's memory with it"),
+		row("task limit", 500, in && l.PidsMax != nil, "pids_max", "none", "a fork bomb takes the host's process table with it"),
+		row("cpu limit", 200, in && (l.CPUQuota != nil || l.CPUWeight != nil), "cpu_max or cpu_weight", "none", "a busy loop takes CPU from every other service"),
 	}
 }
