@@ -46,6 +46,7 @@ func Warnings(s *spec.Spec, p *Plan) []string {
 	if k := p.Caps.Keep & risky; k != 0 {
 		warn("capabilities", "keeps %s, which give near-root power", strings.Join(k.Names(), ", "))
 	}
+	out = append(out, riskyCombinations(s, p)...)
 	if p.Root != "/" && !p.PIDNS && !p.UserNS {
 		warn("filesystem.root", "without namespaces.pid, the daemon can trace and signal the host's processes that run as uid %d and gid %d, and act outside the root through them; set namespaces.pid = true, or give it ids of its own", p.UID, p.GID)
 	}
@@ -94,5 +95,6 @@ func LoadControl(path string) (*Plan, error) {
 	r.userNamespace(p)
 	r.capabilities(p)
 	r.namespaces(p)
+	r.cgroup(p) // stop ends and removes it, status lists what is in it
 	return p, nil
 }

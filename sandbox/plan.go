@@ -85,6 +85,7 @@ type Lifecycle struct {
 	StopTimeout  time.Duration
 	Reload       int
 	Manager      string // the service manager's socket ($NOTIFY_SOCKET of daemonbox), told when the daemon is ready
+	Cgroup       Cgroup // the daemon's control group ([resources]; plan_cgroup.go)
 }
 
 // Names are the names the spec gave ids, for explain.
@@ -134,6 +135,7 @@ type Host struct {
 	LookupEnv  func(string) (string, bool)
 	Sysctl     func(name string) (string, error) // nil: no host switch is read
 	Landlock   func() int                        // the kernel's Landlock ABI; nil: LandlockABI's
+	Cgroups    func() CgroupBase                 // nil: no cgroup can be made
 }
 
 // LiveHost describes the running daemonbox process and its machine.
@@ -152,6 +154,7 @@ func LiveHost() (*Host, error) {
 		Bounding:   func() (caps.Set, error) { return caps.Bounding(last) },
 		PasswdFile: "/etc/passwd", GroupFile: "/etc/group", LookupEnv: os.LookupEnv, Sysctl: sysctl,
 		Landlock: LandlockABI,
+		Cgroups:  func() CgroupBase { return liveCgroupBase(uint32(os.Geteuid())) },
 	}, nil
 }
 
@@ -195,6 +198,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.stdioPaths(p)
 	r.daemonPaths(p)
 	r.landlock(p)
+	r.cgroup(p)
 	if len(r.errs) > 0 {
 		return nil, r.errs
 	}

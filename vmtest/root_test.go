@@ -99,7 +99,9 @@ no_new_privileges = %s
 user = "nobody"
 [filesystem]
 root = %q
-`, c.nnp, root)
+[seccomp]
+enabled = %s # the kernel installs a filter only with no_new_privs
+`, c.nnp, root, c.nnp)
 		rep := launch{spec: spec}.ok(t)
 		if got := rep.one(t, "helper_euid"); got != c.euid {
 			t.Errorf("no_new_privileges = %s: the setuid-root helper ran with euid %s, want %s", c.nnp, got, c.euid)

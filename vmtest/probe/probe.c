@@ -21,6 +21,10 @@
  *   probe wait [ignore-term]        print "ready", then one line per signal
  *                                   received; exit 0 on SIGTERM
  *   probe landlock OP=ARG...        try file and TCP operations (see landlock)
+ *   probe forkbomb                  fork until refused; "forkbomb N ERRNO"
+ *   probe hog BYTES                 touch BYTES of memory; "hog done"
+ *   probe escape-stop               a renamed, setsid grandchild ignores
+ *                                   SIGTERM ("escaped PID"); then as wait
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -628,6 +632,77 @@ static void landlock(int argc, char **argv)
 	printf("end\n");
 }
 
+/*
+ * forkbomb forks children that wait, until fork fails or 4096 of them run
+ * (a bound, so that a missing pids_max cannot harm the host), prints
+ * "forkbomb FORKED ERRNO", then ends them all.
+ */
+static int forkbomb(void)
+{
+	static pid_t kids[4096];
+	int n = 0, err = 0;
+	while (n < 4096) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			pause();
+			_exit(0);
+		}
+		if (pid < 0) {
+			err = errno;
+			break;
+		}
+		kids[n++] = pid;
+	}
+	printf("forkbomb %d %d\n", n, err);
+	fflush(stdout);
+	for (int i = 0; i < n; i++)
+		kill(kids[i], SIGKILL);
+	while (wait(NULL) > 0)
+		;
+	return 0;
+}
+
+/* hog touches BYTES of fresh memory, a MiB at a time, then says so. */
+static int hog(long long bytes)
+{
+	printf("hog start\n");
+	fflush(stdout);
+	for (long long done = 0; done < bytes; done += 1 << 20) {
+		char *p = malloc(1 << 20);
+		if (!p)
+			return 5;
+		memset(p, 1, 1 << 20);
+	}
+	printf("hog done\n");
+	return 0;
+}
+
+/*
+ * escape_stop tries to outlive stop: a child calls setsid and forks a
+ * grandchild, which is left to the supervisor, renames itself "escaped",
+ * ignores SIGTERM, prints "escaped PID" and sleeps. The first process waits
+ * for signals as "wait" does.
+ */
+static int escape_stop(void)
+{
+	pid_t child = fork();
+	if (child == 0) {
+		setsid();
+		if (fork() == 0) {
+			prctl(PR_SET_NAME, "escaped", 0, 0, 0);
+			signal(SIGTERM, SIG_IGN);
+			printf("escaped %d\n", getpid());
+			fflush(stdout);
+			for (;;)
+				pause();
+		}
+		_exit(0);
+	}
+	waitpid(child, NULL, 0);
+	wait_signals(0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "report";
@@ -653,6 +728,12 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(mode, "forking") == 0)
 		return forking(argc, argv);
+	if (strcmp(mode, "forkbomb") == 0)
+		return forkbomb();
+	if (strcmp(mode, "hog") == 0 && argc > 2)
+		return hog(atoll(argv[2]));
+	if (strcmp(mode, "escape-stop") == 0)
+		return escape_stop();
 	if (strcmp(mode, "isolation") == 0) {
 		isolation(argc, argv);
 		return 0;
