@@ -172,7 +172,8 @@ func (p *Plan) namespaceExposure() []Exposure {
 
 func (p *Plan) fileExposure() []Exposure {
 	mountNS := p.Unshare&unix.CLONE_NEWNS != 0
-	landlock := p.Landlock != nil
+	landlock := p.Landlock != nil && p.LandlockABI >= 1
+	tcp := landlock && p.LandlockABI >= 4 && p.Landlock.RestrictBind && p.Landlock.RestrictConnect
 	return []Exposure{
 		row("root", 1500, p.Root != "/", p.Root, "the host's /", "the host's whole file tree, home directories and secrets included"),
 		row("read-only root", 1000, p.mounted(MountReadonly, "/"), "read-only", "writable where permissions allow", "a daemon that can rewrite its own programs and configuration keeps a compromise"),
@@ -180,7 +181,7 @@ func (p *Plan) fileExposure() []Exposure {
 		row("/tmp", 500, p.mounted(MountTmpfs, "/tmp") || p.Root != "/" && !p.mounted(MountBind, "/tmp"), "private", "the host's", "other services' temporary files, and links planted for them"),
 		row("/sys", 1000, mountNS, "read-only", "writable where permissions allow", "kernel tunables and devices"),
 		row("landlock files", 1000, landlock, "restricted to the rules", "not restricted", "the kernel refuses files outside the rules, whatever else the daemon finds"),
-		row("landlock tcp", 500, landlock && p.Landlock.RestrictBind && p.Landlock.RestrictConnect, "restricted to the ports", "not restricted", "binds and connects outside the listed ports"),
+		row("landlock tcp", 500, tcp, "restricted to the ports", "not restricted", "binds and connects outside the listed ports"),
 	}
 }
 
