@@ -9,6 +9,7 @@ import (
 
 	"github.com/daemonbox/daemonbox/caps"
 	"github.com/daemonbox/daemonbox/rlimit"
+	"github.com/daemonbox/daemonbox/seccomp"
 	"github.com/daemonbox/daemonbox/spec"
 )
 
@@ -288,6 +289,7 @@ func (e *encoder) plan(p *Plan) {
 	e.str(p.GroupName)
 	e.strs(p.GroupNames)
 	e.int(int64(p.LandlockABI))
+	e.seccompPolicy(p.SeccompPolicy)
 }
 
 func (d *decoder) plan() *Plan {
@@ -296,7 +298,29 @@ func (d *decoder) plan() *Plan {
 	p.GroupName = d.str()
 	p.GroupNames = d.strs()
 	p.LandlockABI = int(d.int())
+	p.SeccompPolicy = d.seccompPolicy()
 	return p
+}
+
+func (e *encoder) seccompPolicy(sp *seccomp.Policy) {
+	e.bool(sp != nil)
+	if sp == nil {
+		return
+	}
+	e.strs(sp.Allow)
+	e.strs(sp.Deny)
+	e.str(string(sp.Action))
+	e.uint(uint64(sp.Errno))
+}
+
+func (d *decoder) seccompPolicy() *seccomp.Policy {
+	if !d.bool() {
+		return nil
+	}
+	sp := &seccomp.Policy{Allow: d.strs(), Deny: d.strs()}
+	sp.Action = seccomp.Action(d.str())
+	sp.Errno = syscall.Errno(d.uint())
+	return sp
 }
 
 func (e *encoder) stepError(se *StepError) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/daemonbox/daemonbox/caps"
 	"github.com/daemonbox/daemonbox/rlimit"
+	"github.com/daemonbox/daemonbox/seccomp"
 	"github.com/daemonbox/daemonbox/spec"
 )
 
@@ -43,7 +44,8 @@ func fullPlan(t *testing.T) *Plan {
 				Limits: cgroup.Limits{MemoryMax: ptr(uint64(1 << 20)), MemorySwapMax: ptr(uint64(0)), PidsMax: ptr(int64(64)),
 					CPUQuota: ptr(int64(50000)), CPUPeriod: 100000, CPUWeight: ptr(uint64(200)), IOWeight: ptr(uint64(10000))}},
 		},
-		Names: Names{UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""}, LandlockABI: 7},
+		Names: Names{UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""}, LandlockABI: 7,
+			SeccompPolicy: &seccomp.Policy{Allow: []string{"@system-service", "io_uring_setup"}, Deny: []string{"@network-io"}, Action: seccomp.ActionErrno, Errno: 13}},
 	}
 	for _, part := range []any{&p.Launch, &p.Lifecycle, &p.Names} {
 		v := reflect.ValueOf(part).Elem()

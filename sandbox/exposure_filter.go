@@ -51,10 +51,10 @@ func (p *Plan) filterExposure() []Exposure {
 // filterLets is the share of a group's calls (or of one call) that the
 // plan's filter lets through: 1 without a filter.
 func (p *Plan) filterLets(name string) float64 {
-	if p.Filter == nil {
+	if p.Filter == nil || p.SeccompPolicy == nil {
 		return 1
 	}
-	return 0 // placeholder until the filter's table is merged
+	return p.SeccompPolicy.Lets(name)
 }
 
 func (p *Plan) limitExposure() []Exposure {

@@ -15,6 +15,7 @@ import (
 	"github.com/daemonbox/daemonbox/caps"
 	"github.com/daemonbox/daemonbox/hostpath"
 	"github.com/daemonbox/daemonbox/rlimit"
+	"github.com/daemonbox/daemonbox/seccomp"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
 )
@@ -92,7 +93,8 @@ type Lifecycle struct {
 type Names struct {
 	UserName, GroupName string
 	GroupNames          []string
-	LandlockABI         int // the kernel's, with [landlock]: what explain says is enforced
+	LandlockABI         int             // the kernel's, with [landlock]: what explain says is enforced
+	SeccompPolicy       *seccomp.Policy // the filter's policy as the spec gives it; nil when the filter is off
 }
 
 // pidfileDir is where root's daemons have their pidfiles when the spec
@@ -199,6 +201,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.daemonPaths(p)
 	r.landlock(p)
 	r.cgroup(p)
+	r.seccompFilter(p)
 	if len(r.errs) > 0 {
 		return nil, r.errs
 	}

@@ -23,7 +23,7 @@ func riskyCombinations(s *spec.Spec, p *Plan) []string {
 		warn("filesystem.root", "%s can write the root directory %s: it can replace its own programs and libraries; set filesystem.readonly = [\"/\"] or give the root another owner", who, p.Root)
 	}
 	if !s.Seccomp.Enabled {
-		warn("seccomp.enabled", "false: the daemon can make every system call, io_uring, unshare and keyctl included")
+		warn("seccomp.enabled", "false: the daemon can make every system call, unshare(CLONE_NEWUSER), io_uring, keyctl and ptrace among them; remove it for the default filter")
 	}
 	for _, name := range s.Process.InheritEnv {
 		if strings.HasPrefix(name, "LD_") {

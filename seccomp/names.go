@@ -3,6 +3,8 @@
 // a leaf: spec validates names against it, sandbox loads what it builds.
 package seccomp
 
+import "sort"
+
 // Known reports whether name is a group ("@system-service") or a system call
 // this build can filter on the running architecture.
 func Known(name string) bool {
@@ -14,11 +16,21 @@ func Known(name string) bool {
 	return ok
 }
 
-// GroupNames lists the groups, for suggestions.
+// GroupNames lists the groups, sorted, for suggestions.
 func GroupNames() []string {
 	out := make([]string, 0, len(groups))
 	for g := range groups {
 		out = append(out, g)
 	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedSet(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Strings(out)
 	return out
 }

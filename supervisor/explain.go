@@ -8,6 +8,7 @@ import (
 
 	"github.com/daemonbox/daemonbox/caps"
 	"github.com/daemonbox/daemonbox/rlimit"
+	"github.com/daemonbox/daemonbox/seccomp"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
 )
@@ -38,6 +39,7 @@ func Explain(w io.Writer, p *sandbox.Plan) error {
 	line("groups", "%s", describeGroups(p))
 	line("no_new_privs", "%v", p.NoNewPrivs)
 	explainCaps(line, p.Caps.Sets())
+	explainSeccomp(line, p)
 	if p.OOMScoreAdj != nil {
 		line("oom_score_adj", "%d", *p.OOMScoreAdj)
 	}
@@ -97,6 +99,26 @@ func explainCaps(line func(k, format string, args ...any), sets caps.Sets) {
 	}{{"bounding", sets.Bounding}, {"permitted", sets.Permitted}, {"effective", sets.Effective},
 		{"inheritable", sets.Inheritable}, {"ambient", sets.Ambient}} {
 		line("caps."+s.name, "%s", orNone(strings.Join(s.set.Names(), " ")))
+	}
+}
+
+// explainSeccomp shows [seccomp] as given, and the baseline rules in force.
+func explainSeccomp(line func(k, format string, args ...any), p *sandbox.Plan) {
+	pol := p.SeccompPolicy
+	if pol == nil {
+		line("seccomp", "off: every system call is allowed")
+		return
+	}
+	line("seccomp", "on: a filter of %d instructions, the last step before exec", len(p.Filter)/8)
+	line("seccomp.allow", "%s", strings.Join(pol.Allow, " "))
+	line("seccomp.deny", "%s", orNone(strings.Join(pol.Deny, " ")))
+	action := string(pol.Action)
+	if pol.Action == seccomp.ActionErrno {
+		action += " " + unix.ErrnoName(pol.Errno)
+	}
+	line("seccomp.action", "%s", action)
+	for _, r := range pol.Rules() {
+		line("seccomp.baseline", "%s", r)
 	}
 }
 

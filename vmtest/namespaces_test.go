@@ -42,7 +42,7 @@ func isolated(t *testing.T, m mode, extra string, args ...string) report {
 	for _, a := range args {
 		cmd += fmt.Sprintf(", %q", a)
 	}
-	return m.launch(fmt.Sprintf("[process]\ncommand = [%s]\n[user]\nuser = \"nobody\"\n%s", cmd, extra)).ok(t)
+	return m.launch(fmt.Sprintf("[process]\ncommand = [%s]\n[user]\nuser = \"nobody\"\n%s%s", cmd, extra, mechanismsOnly)).ok(t)
 }
 
 // P12: each namespace alone is new, and every other one is the host's; the
@@ -226,7 +226,7 @@ target = "/ro"
 readonly = true
 [namespaces]
 pid = true
-`, root, rw, ro), rw
+`, root, rw, ro) + mechanismsOnly, rw
 }
 
 // P25: readonly reaches the mounts under the path too (here the host's
@@ -307,7 +307,7 @@ command = ["PROBE", "isolation", "write=/proc/1/exe", "read=/proc/1/environ", "r
 user = %q
 [namespaces]
 pid = true
-`, user)
+`, user) + mechanismsOnly
 		got := tries(m.launch(spec).ok(t))
 		// A daemon of PID 1's own uid (uid 0, or any rootless, where one
 		// uid is mapped) may signal it; PID 1 must outlive every signal

@@ -21,7 +21,7 @@ cwd = "/srv/data"
 user = "nobody"
 [filesystem]
 root = %q
-`, root)
+`, root) + mechanismsOnly
 	rep := launch{spec: spec}.ok(t)
 	if got := rep.one(t, "root"); got != devIno(t, root) {
 		t.Errorf("the daemon's / is %q, want the root directory %q", got, devIno(t, root))
@@ -91,7 +91,8 @@ func TestNoNewPrivsDefeatsSetuid(t *testing.T) {
 	if err := os.Chmod(helper, os.ModeSetuid|0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct{ nnp, euid string }{{"true", "65534"}, {"false", "0"}} {
+	// The kernel installs a filter only under no_new_privs: off with it.
+	for _, c := range []struct{ nnp, euid, seccomp string }{{"true", "65534", "true"}, {"false", "0", "false"}} {
 		spec := fmt.Sprintf(`[process]
 command = ["/probe", "report", "--helper", "/suid-probe"]
 no_new_privileges = %s
@@ -100,8 +101,8 @@ user = "nobody"
 [filesystem]
 root = %q
 [seccomp]
-enabled = %s # the kernel installs a filter only with no_new_privs
-`, c.nnp, root, c.nnp)
+enabled = %s
+`, c.nnp, root, c.seccomp)
 		rep := launch{spec: spec}.ok(t)
 		if got := rep.one(t, "helper_euid"); got != c.euid {
 			t.Errorf("no_new_privileges = %s: the setuid-root helper ran with euid %s, want %s", c.nnp, got, c.euid)

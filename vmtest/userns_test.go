@@ -29,7 +29,7 @@ root = %q
 user = true
 [capabilities]
 keep = ["CAP_NET_BIND_SERVICE"]
-`, root)}.ok(t)
+`, root) + mechanismsOnly}.ok(t)
 	for key, want := range map[string]string{
 		"uid": "65534 65534 65534 65534", "gid": "65534 65534 65534 65534", "groups": "",
 		"cwd": "/srv", "dotdot_is_root": "1", "umask": "0027", "nnp": "1",

@@ -25,12 +25,17 @@
  *   probe hog BYTES                 touch BYTES of memory; "hog done"
  *   probe escape-stop               a renamed, setsid grandchild ignores
  *                                   SIGTERM ("escaped PID"); then as wait
+ *   probe syscalls                  try each call a syscall filter judges, each
+ *                                   in a child of its own: "call NAME ok|ERRNO|SIGNAL";
+ *                                   then unshare directly ("direct unshare ..."),
+ *                                   which action = "kill" ends with SIGSYS
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +50,7 @@
 #include <sys/shm.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -274,6 +280,8 @@ static void helper(const char *path)
 	printf("helper_euid %s\n", buf[0] ? buf : "?");
 }
 
+static void seccomp_state(void);
+
 static void report(int argc, char **argv)
 {
 	/* First, before stdio opens anything of its own. */
@@ -295,6 +303,7 @@ static void report(int argc, char **argv)
 	if (argc > 3 && strcmp(argv[2], "--helper") == 0)
 		helper(argv[3]);
 	escapes();
+	seccomp_state();
 	printf("end\n");
 }
 
@@ -703,6 +712,149 @@ static int escape_stop(void)
 	return 0;
 }
 
+/* seccomp_state prints "seccomp MODE FILTERS" from /proc/self/status; without
+ * /proc, the mode from prctl and "-" for the count. */
+static void seccomp_state(void)
+{
+	char mode[16] = "", filters[16] = "-", line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		sscanf(line, "Seccomp: %15s", mode);
+		sscanf(line, "Seccomp_filters: %15s", filters);
+	}
+	if (f)
+		fclose(f);
+	if (!mode[0])
+		snprintf(mode, sizeof(mode), "%d", prctl(PR_GET_SECCOMP, 0, 0, 0, 0));
+	printf("seccomp %s %s\n", mode, filters);
+}
+
+/* raw_result turns a raw system call's return into the probe's errno: 0 for
+ * success, the errno for -1 and -errno. */
+static int raw_result(long r) { return r == -1 ? errno : (r < 0 && r > -4096) ? (int)-r : 0; }
+
+/* clone_child: after a clone-like call, the new process leaves at once and
+ * the caller reaps it. */
+static int clone_child(long pid)
+{
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid((pid_t)pid, NULL, 0);
+	return raw_result(pid);
+}
+
+static int try_unshare(void) { return err_of(unshare(CLONE_NEWUSER)); }
+static int try_clone_newuser(void) { return clone_child(syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0)); }
+static int try_fork(void) { return clone_child(fork()); }
+static int try_getpid(void) { return getpid() > 0 ? 0 : errno; }
+static int try_traceme(void) { return err_of((int)ptrace(PTRACE_TRACEME, 0, 0, 0)); }
+static int try_userfaultfd(void) { return raw_result(syscall(SYS_userfaultfd, 1 /* UFFD_USER_MODE_ONLY */)); }
+static int try_personality32(void) { return err_of(personality(0x0008 /* PER_LINUX32 */)); }
+static int try_personality_query(void) { return err_of(personality(0xffffffff)); }
+static int try_keyctl(void) { return raw_result(syscall(SYS_keyctl, 0 /* GET_KEYRING_ID */, -2 /* process */, 1)); }
+static int try_add_key(void) { return raw_result(syscall(SYS_add_key, "user", "daemonbox-probe", "x", 1, -2)); }
+static int try_request_key(void) { return raw_result(syscall(SYS_request_key, "user", "daemonbox-probe-none", NULL, -2)); }
+static int try_mount(void) { return err_of(mount("none", "/daemonbox-probe-none", "tmpfs", 0, NULL)); }
+static int try_kexec(void) { return raw_result(syscall(SYS_kexec_load, 0, 0, NULL, 0)); }
+static int try_init_module(void) { return raw_result(syscall(SYS_init_module, NULL, 0, "")); }
+static int try_x32(void) { return raw_result(syscall(0x40000000 | 39 /* x32 getpid */)); }
+static int try_unknown(void) { return raw_result(syscall(1000)); }
+static int try_socket(void) { int fd = socket(AF_UNIX, SOCK_DGRAM, 0); return fd < 0 ? errno : (close(fd), 0); }
+
+static int try_setns(void)
+{
+	int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	return err_of(setns(fd, 0)); /* -1 without /proc: EBADF unless filtered */
+}
+
+static int try_clone3(void)
+{
+	uint64_t args[11] = {0};
+	args[4] = SIGCHLD; /* exit_signal */
+	return clone_child(syscall(435 /* clone3 */, args, sizeof(args)));
+}
+
+static int try_io_uring(void)
+{
+	char params[120] = {0}; /* struct io_uring_params */
+	long fd = syscall(425 /* io_uring_setup */, 1, params);
+	return raw_result(fd);
+}
+
+static int try_bpf(void)
+{
+	uint32_t attr[16] = {2 /* BPF_MAP_TYPE_ARRAY */, 4, 4, 1};
+	return raw_result(syscall(SYS_bpf, 0 /* BPF_MAP_CREATE */, attr, sizeof(attr)));
+}
+
+static int try_perf(void)
+{
+	uint64_t attr[16] = {0}; /* struct perf_event_attr, PERF_ATTR_SIZE_VER0 and up */
+	attr[0] = 1 | (uint64_t)sizeof(attr) << 32;             /* PERF_TYPE_SOFTWARE, size */
+	attr[1] = 0;                                             /* PERF_COUNT_SW_CPU_CLOCK */
+	attr[5] = 1ULL << 5 | 1ULL << 6;                        /* exclude_kernel, exclude_hv */
+	return raw_result(syscall(SYS_perf_event_open, attr, 0, -1, -1, 0));
+}
+
+static int try_open_by_handle(void)
+{
+	struct { unsigned int bytes; int type; unsigned char h[8]; } fh = {8, 1, {0}};
+	return raw_result(syscall(SYS_open_by_handle_at, AT_FDCWD, &fh, O_RDONLY));
+}
+
+static int try_int80(void)
+{
+#if defined(__x86_64__)
+	long r;
+	__asm__ volatile("int $0x80" : "=a"(r) : "a"(20L /* i386 getpid */) : "memory", "r8", "r9", "r10", "r11");
+	return raw_result(r);
+#else
+	return ENOSYS;
+#endif
+}
+
+/* try_in_child runs fn in a child of its own, so that what a call changes
+ * (a new user namespace, a tracer, a persona) stays there, and prints how
+ * it ended. */
+static void try_in_child(const char *name, int (*fn)(void))
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(fn());
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		printf("call %s fork-failed\n", name);
+	else if (WIFSIGNALED(st))
+		printf("call %s SIG%s\n", name, sigabbrev_np(WTERMSIG(st)));
+	else if (WEXITSTATUS(st) == 0)
+		printf("call %s ok\n", name);
+	else
+		printf("call %s %s\n", name, strerrorname_np(WEXITSTATUS(st)));
+}
+
+static int syscalls(void)
+{
+	static const struct { const char *name; int (*fn)(void); } calls[] = {
+		{"unshare", try_unshare}, {"setns", try_setns}, {"clone_newuser", try_clone_newuser},
+		{"clone3", try_clone3}, {"io_uring_setup", try_io_uring}, {"ptrace_traceme", try_traceme},
+		{"userfaultfd", try_userfaultfd}, {"personality_linux32", try_personality32},
+		{"personality_query", try_personality_query}, {"keyctl", try_keyctl}, {"add_key", try_add_key},
+		{"request_key", try_request_key}, {"mount", try_mount}, {"bpf", try_bpf},
+		{"perf_event_open", try_perf}, {"kexec_load", try_kexec}, {"init_module", try_init_module},
+		{"open_by_handle_at", try_open_by_handle}, {"i386_getpid", try_int80}, {"x32_getpid", try_x32},
+		{"nr1000", try_unknown}, {"getpid", try_getpid}, {"fork", try_fork}, {"socket", try_socket},
+	};
+	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		try_in_child(calls[i].name, calls[i].fn);
+	fflush(stdout);
+	int r = try_unshare(); /* in this process: action = "kill" ends it here */
+	printf("direct unshare %s\n", r ? strerrorname_np(r) : "ok");
+	printf("end\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "report";
@@ -734,6 +886,8 @@ int main(int argc, char **argv)
 		return hog(atoll(argv[2]));
 	if (strcmp(mode, "escape-stop") == 0)
 		return escape_stop();
+	if (strcmp(mode, "syscalls") == 0)
+		return syscalls();
 	if (strcmp(mode, "isolation") == 0) {
 		isolation(argc, argv);
 		return 0;

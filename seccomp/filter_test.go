@@ -1,0 +1,255 @@
+package seccomp
+
+import (
+	"encoding/binary"
+	"strings"
+	"syscall"
+	"testing"
+
+	libseccomp "github.com/elastic/go-seccomp-bpf"
+	"github.com/elastic/go-seccomp-bpf/arch"
+	"golang.org/x/net/bpf"
+)
+
+const (
+	retAllow = uint32(libseccomp.ActionAllow)
+	retKill  = uint32(libseccomp.ActionKillProcess)
+	retLog   = uint32(libseccomp.ActionLog)
+	retEPERM = uint32(libseccomp.ActionErrno) | uint32(syscall.EPERM)
+	retNOSYS = uint32(libseccomp.ActionErrno) | uint32(syscall.ENOSYS)
+	x32Bit   = 0x40000000
+)
+
+var defaultAllow = []string{ServiceGroup}
+
+// call is one system call as the filter sees it (struct seccomp_data).
+type call struct {
+	name string // "" when nr is given
+	nr   uint32
+	arch uint32 // 0: the native audit arch
+	args [6]uint64
+}
+
+// data lays c out as seccomp_data. The kernel's loads are native-endian and
+// x/net/bpf's VM loads big-endian, so each 32-bit word is written big-endian
+// where the native layout puts it.
+func (c call) data(t *testing.T) []byte {
+	b := make([]byte, 64)
+	nr, a := c.nr, c.arch
+	if c.name != "" {
+		n, ok := native.SyscallNames[c.name]
+		if !ok {
+			t.Fatalf("%s is not in the %s table", c.name, native.Name)
+		}
+		nr = uint32(n)
+	}
+	if a == 0 {
+		a = uint32(native.ID)
+	}
+	put := binary.BigEndian.PutUint32
+	put(b[0:], nr)
+	put(b[4:], a)
+	for i, v := range c.args {
+		lo, hi := 16+8*i, 16+8*i+4
+		if binary.NativeEndian.Uint16([]byte{0, 1}) == 1 { // big-endian host
+			lo, hi = hi, lo
+		}
+		put(b[lo:], uint32(v))
+		put(b[hi:], uint32(v>>32))
+	}
+	return b
+}
+
+// run builds p and returns what the filter answers c.
+func run(t *testing.T, p Policy, c call) uint32 {
+	t.Helper()
+	prog, err := p.Build()
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	raw, err := Decode(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	insts := make([]bpf.Instruction, len(raw))
+	for i, r := range raw {
+		insts[i] = r.Disassemble()
+	}
+	vm, err := bpf.NewVM(insts)
+	if err != nil {
+		t.Fatalf("NewVM: %v", err)
+	}
+	ret, err := vm.Run(c.data(t))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return uint32(ret)
+}
+
+func nativeX86(t *testing.T) {
+	if native != arch.X86_64 {
+		t.Skipf("the x32 and i386 entry points are x86_64's; this is %s", native.Name)
+	}
+}
+
+func TestDefaultPolicy(t *testing.T) {
+	p := Policy{Allow: defaultAllow, Action: ActionErrno}
+	plainClone := uint64(syscall.CLONE_VM | syscall.CLONE_FS | syscall.CLONE_FILES | syscall.CLONE_SIGHAND |
+		syscall.CLONE_THREAD | syscall.CLONE_SYSVSEM | syscall.CLONE_SETTLS | syscall.CLONE_PARENT_SETTID | syscall.CLONE_CHILD_CLEARTID)
+	for _, tc := range []struct {
+		what string
+		c    call
+		want uint32
+	}{
+		{"read", call{name: "read"}, retAllow},
+		{"execve", call{name: "execve"}, retAllow},
+		{"unshare", call{name: "unshare", args: [6]uint64{syscall.CLONE_NEWUSER}}, retEPERM},
+		{"setns", call{name: "setns"}, retEPERM},
+		{"clone CLONE_NEWUSER", call{name: "clone", args: [6]uint64{syscall.CLONE_NEWUSER | uint64(syscall.SIGCHLD)}}, retEPERM},
+		{"clone CLONE_NEWCGROUP", call{name: "clone", args: [6]uint64{0x02000000}}, retEPERM},
+		{"clone for a thread", call{name: "clone", args: [6]uint64{plainClone}}, retAllow},
+		{"clone as fork", call{name: "clone", args: [6]uint64{uint64(syscall.SIGCHLD)}}, retAllow},
+		// After an argument check the number is loaded again, not compared as the argument.
+		{"clone with flags equal to mount's number", call{name: "clone", args: [6]uint64{uint64(native.SyscallNames["mount"])}}, retAllow},
+		{"personality of write's number", call{name: "personality", args: [6]uint64{uint64(native.SyscallNames["write"])}}, retEPERM},
+		{"clone3", call{name: "clone3"}, retNOSYS},
+		{"io_uring_setup", call{name: "io_uring_setup"}, retEPERM},
+		{"userfaultfd", call{name: "userfaultfd"}, retEPERM},
+		{"keyctl", call{name: "keyctl"}, retEPERM},
+		{"add_key", call{name: "add_key"}, retEPERM},
+		{"mount", call{name: "mount"}, retEPERM},
+		{"ptrace", call{name: "ptrace"}, retEPERM},
+		{"bpf", call{name: "bpf"}, retEPERM},
+		{"personality PER_LINUX32", call{name: "personality", args: [6]uint64{8}}, retEPERM},
+		{"personality 0", call{name: "personality"}, retAllow},
+		{"personality query", call{name: "personality", args: [6]uint64{0xffffffff}}, retAllow},
+		{"personality 1<<32", call{name: "personality", args: [6]uint64{1 << 32}}, retEPERM},
+		{"number 1000", call{nr: 1000}, retNOSYS},
+	} {
+		if got := run(t, p, tc.c); got != tc.want {
+			t.Errorf("%s: %#x, want %#x", tc.what, got, tc.want)
+		}
+	}
+}
+
+func TestOtherABIs(t *testing.T) {
+	nativeX86(t)
+	for _, p := range []Policy{{Allow: defaultAllow}, {Allow: defaultAllow, Action: ActionKill}} {
+		getpid := uint32(native.SyscallNames["getpid"])
+		if got := run(t, p, call{nr: x32Bit | getpid}); got != retNOSYS {
+			t.Errorf("%s: x32 getpid: %#x, want ENOSYS", p.Action, got)
+		}
+		if got := run(t, p, call{nr: 20, arch: uint32(arch.I386.ID)}); got != retNOSYS {
+			t.Errorf("%s: i386 getpid: %#x, want ENOSYS", p.Action, got)
+		}
+	}
+}
+
+func TestActions(t *testing.T) {
+	for _, tc := range []struct {
+		p             Policy
+		refused, read uint32
+	}{
+		{Policy{Allow: defaultAllow, Action: ActionKill}, retKill, retAllow},
+		{Policy{Allow: defaultAllow, Action: ActionLog}, retLog, retAllow},
+		{Policy{Allow: defaultAllow, Action: ActionErrno, Errno: syscall.EACCES}, uint32(libseccomp.ActionErrno) | uint32(syscall.EACCES), retAllow},
+		{Policy{Allow: defaultAllow}, retEPERM, retAllow},
+	} {
+		for _, c := range []call{{name: "unshare"}, {name: "mount"}, {name: "personality", args: [6]uint64{8}},
+			{name: "clone", args: [6]uint64{syscall.CLONE_NEWNET}}} {
+			if got := run(t, tc.p, c); got != tc.refused {
+				t.Errorf("%s/%d: %s: %#x, want %#x", tc.p.Action, tc.p.Errno, c.name, got, tc.refused)
+			}
+		}
+		if got := run(t, tc.p, call{name: "read"}); got != tc.read {
+			t.Errorf("%s: read: %#x", tc.p.Action, got)
+		}
+		if got := run(t, tc.p, call{nr: 1000}); got != retNOSYS {
+			t.Errorf("%s: number 1000: %#x, want ENOSYS", tc.p.Action, got)
+		}
+	}
+}
+
+// TestExplicitAllowLiftsBaseline: naming a call or its group, other than
+// @system-service, lifts the baseline rule on it; deny wins over both.
+func TestExplicitAllowLiftsBaseline(t *testing.T) {
+	p := Policy{Allow: []string{ServiceGroup, "unshare", "@keyring", "clone", "clone3", "personality", "io_uring_setup"}}
+	for _, c := range []call{{name: "unshare"}, {name: "keyctl"}, {name: "request_key"}, {name: "clone3"},
+		{name: "clone", args: [6]uint64{syscall.CLONE_NEWUSER}}, {name: "personality", args: [6]uint64{8}}, {name: "io_uring_setup"}} {
+		if got := run(t, p, c); got != retAllow {
+			t.Errorf("%s: %#x, want allowed", c.name, got)
+		}
+	}
+	for _, c := range []call{{name: "setns"}, {name: "io_uring_enter"}, {name: "userfaultfd"}} {
+		if got := run(t, p, c); got != retEPERM {
+			t.Errorf("%s: %#x, want EPERM", c.name, got)
+		}
+	}
+	p.Deny = []string{"unshare", "clone3"}
+	if got := run(t, p, call{name: "unshare"}); got != retEPERM {
+		t.Errorf("denied unshare: %#x, want EPERM", got)
+	}
+	if got := run(t, p, call{name: "clone3"}); got != retNOSYS {
+		t.Errorf("denied clone3: %#x, want ENOSYS", got)
+	}
+}
+
+func TestDenyGroup(t *testing.T) {
+	p := Policy{Allow: defaultAllow, Deny: []string{"@network-io"}}
+	for _, n := range []string{"socket", "connect", "bind", "sendmsg"} {
+		if got := run(t, p, call{name: n}); got != retEPERM {
+			t.Errorf("%s: %#x, want EPERM", n, got)
+		}
+	}
+	if got := run(t, p, call{name: "write"}); got != retAllow {
+		t.Errorf("write: %#x", got)
+	}
+}
+
+// TestNoPlaceholderLeft: the library's long jumps copy return instructions;
+// none of its placeholder default may survive.
+func TestNoPlaceholderLeft(t *testing.T) {
+	prog, err := Policy{Allow: []string{"@known"}}.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := Decode(prog)
+	for i, r := range raw {
+		if ret, ok := r.Disassemble().(bpf.RetConstant); ok && ret.Val == uint32(placeholder) {
+			t.Errorf("instruction %d returns the placeholder", i)
+		}
+	}
+	t.Logf("%d instructions for @known, %d for the default", len(raw), progLen(t, Policy{Allow: defaultAllow}))
+}
+
+func progLen(t *testing.T, p Policy) int {
+	prog, err := p.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(prog) / 8
+}
+
+func TestBuildErrors(t *testing.T) {
+	for _, p := range []Policy{{Allow: defaultAllow, Action: "trap"}, {Allow: defaultAllow, Errno: 5000}} {
+		if _, err := p.Build(); err == nil {
+			t.Errorf("%+v: built", p)
+		}
+	}
+	if _, err := Decode(make([]byte, 12)); err == nil || !strings.Contains(err.Error(), "8 bytes") {
+		t.Errorf("Decode of 12 bytes: %v", err)
+	}
+}
+
+func TestRules(t *testing.T) {
+	got := strings.Join(Policy{Allow: defaultAllow}.Rules(), "\n")
+	for _, want := range []string{"unshare", "CLONE_NEW", "clone3: ENOSYS", "personality", "x32"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("rules lack %q:\n%s", want, got)
+		}
+	}
+	lifted := strings.Join(Policy{Allow: []string{ServiceGroup, "@process"}}.Rules(), "\n")
+	if strings.Contains(lifted, "clone") || strings.Contains(lifted, "unshare") {
+		t.Errorf("@process named, yet:\n%s", lifted)
+	}
+}
