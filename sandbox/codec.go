@@ -260,6 +260,7 @@ func (e *encoder) lifecycle(c *Lifecycle) {
 	e.int(int64(c.StopTimeout))
 	e.int(int64(c.Reload))
 	e.str(c.Manager)
+	e.cgroup(&c.Cgroup)
 }
 
 func (d *decoder) lifecycle() Lifecycle {
@@ -277,6 +278,7 @@ func (d *decoder) lifecycle() Lifecycle {
 	c.StopTimeout = time.Duration(d.int())
 	c.Reload = int(d.int())
 	c.Manager = d.str()
+	c.Cgroup = d.cgroup()
 	return c
 }
 
@@ -286,6 +288,7 @@ func (e *encoder) plan(p *Plan) {
 	e.str(p.UserName)
 	e.str(p.GroupName)
 	e.strs(p.GroupNames)
+	e.int(int64(p.LandlockABI))
 	e.seccompPolicy(p.SeccompPolicy)
 }
 
@@ -294,6 +297,7 @@ func (d *decoder) plan() *Plan {
 	p.UserName = d.str()
 	p.GroupName = d.str()
 	p.GroupNames = d.strs()
+	p.LandlockABI = int(d.int())
 	p.SeccompPolicy = d.seccompPolicy()
 	return p
 }
@@ -410,4 +414,48 @@ func (d *decoder) landlock() *spec.Landlock {
 	l.RestrictBind, l.RestrictConnect = d.bool(), d.bool()
 	l.Mode = spec.LandlockMode(d.str())
 	return l
+}
+
+func (e *encoder) cgroup(c *Cgroup) {
+	e.str(c.Path)
+	e.str(c.Base)
+	e.str(c.None)
+	e.str(c.MemoryMax)
+	e.bool(c.V2)
+	e.bool(c.Delegated)
+	e.bool(c.Set)
+	l := &c.Limits
+	for _, v := range []*uint64{l.MemoryMax, l.MemorySwapMax, l.CPUWeight, l.IOWeight} {
+		e.bool(v != nil)
+		if v != nil {
+			e.uint(*v)
+		}
+	}
+	for _, v := range []*int64{l.PidsMax, l.CPUQuota} {
+		e.bool(v != nil)
+		if v != nil {
+			e.int(*v)
+		}
+	}
+	e.uint(l.CPUPeriod)
+}
+
+func (d *decoder) cgroup() Cgroup {
+	c := Cgroup{Path: d.str(), Base: d.str(), None: d.str(), MemoryMax: d.str()}
+	c.V2, c.Delegated, c.Set = d.bool(), d.bool(), d.bool()
+	l := &c.Limits
+	for _, v := range []**uint64{&l.MemoryMax, &l.MemorySwapMax, &l.CPUWeight, &l.IOWeight} {
+		if d.bool() {
+			n := d.uint()
+			*v = &n
+		}
+	}
+	for _, v := range []**int64{&l.PidsMax, &l.CPUQuota} {
+		if d.bool() {
+			n := d.int()
+			*v = &n
+		}
+	}
+	l.CPUPeriod = d.uint()
+	return c
 }

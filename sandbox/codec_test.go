@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"github.com/daemonbox/daemonbox/cgroup"
 	"reflect"
 	"testing"
 	"time"
@@ -39,8 +40,11 @@ func fullPlan(t *testing.T) *Plan {
 			Pidfile: "/run/web.pid", PidfileDir: "/run/user/1000/daemonbox", Manager: "/run/systemd/notify",
 			Restart: spec.RestartAlways, Ready: spec.ReadyNotify, ReadyTimeout: time.Minute,
 			Stop: 15, StopTimeout: 1500 * time.Millisecond, Reload: 10,
+			Cgroup: Cgroup{Path: "u/daemonbox/web", V2: true, Base: "u", Delegated: true, None: "n", Set: true, MemoryMax: "1MiB",
+				Limits: cgroup.Limits{MemoryMax: ptr(uint64(1 << 20)), MemorySwapMax: ptr(uint64(0)), PidsMax: ptr(int64(64)),
+					CPUQuota: ptr(int64(50000)), CPUPeriod: 100000, CPUWeight: ptr(uint64(200)), IOWeight: ptr(uint64(10000))}},
 		},
-		Names: Names{UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""},
+		Names: Names{UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""}, LandlockABI: 7,
 			SeccompPolicy: &seccomp.Policy{Allow: []string{"@system-service", "io_uring_setup"}, Deny: []string{"@network-io"}, Action: seccomp.ActionErrno, Errno: 13}},
 	}
 	for _, part := range []any{&p.Launch, &p.Lifecycle, &p.Names} {
@@ -53,6 +57,8 @@ func fullPlan(t *testing.T) *Plan {
 	}
 	return p
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func TestCodecRoundTrip(t *testing.T) {
 	full := fullPlan(t)

@@ -46,11 +46,12 @@ func Warnings(s *spec.Spec, p *Plan) []string {
 	if k := p.Caps.Keep & risky; k != 0 {
 		warn("capabilities", "keeps %s, which give near-root power", strings.Join(k.Names(), ", "))
 	}
-	if !s.Seccomp.Enabled {
-		warn("seccomp.enabled", "false: the daemon can make every system call, unshare(CLONE_NEWUSER), io_uring, keyctl and ptrace among them; remove it for the default filter")
-	}
+	out = append(out, riskyCombinations(s, p)...)
 	if p.Root != "/" && !p.PIDNS && !p.UserNS {
 		warn("filesystem.root", "without namespaces.pid, the daemon can trace and signal the host's processes that run as uid %d and gid %d, and act outside the root through them; set namespaces.pid = true, or give it ids of its own", p.UID, p.GID)
+	}
+	if interp := landlockInterpreter(p); interp != "" {
+		warn("landlock.execute", "does not cover %s, the interpreter of %s, so its exec would fail with EACCES", interp, p.Argv[0])
 	}
 	return out
 }
@@ -94,5 +95,6 @@ func LoadControl(path string) (*Plan, error) {
 	r.userNamespace(p)
 	r.capabilities(p)
 	r.namespaces(p)
+	r.cgroup(p) // stop ends and removes it, status lists what is in it
 	return p, nil
 }

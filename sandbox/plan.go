@@ -86,12 +86,14 @@ type Lifecycle struct {
 	StopTimeout  time.Duration
 	Reload       int
 	Manager      string // the service manager's socket ($NOTIFY_SOCKET of daemonbox), told when the daemon is ready
+	Cgroup       Cgroup // the daemon's control group ([resources]; plan_cgroup.go)
 }
 
 // Names are the names the spec gave ids, for explain.
 type Names struct {
 	UserName, GroupName string
 	GroupNames          []string
+	LandlockABI         int             // the kernel's, with [landlock]: what explain says is enforced
 	SeccompPolicy       *seccomp.Policy // the filter's policy as the spec gives it; nil when the filter is off
 }
 
@@ -134,6 +136,8 @@ type Host struct {
 	GroupFile  string
 	LookupEnv  func(string) (string, bool)
 	Sysctl     func(name string) (string, error) // nil: no host switch is read
+	Landlock   func() int                        // the kernel's Landlock ABI; nil: LandlockABI's
+	Cgroups    func() CgroupBase                 // nil: no cgroup can be made
 }
 
 // LiveHost describes the running daemonbox process and its machine.
@@ -151,6 +155,8 @@ func LiveHost() (*Host, error) {
 		Caps: sets, LastCap: last, Rlimit: rlimit.Get, NrOpen: nrOpen,
 		Bounding:   func() (caps.Set, error) { return caps.Bounding(last) },
 		PasswdFile: "/etc/passwd", GroupFile: "/etc/group", LookupEnv: os.LookupEnv, Sysctl: sysctl,
+		Landlock: LandlockABI,
+		Cgroups:  func() CgroupBase { return liveCgroupBase(uint32(os.Geteuid())) },
 	}, nil
 }
 
@@ -193,6 +199,8 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.escapes(p)
 	r.stdioPaths(p)
 	r.daemonPaths(p)
+	r.landlock(p)
+	r.cgroup(p)
 	r.seccompFilter(p)
 	if len(r.errs) > 0 {
 		return nil, r.errs

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/daemonbox/daemonbox/caps"
+	"github.com/daemonbox/daemonbox/cgroup"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
 )
@@ -88,7 +89,10 @@ type Stage struct {
 // /proc/self/exe with stdio, the preserved fds and the socket in place; the
 // launch sent; then "ready", or the error of the step that failed. A notify
 // socket the stage binds in the daemon's network namespace goes to adopt.
-func Spawn(l *Launch, stdio [3]int, adopt func(fd int)) (*Stage, error) {
+// The stage is in cg (if not nil) before it runs a step, so that all it
+// forks is too: cloned into it on v2, moved there before its launch is
+// sent on v1.
+func Spawn(l *Launch, stdio [3]int, cg *cgroup.Group, adopt func(fd int)) (*Stage, error) {
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, AtStep("init", OpError("socketpair", "", err))
@@ -98,10 +102,14 @@ func Spawn(l *Launch, stdio [3]int, adopt func(fd int)) (*Stage, error) {
 		unix.Close(pair[1])
 		return nil, AtStep("init", OpError("setsockopt SO_PASSCRED", "", err))
 	}
-	pid, pidfd, err := startStage(l, stdio, pair[1])
+	pid, pidfd, err := startStage(l, stdio, pair[1], cg)
 	unix.Close(pair[1])
 	if err != nil {
 		return nil, &StepError{Step: "init", Op: "start", Path: "/proc/self/exe", Msg: err.Error()}
+	}
+	if err := placeStage(pid, cg); err != nil {
+		unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+		return nil, failedStage(pidfd, err)
 	}
 	if err := sendLaunch(pair[0], kindLaunch, l); err != nil {
 		unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
@@ -128,9 +136,17 @@ func failedStage(pidfd int, err error) error {
 // startStage forks the init stage with the clone settings l asks for. The
 // parent-death signal holds until the stage sets it again after the uid
 // change.
-func startStage(l *Launch, stdio [3]int, sock int) (pid, pidfd int, err error) {
+func startStage(l *Launch, stdio [3]int, sock int, cg *cgroup.Group) (pid, pidfd int, err error) {
 	pidfd = -1
 	sys := &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.Signal(l.ParentDeath), PidFD: &pidfd}
+	if cg != nil && cg.V2() {
+		dir, err := cg.OpenDir()
+		if err != nil {
+			return -1, -1, err
+		}
+		defer unix.Close(dir)
+		sys.UseCgroupFD, sys.CgroupFD = true, dir
+	}
 	if l.PIDNS {
 		sys.Cloneflags |= unix.CLONE_NEWPID
 	}
@@ -153,6 +169,18 @@ func startStage(l *Launch, stdio [3]int, sock int) (pid, pidfd int, err error) {
 		err = errors.New("the kernel gave no pidfd for the init stage (Linux 5.3 or later is needed)")
 	}
 	return pid, pidfd, err
+}
+
+// placeStage moves the stage into cg on v1, where clone cannot place it;
+// the stage waits for its launch, so it has run no step yet.
+func placeStage(pid int, cg *cgroup.Group) error {
+	if cg == nil || cg.V2() {
+		return nil
+	}
+	if err := cg.Place(pid); err != nil {
+		return &StepError{Step: "cgroup", Msg: err.Error()}
+	}
+	return nil
 }
 
 // enterUserNS has the clone create the user namespace (first, so that it

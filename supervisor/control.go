@@ -55,6 +55,7 @@ func Status(w io.Writer, p *sandbox.Plan) int {
 	} else {
 		fmt.Fprintf(w, "%s: running (pid %d)\n", p.Name, st.PID)
 	}
+	listCgroup(w, p)
 	return StatusRunning
 }
 
@@ -91,8 +92,7 @@ const stopGrace = 5 * time.Second
 func Stop(w io.Writer, p *sandbox.Plan) (int, error) {
 	sup, err := openSupervisor(p)
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, pidfile.ErrNotRunning) {
-		fmt.Fprintf(w, "%s: not running\n", p.Name)
-		return 0, nil
+		return stopUnsupervised(w, p)
 	}
 	if err != nil {
 		return sandbox.ExitFailure, sandbox.AtStep("stop", err)
@@ -112,9 +112,25 @@ func Stop(w io.Writer, p *sandbox.Plan) (int, error) {
 	}
 	unix.PidfdSendSignal(sup, unix.SIGKILL, nil, 0)
 	if waitReadable(sup, stopGrace) {
-		return 0, nil
+		return stopUnsupervised(io.Discard, p) // what the killed supervisor left in its cgroup
 	}
 	return sandbox.ExitFailure, &sandbox.StepError{Step: "stop", Msg: "the supervisor survived SIGKILL"}
+}
+
+// stopUnsupervised stops a daemon that has no supervisor: one that ran in
+// place with [resources] is found by its cgroup, whose processes are ended
+// and which is removed.
+func stopUnsupervised(w io.Writer, p *sandbox.Plan) (int, error) {
+	n, err := stopGroup(p)
+	if err != nil {
+		return sandbox.ExitFailure, sandbox.AtStep("stop", err)
+	}
+	if n == 0 {
+		fmt.Fprintf(w, "%s: not running\n", p.Name)
+	} else {
+		fmt.Fprintf(w, "%s: ended %d processes in its cgroup\n", p.Name, n)
+	}
+	return 0, nil
 }
 
 // Reload sends signals.reload to the daemon.

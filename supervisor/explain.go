@@ -53,11 +53,42 @@ func Explain(w io.Writer, p *sandbox.Plan) error {
 	line("session", "new, no controlling terminal")
 	line("stop", "%s, then SIGKILL after %s", spec.SignalName(p.Stop), p.StopTimeout)
 	line("parent_death", "%s (when supervised)", describeSignal(p.ParentDeath))
+	explainLandlock(line, p)
+	explainCgroup(line, p)
 	if err := explainRlimits(&b, p); err != nil {
 		return err
 	}
+	explainExposure(&b, p.Exposures())
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// explainExposure prints the hardening table and, below it, the score. Each
+// row's exposure is its share of the score, as systemd-analyze security
+// shows it.
+func explainExposure(b *strings.Builder, rows []sandbox.Exposure) {
+	total := 0
+	for _, r := range rows {
+		total += r.Weight
+	}
+	fmt.Fprintf(b, "\n%-39s %-34s %6s %8s  %s\n", "hardening", "state", "weight", "exposure", "why it matters")
+	for _, r := range rows {
+		mark := "ok"
+		if r.Badness > 0 {
+			mark = "--"
+		}
+		share := 10 * r.Badness * float64(r.Weight) / float64(total)
+		fmt.Fprintf(b, "%s %-36s %-34s %6d %8.2f  %s\n", mark, r.Item, clipState(r.State), r.Weight, share, r.Why)
+	}
+	score := sandbox.ExposureScore(rows)
+	fmt.Fprintf(b, "\nexposure %.1f %s (0.0 nothing exposed .. 10.0 everything; systemd-analyze security's scale)\n", score, sandbox.ExposureLabel(score))
+}
+
+func clipState(s string) string {
+	if len(s) > 34 {
+		return s[:31] + "..."
+	}
+	return s
 }
 
 // explainCaps shows the five capability sets the daemon gets.

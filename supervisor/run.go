@@ -46,6 +46,10 @@ func runHere(p *sandbox.Plan) (int, error) {
 		return sandbox.ExitFailure, err
 	}
 	if sandbox.InPlace() && !p.NeedsSupervisor() {
+		if err := enterCgroup(p); err != nil {
+			sandbox.CloseAll(stdio[:])
+			return sandbox.ExitFailure, err
+		}
 		err := sandbox.ExecInPlace(&p.Launch, stdio)
 		return sandbox.ExitCode(err), err
 	}

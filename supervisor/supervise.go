@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/daemonbox/daemonbox/cgroup"
 	"github.com/daemonbox/daemonbox/pidfile"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
@@ -35,6 +36,8 @@ type supervisor struct {
 	logs     logs
 	pidfile  *pidfile.File // nil without one
 	notify   *notifySocket // nil unless ready = "notify"
+	cgroup   *cgroup.Group // the daemon's; nil without one
+	ooms     uint64        // OOM kills in it before the current run
 	sigs     chan os.Signal
 	chld     chan os.Signal           // SIGCHLD: an orphan of the daemon's to reap
 	started  func(pid int, err error) // told the first start's outcome, once
@@ -94,6 +97,9 @@ func (s *supervisor) setup() error {
 		}
 		s.pidfile = f
 	}
+	if err := s.makeCgroup(); err != nil {
+		return err
+	}
 	if err := sandbox.PrepareMountPoints(&s.plan.Launch); err != nil {
 		return sandbox.AtStep("mounts", err)
 	}
@@ -106,6 +112,21 @@ func (s *supervisor) setup() error {
 			return sandbox.AtStep("notify", err)
 		}
 	}
+	return nil
+}
+
+// makeCgroup makes the daemon's cgroup, after the pidfile's claim so that a
+// second start touches nothing. Without [resources], a host where none can
+// be made leaves the daemon without one, and says so.
+func (s *supervisor) makeCgroup() error {
+	g, err := makeCgroup(s.plan)
+	if err != nil && s.plan.Cgroup.Set {
+		return err
+	}
+	if err != nil {
+		s.logf("%s: no cgroup: %v", s.plan.Name, err)
+	}
+	s.cgroup = g
 	return nil
 }
 
@@ -155,7 +176,10 @@ func (s *supervisor) start() (*daemon, error) {
 	if s.notify != nil {
 		l.NotifySocket = s.notify.name
 	}
-	st, err := sandbox.Spawn(&l, s.stdio, s.adoptNotify)
+	if s.cgroup != nil {
+		s.ooms, _ = s.cgroup.OOMKills()
+	}
+	st, err := sandbox.Spawn(&l, s.stdio, s.cgroup, s.adoptNotify)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +217,7 @@ func (s *supervisor) run(d *daemon) (int, error) {
 				kill = time.After(s.plan.StopTimeout)
 			}
 		case <-kill:
-			unix.PidfdSendSignal(d.target, unix.SIGKILL, nil, 0)
+			s.kill(d)
 		case <-readyBy:
 			d.failure = &sandbox.StepError{Step: "ready", Msg: fmt.Sprintf("no READY=1 within %v; the daemon was killed", s.plan.ReadyTimeout)}
 			unix.PidfdSendSignal(d.pidfd, unix.SIGKILL, nil, 0)
@@ -209,6 +233,17 @@ func (s *supervisor) run(d *daemon) (int, error) {
 				continue
 			}
 			return s.end(d, code)
+		}
+	}
+}
+
+// kill ends the daemon once stop_timeout is over: with everything in its
+// cgroup, if it has one.
+func (s *supervisor) kill(d *daemon) {
+	unix.PidfdSendSignal(d.target, unix.SIGKILL, nil, 0)
+	if s.cgroup != nil {
+		if err := s.cgroup.Kill(stopGrace); err != nil {
+			s.logf("%v", err)
 		}
 	}
 }
@@ -269,9 +304,7 @@ func (s *supervisor) end(d *daemon, code int) (int, error) {
 		unix.Close(d.target)
 	}
 	unix.Close(d.pidfd)
-	if n := endLeftovers(syscall.Signal(s.plan.Stop), s.plan.StopTimeout); n > 0 {
-		s.logf("%s: ended %d processes it left behind", s.plan.Name, n)
-	}
+	s.endLeftovers()
 	if d.ready {
 		return code, nil
 	}
@@ -279,6 +312,26 @@ func (s *supervisor) end(d *daemon, code int) (int, error) {
 		d.failure = &sandbox.StepError{Step: "ready", Msg: fmt.Sprintf("the daemon ended (%s) before it was ready", sandbox.DescribeStatus(code, nil))}
 	}
 	return code, d.failure
+}
+
+// endLeftovers ends what the daemon left running: everything in its
+// cgroup, then any child of the supervisor's outside it, each reaped; and
+// reports OOM kills in the cgroup during the run.
+func (s *supervisor) endLeftovers() {
+	n := 0
+	if s.cgroup != nil {
+		var err error
+		if n, err = endGroup(s.cgroup, syscall.Signal(s.plan.Stop), s.plan.StopTimeout); err != nil {
+			s.logf("%v", err)
+		}
+		if now, err := s.cgroup.OOMKills(); err == nil && now > s.ooms {
+			s.logf("%s", oomMessage(s.plan, now-s.ooms))
+		}
+	}
+	n = max(n, endLeftovers(syscall.Signal(s.plan.Stop), s.plan.StopTimeout))
+	if n > 0 {
+		s.logf("%s: ended %d processes it left behind", s.plan.Name, n)
+	}
 }
 
 // pause waits out a restart delay; false means a stop came meanwhile.
@@ -323,12 +376,29 @@ func (s *supervisor) logf(format string, args ...any) {
 	}
 }
 
+// removeCgroup removes the daemon's cgroup once the daemon is gone,
+// ending first anything still in it.
+func (s *supervisor) removeCgroup() {
+	if s.cgroup == nil {
+		return
+	}
+	err := s.cgroup.Kill(stopGrace)
+	if err == nil {
+		err = s.cgroup.Remove()
+	}
+	if err != nil {
+		s.logf("%v", err)
+	}
+	s.cgroup = nil
+}
+
 // cleanup releases everything setup took, the pidfile last but for logs,
 // which may still carry the daemon's last lines.
 func (s *supervisor) cleanup() {
 	if s.notify != nil {
 		s.notify.close()
 	}
+	s.removeCgroup()
 	if s.pidfile != nil {
 		s.pidfile.Remove()
 	}

@@ -223,3 +223,42 @@ func exampleIsolated(t *testing.T, m mode) {
 		t.Error("stop returned with the daemon or its pidfile still there")
 	}
 }
+
+// Each example's exposure score, as explain prints it, is pinned: a change
+// that loosens (or tightens) an example, or the scoring, shows here. The
+// scores are this host's (root, Landlock ABI 4 or later, cgroups for root).
+func TestExampleExposure(t *testing.T) {
+	need(t)
+	want := map[string]string{
+		"minimal.toml":  "3.9 OK",
+		"httpd.toml":    "2.7 OK",
+		"service.toml":  "2.2 OK",
+		"full.toml":     "1.9 OK",
+		"isolated.toml": "0.6 SAFE",
+	}
+	for file, score := range want {
+		r := launch{file: "../examples/" + file, cmd: "explain"}.do(t)
+		got := exposureLine(r.stdout)
+		if r.code != 0 || got != score {
+			t.Errorf("%s: exposure %q (exit %d), pinned at %q", file, got, r.code, score)
+		}
+	}
+	gate := launch{file: "../examples/minimal.toml", cmd: "check", args: []string{"--max-exposure", "3"}}.do(t)
+	if gate.code != 125 || !strings.Contains(gate.stderr, "exposure 3.9 OK is above --max-exposure 3.0") {
+		t.Errorf("check --max-exposure 3 on a 3.9 spec: exit %d, stderr %q", gate.code, gate.stderr)
+	}
+	pass := launch{file: "../examples/isolated.toml", cmd: "check", args: []string{"--max-exposure=1"}}.do(t)
+	if pass.code != 0 {
+		t.Errorf("check --max-exposure=1 on isolated.toml: exit %d, stderr %q", pass.code, pass.stderr)
+	}
+}
+
+// exposureLine is "SCORE LABEL" from explain's last line.
+func exposureLine(out string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "exposure" {
+			return f[1] + " " + f[2]
+		}
+	}
+	return ""
+}

@@ -87,9 +87,10 @@ func need(t *testing.T) {
 
 // launch is one daemonbox invocation.
 type launch struct {
-	spec        string // TOML; PROBE stands for the probe's path
-	file        string // a spec file to use as it is, instead of spec
-	cmd         string // "run" (default), "check" or "explain"
+	spec        string   // TOML; PROBE stands for the probe's path
+	file        string   // a spec file to use as it is, instead of spec
+	cmd         string   // "run" (default), "check" or "explain"
+	args        []string // flags between the command and the spec file
 	wrap        []string
 	extra       []*os.File // at fds 3, 4, ...; nil entries are closed
 	env         []string
@@ -130,7 +131,7 @@ func (l launch) command(t *testing.T, ctx context.Context) *exec.Cmd {
 	if file == "" {
 		file = specFile(t, l.spec)
 	}
-	argv := append(append([]string{}, l.wrap...), daemonbox, sub, file)
+	argv := append(append(append(append([]string{}, l.wrap...), daemonbox, sub), l.args...), file)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = l.env
 	if cmd.Env == nil {

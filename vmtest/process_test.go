@@ -112,7 +112,7 @@ umask = 0o027
 no_new_privileges = false
 oom_score_adj = 500
 [seccomp]
-enabled = false # the kernel installs a filter only under no_new_privs
+enabled = false # the kernel installs a filter only with no_new_privs
 `
 	rep := launch{spec: spec, env: []string{"TZ=Europe/Paris", "LD_PRELOAD=/evil.so", "SECRET=hunter2", "PATH=/bin"}}.ok(t)
 

@@ -12,7 +12,7 @@
 //	daemonbox run spec.toml           apply the spec and run the daemon (foreground)
 //	daemonbox start spec.toml         run it detached, under a supervisor
 //	daemonbox stop|status|reload|restart|reopen-logs spec.toml
-//	daemonbox check spec.toml         validate the spec against this host; no side effects
+//	daemonbox check [--max-exposure N] spec.toml  validate against this host; no side effects
 //	daemonbox explain spec.toml       print the effective confinement
 package main
 
@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	_ "github.com/daemonbox/daemonbox/internal/prefault" // heap mapped ahead, before most initializers
@@ -38,7 +39,8 @@ commands:
   reload          send it signals.reload
   restart         stop, then start
   reopen-logs     make its supervisor reopen its log files (after a rotation)
-  check           validate the spec against this host (no side effects); exit 0 or 125
+  check           validate the spec against this host (no side effects); exit 0 or 125;
+                  --max-exposure N: 125 when explain's exposure score is above N
   explain         print the effective confinement after defaults and name resolution
 
 exit codes: 125 daemonbox or spec error, 126 command not executable,
@@ -86,11 +88,12 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "daemonbox: unknown command %q\n%s", cmd, usage)
 		return sandbox.ExitFailure
 	}
-	file, detach, ok := parseArgs(args)
-	if !ok || (detach && cmd != "run") {
-		fmt.Fprintf(stderr, "daemonbox %s: expected one spec file (and --detach only for run)\n%s", cmd, usage)
+	file, opt, ok := parseArgs(args)
+	if !ok || (opt.detach && cmd != "run") || (opt.maxExposure != supervisor.NoMaxExposure && cmd != "check") {
+		fmt.Fprintf(stderr, "daemonbox %s: expected one spec file (--detach only for run, --max-exposure N only for check)\n%s", cmd, usage)
 		return sandbox.ExitFailure
 	}
+	detach := opt.detach
 	switch cmd {
 	case "stop", "status", "reload", "reopen-logs":
 		return control(cmd, file, stdout, stderr)
@@ -102,23 +105,19 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 	case "start":
 		detach = true
 	}
-	return launch(cmd, file, detach, stdout, stderr)
+	return launch(cmd, file, detach, opt.maxExposure, stdout, stderr)
 }
 
 // launch runs the commands that read the spec against this host: check,
 // explain, and run (start is run detached).
-func launch(cmd, file string, detach bool, stdout, stderr io.Writer) int {
+func launch(cmd, file string, detach bool, maxExposure float64, stdout, stderr io.Writer) int {
 	s, plan, err := sandbox.Load(file)
 	if err != nil {
 		return report(stderr, err)
 	}
 	switch cmd {
 	case "check":
-		for _, w := range sandbox.Warnings(s, plan) {
-			fmt.Fprintln(stderr, "daemonbox: warning:", w)
-		}
-		fmt.Fprintf(stdout, "%s: ok\n", file)
-		return 0
+		return supervisor.Check(stdout, stderr, file, s, plan, maxExposure)
 	case "explain":
 		if err := supervisor.Explain(stdout, plan); err != nil {
 			return report(stderr, err)
@@ -156,21 +155,45 @@ func control(cmd, file string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// parseArgs reads "[--detach] spec.toml". The flag package would do, but it
-// is the largest thing daemonbox would link for two words, and every package
-// linked costs start-up time on the launch path.
-func parseArgs(args []string) (file string, detach, ok bool) {
-	for _, a := range args {
+// options are the flags a command takes besides its spec file.
+type options struct {
+	detach      bool
+	maxExposure float64
+}
+
+// parseArgs reads "[--detach] [--max-exposure N] spec.toml". The flag
+// package would do, but it is the largest thing daemonbox would link for
+// three words, and every package linked costs start-up time on the launch
+// path.
+func parseArgs(args []string) (file string, opt options, ok bool) {
+	opt.maxExposure = supervisor.NoMaxExposure
+	for i := 0; i < len(args); i++ {
+		a := args[i]
 		switch {
 		case a == "--detach" || a == "-detach":
-			detach = true
+			opt.detach = true
+		case a == "--max-exposure" && i+1 < len(args):
+			i++
+			if opt.maxExposure, ok = exposureBound(args[i]); !ok {
+				return "", opt, false
+			}
+		case strings.HasPrefix(a, "--max-exposure="):
+			if opt.maxExposure, ok = exposureBound(strings.TrimPrefix(a, "--max-exposure=")); !ok {
+				return "", opt, false
+			}
 		case strings.HasPrefix(a, "-") || file != "":
-			return "", false, false
+			return "", opt, false
 		default:
 			file = a
 		}
 	}
-	return file, detach, file != ""
+	return file, opt, file != ""
+}
+
+// exposureBound reads N of --max-exposure: 0 to 10.
+func exposureBound(s string) (float64, bool) {
+	n, err := strconv.ParseFloat(s, 64)
+	return n, err == nil && n >= 0 && n <= 10
 }
 
 // report prints each problem on a line of its own and returns the exit code.

@@ -20,6 +20,11 @@
  *   probe segv [DIR]                chdir to DIR and die of SIGSEGV
  *   probe wait [ignore-term]        print "ready", then one line per signal
  *                                   received; exit 0 on SIGTERM
+ *   probe landlock OP=ARG...        try file and TCP operations (see landlock)
+ *   probe forkbomb                  fork until refused; "forkbomb N ERRNO"
+ *   probe hog BYTES                 touch BYTES of memory; "hog done"
+ *   probe escape-stop               a renamed, setsid grandchild ignores
+ *                                   SIGTERM ("escaped PID"); then as wait
  *   probe syscalls                  try each call a syscall filter judges, each
  *                                   in a child of its own: "call NAME ok|ERRNO|SIGNAL";
  *                                   then unshare directly ("direct unshare ..."),
@@ -535,6 +540,178 @@ static void isolation(int argc, char **argv)
 	printf("end\n");
 }
 
+/* try_exec runs PATH ("PATH euid", its output discarded) and returns the
+ * errno of its execve, 0 if the exec happened. */
+static int try_exec(const char *path)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return errno;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		close(1);
+		char *args[] = {(char *)path, "euid", NULL};
+		execve(path, args, environ);
+		int e = errno;
+		if (write(pipefd[1], &e, sizeof(e)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	int e = pid < 0 ? errno : 0;
+	if (pid > 0 && read(pipefd[0], &e, sizeof(e)) != sizeof(e))
+		e = 0;
+	close(pipefd[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return e;
+}
+
+/* try_tcp binds or connects a TCP socket to 127.0.0.1:port. */
+static int try_tcp(int do_bind, int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	if (fd < 0)
+		return errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	int r = err_of(do_bind ? bind(fd, (struct sockaddr *)&sa, sizeof(sa)) : connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
+	close(fd);
+	return r;
+}
+
+/* try_file is one file operation: op on path, and on path2 for the two
+ * that take a second path. */
+static int try_file(const char *op, const char *path, const char *path2)
+{
+	int fd = -1, r = 0;
+	if (strcmp(op, "read") == 0 || strcmp(op, "list") == 0 || strcmp(op, "write") == 0) {
+		int flags = op[0] == 'w' ? O_WRONLY | O_CREAT : op[0] == 'l' ? O_RDONLY | O_DIRECTORY : O_RDONLY;
+		fd = open(path, flags, 0644);
+		r = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+	} else if (strcmp(op, "truncate") == 0) {
+		r = err_of(truncate(path, 0));
+	} else if (strcmp(op, "mkdir") == 0) {
+		r = err_of(mkdir(path, 0755));
+	} else if (strcmp(op, "unlink") == 0) {
+		r = err_of(unlink(path));
+	} else if (strcmp(op, "link") == 0 && path2) {
+		r = err_of(link(path, path2));
+	} else if (strcmp(op, "rename") == 0 && path2) {
+		r = err_of(rename(path, path2));
+	} else if (strcmp(op, "exec") == 0) {
+		r = try_exec(path);
+	} else {
+		r = EINVAL;
+	}
+	return r;
+}
+
+/*
+ * landlock tries each OP=ARG given and prints "try OP=ARG ok" or
+ * "try OP=ARG ERRNONAME". OPs: read, list (a directory), write (open for
+ * writing, created if need be), truncate, mkdir, unlink, exec, link=FROM:TO,
+ * rename=FROM:TO, bind=PORT and connect=PORT (TCP, 127.0.0.1).
+ */
+static void landlock(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++) {
+		char op[32], arg[4096];
+		const char *eq = strchr(argv[i], '=');
+		if (!eq || eq - argv[i] >= (long)sizeof(op) || strlen(eq + 1) >= sizeof(arg))
+			continue;
+		memcpy(op, argv[i], eq - argv[i]);
+		op[eq - argv[i]] = 0;
+		strcpy(arg, eq + 1);
+		int r;
+		if (strcmp(op, "bind") == 0 || strcmp(op, "connect") == 0) {
+			r = try_tcp(op[0] == 'b', atoi(arg));
+		} else {
+			char *second = strchr(arg, ':');
+			if (second)
+				*second++ = 0;
+			r = try_file(op, arg, second);
+		}
+		printf("try %s %s\n", argv[i], r == 0 ? "ok" : strerrorname_np(r));
+	}
+	printf("end\n");
+}
+
+/*
+ * forkbomb forks children that wait, until fork fails or 4096 of them run
+ * (a bound, so that a missing pids_max cannot harm the host), prints
+ * "forkbomb FORKED ERRNO", then ends them all.
+ */
+static int forkbomb(void)
+{
+	static pid_t kids[4096];
+	int n = 0, err = 0;
+	while (n < 4096) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			pause();
+			_exit(0);
+		}
+		if (pid < 0) {
+			err = errno;
+			break;
+		}
+		kids[n++] = pid;
+	}
+	printf("forkbomb %d %d\n", n, err);
+	fflush(stdout);
+	for (int i = 0; i < n; i++)
+		kill(kids[i], SIGKILL);
+	while (wait(NULL) > 0)
+		;
+	return 0;
+}
+
+/* hog touches BYTES of fresh memory, a MiB at a time, then says so. */
+static int hog(long long bytes)
+{
+	printf("hog start\n");
+	fflush(stdout);
+	for (long long done = 0; done < bytes; done += 1 << 20) {
+		char *p = malloc(1 << 20);
+		if (!p)
+			return 5;
+		memset(p, 1, 1 << 20);
+	}
+	printf("hog done\n");
+	return 0;
+}
+
+/*
+ * escape_stop tries to outlive stop: a child calls setsid and forks a
+ * grandchild, which is left to the supervisor, renames itself "escaped",
+ * ignores SIGTERM, prints "escaped PID" and sleeps. The first process waits
+ * for signals as "wait" does.
+ */
+static int escape_stop(void)
+{
+	pid_t child = fork();
+	if (child == 0) {
+		setsid();
+		if (fork() == 0) {
+			prctl(PR_SET_NAME, "escaped", 0, 0, 0);
+			signal(SIGTERM, SIG_IGN);
+			printf("escaped %d\n", getpid());
+			fflush(stdout);
+			for (;;)
+				pause();
+		}
+		_exit(0);
+	}
+	waitpid(child, NULL, 0);
+	wait_signals(0);
+	return 0;
+}
+
 /* seccomp_state prints "seccomp MODE FILTERS" from /proc/self/status; without
  * /proc, the mode from prctl and "-" for the count. */
 static void seccomp_state(void)
@@ -703,10 +880,20 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(mode, "forking") == 0)
 		return forking(argc, argv);
+	if (strcmp(mode, "forkbomb") == 0)
+		return forkbomb();
+	if (strcmp(mode, "hog") == 0 && argc > 2)
+		return hog(atoll(argv[2]));
+	if (strcmp(mode, "escape-stop") == 0)
+		return escape_stop();
 	if (strcmp(mode, "syscalls") == 0)
 		return syscalls();
 	if (strcmp(mode, "isolation") == 0) {
 		isolation(argc, argv);
+		return 0;
+	}
+	if (strcmp(mode, "landlock") == 0) {
+		landlock(argc, argv);
 		return 0;
 	}
 	if (strcmp(mode, "count") == 0 && argc > 2) {

@@ -1,0 +1,91 @@
+package cgroup
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/opencontainers/cgroups"
+	"golang.org/x/sys/unix"
+)
+
+// pollEvery is how often Kill and AwaitEmpty look at the group again: v1
+// has no event for "empty" that a process can wait on.
+const pollEvery = 5 * time.Millisecond
+
+// Kill ends every process in the group with SIGKILL and waits, at most
+// timeout, until the group is empty. On v2 the kernel does it in one write
+// (cgroup.kill, Linux 5.14). Otherwise, as systemd does on v1, the group is
+// frozen, so that nothing forks while it is listed, every process is sent
+// SIGKILL, and the group is thawed so that they can die; again until empty.
+func (g *Group) Kill(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	if pids, err := g.Procs(); err == nil && len(pids) == 0 {
+		return nil // nothing to freeze for
+	}
+	if g.v2 {
+		err := cgroups.WriteFile(g.paths[""], "cgroup.kill", "1")
+		if err == nil {
+			return g.AwaitEmpty(time.Until(deadline))
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("cgroup %s: write cgroup.kill: %w", g.path, err)
+		}
+	}
+	for {
+		pids, err := g.freezeAndKill()
+		if err != nil || len(pids) == 0 {
+			return err
+		}
+		if g.AwaitEmpty(min(time.Until(deadline), 100*time.Millisecond)) == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cgroup %s: %d processes still there after SIGKILL for %v", g.path, len(pids), timeout)
+		}
+	}
+}
+
+// freezeAndKill sends SIGKILL to every process in the frozen group and
+// thaws it. It returns the pids it found.
+func (g *Group) freezeAndKill() ([]int, error) {
+	if err := g.m.Freeze(cgroups.Frozen); err != nil {
+		return nil, fmt.Errorf("cgroup %s: freeze: %w", g.path, err)
+	}
+	pids, err := g.Procs()
+	for _, pid := range pids {
+		unix.Kill(pid, unix.SIGKILL) // ESRCH: gone already
+	}
+	if terr := g.m.Freeze(cgroups.Thawed); terr != nil && err == nil {
+		err = fmt.Errorf("cgroup %s: thaw: %w", g.path, terr)
+	}
+	return pids, err
+}
+
+// Signal sends sig to every process in the group, once.
+func (g *Group) Signal(sig unix.Signal) error {
+	pids, err := g.Procs()
+	for _, pid := range pids {
+		unix.Kill(pid, sig)
+	}
+	return err
+}
+
+// AwaitEmpty waits until the group holds no process, at most timeout.
+func (g *Group) AwaitEmpty(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		pids, err := g.Procs()
+		if err != nil {
+			return fmt.Errorf("cgroup %s: %w", g.path, err)
+		}
+		if len(pids) == 0 {
+			return nil
+		}
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("cgroup %s: %d processes still there after %v", g.path, len(pids), timeout)
+		}
+		time.Sleep(pollEvery)
+	}
+}

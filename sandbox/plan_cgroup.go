@@ -1,0 +1,96 @@
+package sandbox
+
+import (
+	"fmt"
+	"path"
+
+	"github.com/daemonbox/daemonbox/cgroup"
+	"github.com/daemonbox/daemonbox/spec"
+	"golang.org/x/sys/unix"
+)
+
+// Cgroup is the daemon's control group ([resources]). A supervised daemon
+// gets one whenever one can be made, limits or not; an in-place launch
+// only when the spec has [resources].
+type Cgroup struct {
+	Path      string // relative to the hierarchy's root, "daemonbox/web"; "" for none
+	V2        bool
+	Base      string // where Path was put: "" (the root), or daemonbox's own delegated cgroup
+	Delegated bool   // Base is daemonbox's own cgroup, handed to it by systemd
+	None      string // why there is none, for explain
+	Set       bool   // the spec has [resources]
+	Limits    cgroup.Limits
+	MemoryMax string // memory_max as written, for the supervisor's OOM message
+}
+
+// CgroupBase is where this host lets daemonbox make cgroups.
+type CgroupBase struct {
+	V2        bool
+	Base      string // relative to the root: "" for the root itself
+	Delegated bool
+	None      string // why there is none for this user; "" when Base is usable
+}
+
+// liveCgroupBase finds where daemonbox may make cgroups. Under systemd with
+// a delegated cgroup (Delegate=yes, or a user's user@.service on v2), in
+// daemonbox's own; else at the hierarchy's root, for root. An unprivileged
+// user has no other place: v1 delegates nothing to users.
+func liveCgroupBase(euid uint32) CgroupBase {
+	if !cgroup.V2() {
+		if euid != 0 {
+			return CgroupBase{None: "cgroup v1 has no subtree delegated to an unprivileged user"}
+		}
+		return CgroupBase{}
+	}
+	own, err := cgroup.Own()
+	switch {
+	case err == nil && own != "" && cgroup.Delegated(own):
+		return CgroupBase{V2: true, Base: own, Delegated: true}
+	case euid == 0:
+		return CgroupBase{V2: true}
+	case err != nil:
+		return CgroupBase{V2: true, None: err.Error()}
+	}
+	return CgroupBase{V2: true, None: fmt.Sprintf("daemonbox's cgroup /%s is not delegated to uid %d (run it from a systemd user service with Delegate=yes, or under systemd-run --user -p Delegate=yes)", own, euid)}
+}
+
+// cgroup resolves the daemon's cgroup: "<parent>/<name>" under the base.
+// [resources] where no cgroup can be made is an error; without it, the
+// daemon simply has none.
+func (r *resolver) cgroup(p *Plan) {
+	res := r.s.Resources
+	c := &p.Cgroup
+	c.Set, c.Limits = res.Set, limits(res)
+	if res.MemoryMax != nil {
+		c.MemoryMax = spec.FormatLimit(unix.RLIMIT_AS, *res.MemoryMax) // a size in bytes, as rlimits write one
+	}
+	base := CgroupBase{None: "this host's cgroups are not known"}
+	if r.h.Cgroups != nil {
+		base = r.h.Cgroups()
+	}
+	c.V2, c.Base, c.Delegated, c.None = base.V2, base.Base, base.Delegated, base.None
+	if base.None != "" {
+		if res.Set {
+			r.fail("resources", "no cgroup can be made for this daemon: %s", base.None)
+		}
+		return
+	}
+	parent := res.Parent
+	if parent == "" {
+		parent = spec.DefaultCgroupParent
+	}
+	c.Path = path.Join(base.Base, parent, p.Name)
+	if p.Name == "" || p.Name == "." || p.Name == ".." {
+		r.fail("name", "%q cannot name a cgroup", p.Name)
+	}
+	if !base.V2 && res.MemorySwapMax != nil && res.MemoryMax == nil {
+		r.fail("resources.memory_swap_max", "needs memory_max on cgroup v1, whose limit is memory plus swap")
+	}
+}
+
+func limits(res spec.Resources) cgroup.Limits {
+	return cgroup.Limits{
+		MemoryMax: res.MemoryMax, MemorySwapMax: res.MemorySwapMax, PidsMax: res.PidsMax,
+		CPUQuota: res.CPUQuota, CPUPeriod: spec.CPUPeriod, CPUWeight: res.CPUWeight, IOWeight: res.IOWeight,
+	}
+}

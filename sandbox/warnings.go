@@ -1,0 +1,75 @@
+package sandbox
+
+import (
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/daemonbox/daemonbox/spec"
+	"golang.org/x/sys/unix"
+)
+
+// riskyCombinations are settings each valid alone that together undo much
+// of the confinement.
+func riskyCombinations(s *spec.Spec, p *Plan) []string {
+	var out []string
+	warn := func(path, format string, args ...any) {
+		out = append(out, s.Errorf(path, format, args...).Error())
+	}
+	if k := p.Caps.Keep & (1<<unix.CAP_SYS_ADMIN | 1<<unix.CAP_SYS_CHROOT); p.UID == 0 && k != 0 {
+		warn("capabilities.keep", "uid 0 with %s kept can leave any root directory or namespace it is given", strings.Join(k.Names(), " and "))
+	}
+	if who := p.rootWriter(); who != "" {
+		warn("filesystem.root", "%s can write the root directory %s: it can replace its own programs and libraries; set filesystem.readonly = [\"/\"] or give the root another owner", who, p.Root)
+	}
+	if !s.Seccomp.Enabled {
+		warn("seccomp.enabled", "false: the daemon can make every system call, unshare(CLONE_NEWUSER), io_uring, keyctl and ptrace among them; remove it for the default filter")
+	}
+	for _, name := range s.Process.InheritEnv {
+		if strings.HasPrefix(name, "LD_") {
+			warn("process.inherit_env", "%s is passed on from daemonbox's environment: whoever starts daemonbox chooses the code the daemon loads", name)
+		}
+	}
+	return out
+}
+
+// rootWriter says who in the daemon can write its root directory: its uid
+// as owner, uid 0, or a group or other write bit. "" when nobody or when the
+// root is read-only.
+func (p *Plan) rootWriter() string {
+	if p.Root == "/" || p.mounted(MountReadonly, "/") {
+		return ""
+	}
+	fi, err := os.Stat(p.Root)
+	if err != nil {
+		return ""
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	mode := fi.Mode().Perm()
+	switch {
+	case p.UID == 0 && !p.UserNS:
+		return "the daemon, as uid 0,"
+	case st.Uid == p.UID && mode&0o200 != 0:
+		return "the daemon, as the root's owner,"
+	case mode&0o002 != 0:
+		return "every user"
+	case mode&0o020 != 0 && p.inGroup(st.Gid):
+		return "the daemon, through the root's group,"
+	}
+	return ""
+}
+
+func (p *Plan) inGroup(gid uint32) bool {
+	if p.GID == gid {
+		return true
+	}
+	for _, g := range p.Groups {
+		if g == gid {
+			return true
+		}
+	}
+	return false
+}
