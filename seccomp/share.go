@@ -5,23 +5,13 @@ package seccomp
 // when all are allowed, 0 when all are refused. A call allowed only for some
 // arguments (clone without CLONE_NEW*, personality locked) counts half.
 func (p Policy) Lets(names ...string) float64 {
-	d := p.decide()
-	allowed := map[string]float64{}
-	for _, n := range d.allow {
-		allowed[n] = 1
-	}
-	if d.checkClone {
-		allowed["clone"] = 0.5
-	}
-	if d.personality {
-		allowed["personality"] = 0.5
-	}
-	known := nativeNames()
+	v := p.verdicts()
+	weight := [...]float64{noSys: 0, refuse: 0, allow: 1, cloneNoNew: 0.5, personality: 0.5}
 	var sum float64
 	count := 0
 	for _, n := range Expand(names...) {
-		if known[n] {
-			sum += allowed[n]
+		if nr, ok := native.SyscallNames[n]; ok {
+			sum += weight[v[nr]]
 			count++
 		}
 	}
