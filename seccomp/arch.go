@@ -1,15 +1,24 @@
 package seccomp
 
-import "github.com/elastic/go-seccomp-bpf/arch"
+import "sort"
 
-// native is the running architecture's syscall table, nil where the library
-// has none (the filter is then refused, never silently skipped).
-var native, _ = arch.GetInfo("")
+// The running architecture's table is zsyscalls_GOARCH.go, static data that
+// costs a launch nothing until a filter is built. Elsewhere the table is
+// empty and Build refuses.
+
+// numbered is one entry of the table.
+type numbered struct {
+	name string
+	nr   int
+}
 
 func syscallNumber(name string) (int, bool) {
-	if native == nil {
-		return 0, false
+	i := sort.Search(len(syscallsByName), func(i int) bool { return syscallsByName[i].name >= name })
+	if i < len(syscallsByName) && syscallsByName[i].name == name {
+		return syscallsByName[i].nr, true
 	}
-	n, ok := native.SyscallNames[name]
-	return n, ok
+	return 0, false
 }
+
+// hasTable says whether this architecture has a table to filter with.
+func hasTable() bool { return len(syscallsByName) > 0 }

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"syscall"
 
-	libseccomp "github.com/elastic/go-seccomp-bpf"
-	"github.com/elastic/go-seccomp-bpf/arch"
 	"golang.org/x/sys/unix"
 )
 
@@ -59,12 +57,14 @@ const (
 	// lets through: the default persona, and 0xffffffff, which only reads.
 	perLinux = 0
 	perQuery = 0xffffffff
+	// x32Bit marks an x32 call's number on x86_64.
+	x32Bit = 0x40000000
 	// maxInstructions is the kernel's BPF_MAXINSNS.
 	maxInstructions = 4096
 )
 
 // refusal is the return value the action gives a refused call.
-func (p Policy) refusal() (libseccomp.Action, error) {
+func (p Policy) refusal() (uint32, error) {
 	switch p.Action {
 	case ActionErrno, "":
 		e := p.Errno
@@ -74,11 +74,11 @@ func (p Policy) refusal() (libseccomp.Action, error) {
 		if e > 4095 {
 			return 0, fmt.Errorf("errno %d is above the kernel's MAX_ERRNO (4095)", int(e))
 		}
-		return libseccomp.ActionErrno | libseccomp.Action(e), nil
+		return unix.SECCOMP_RET_ERRNO | uint32(e), nil
 	case ActionKill:
-		return libseccomp.ActionKillProcess, nil
+		return unix.SECCOMP_RET_KILL_PROCESS, nil
 	case ActionLog:
-		return libseccomp.ActionLog, nil
+		return unix.SECCOMP_RET_LOG, nil
 	}
 	return 0, fmt.Errorf("unknown action %q", p.Action)
 }
@@ -115,7 +115,10 @@ func (p Policy) verdicts() []verdict {
 	}
 	mark(flags, inDeny, p.Deny...)
 	v := make([]verdict, len(flags))
-	for nr := range native.SyscallNumbers {
+	for nr, name := range syscallNames {
+		if name == "" {
+			continue
+		}
 		v[nr] = refuse
 		if flags[nr]&(inAllow|inDeny) == inAllow {
 			v[nr] = allow
@@ -123,7 +126,7 @@ func (p Policy) verdicts() []verdict {
 	}
 	// narrow lowers an allowed call that is not named explicitly.
 	narrow := func(name string, to verdict) {
-		if nr, ok := native.SyscallNames[name]; ok && v[nr] == allow && flags[nr]&inExplicit == 0 {
+		if nr, ok := syscallNumber(name); ok && v[nr] == allow && flags[nr]&inExplicit == 0 {
 			v[nr] = to
 		}
 	}
@@ -132,7 +135,7 @@ func (p Policy) verdicts() []verdict {
 	}
 	narrow("clone", cloneNoNew)
 	narrow("personality", personality)
-	if nr, ok := native.SyscallNames["clone3"]; ok && (v[nr] != allow || flags[nr]&inExplicit == 0) {
+	if nr, ok := syscallNumber("clone3"); ok && (v[nr] != allow || flags[nr]&inExplicit == 0) {
 		v[nr] = noSys // whatever else: libc falls back to clone only on ENOSYS
 	}
 	return v
@@ -142,19 +145,13 @@ func (p Policy) verdicts() []verdict {
 // calls the running architecture lacks are skipped.
 func mark(flags []uint8, flag uint8, names ...string) {
 	expandEach(names, func(call string) {
-		if nr, ok := native.SyscallNames[call]; ok {
+		if nr, ok := syscallNumber(call); ok {
 			flags[nr] |= flag
 		}
 	})
 }
 
-func maxNumber() int {
-	m := 0
-	for nr := range native.SyscallNumbers {
-		m = max(m, nr)
-	}
-	return m
-}
+func maxNumber() int { return len(syscallNames) - 1 }
 
 // span is a run of consecutive numbers with one verdict, from lo up to the
 // next span's lo; the last runs to the end of the number space.
@@ -196,7 +193,7 @@ func spans(v []verdict) []span {
 
 // enosys is what unknown numbers, clone3 and the other ABIs get, so that
 // libc falls back where it can.
-const enosys = libseccomp.ActionErrno | libseccomp.Action(syscall.ENOSYS)
+const enosys = unix.SECCOMP_RET_ERRNO | uint32(syscall.ENOSYS)
 
 // Offsets in struct seccomp_data, and its arguments' low halves.
 const (
@@ -234,11 +231,11 @@ func (p *program) jump(test uint16, k uint32, jt, jf uint8) {
 // change that: a refused ABI is never a call the daemon was built to make.
 func (p *program) header() {
 	p.load(offArch)
-	p.jump(unix.BPF_JEQ, uint32(native.ID), 1, 0)
+	p.jump(unix.BPF_JEQ, auditArch, 1, 0)
 	p.ret(uint32(enosys))
 	p.load(offNr)
-	if native == arch.X86_64 {
-		p.jump(unix.BPF_JGE, uint32(arch.X32.SeccompMask), 0, 1)
+	if hasX32 {
+		p.jump(unix.BPF_JGE, x32Bit, 0, 1)
 		p.ret(uint32(enosys))
 	}
 }
@@ -280,7 +277,7 @@ func (p *program) tree(s []span) {
 // leaf returns a verdict. The argument checks read the argument's low half,
 // all the kernel reads of either call's argument.
 func (p *program) leaf(v verdict) {
-	ok := uint32(libseccomp.ActionAllow)
+	ok := uint32(unix.SECCOMP_RET_ALLOW)
 	switch v {
 	case noSys:
 		p.ret(uint32(enosys))
@@ -305,7 +302,7 @@ func (p *program) leaf(v verdict) {
 // Build returns the BPF program for p on the running architecture: struct
 // sock_filter entries, 8 bytes each, in native byte order, ready for Load.
 func (p Policy) Build() ([]byte, error) {
-	if native == nil {
+	if !hasTable() {
 		return nil, fmt.Errorf("no system call table for %s", runtime.GOARCH)
 	}
 	refused, err := p.refusal()
@@ -313,11 +310,11 @@ func (p Policy) Build() ([]byte, error) {
 		return nil, err
 	}
 	v := p.verdicts()
-	if nr, ok := native.SyscallNames["execve"]; ok && v[nr] != allow && p.Action != ActionLog {
+	if nr, ok := syscallNumber("execve"); ok && v[nr] != allow && p.Action != ActionLog {
 		return nil, errors.New("execve is not allowed, and the filter is installed before the daemon's exec")
 	}
 	s := spans(v)
-	prog := program{insts: make([]unix.SockFilter, 0, 6+size(s)), refused: uint32(refused)}
+	prog := program{insts: make([]unix.SockFilter, 0, 6+size(s)), refused: refused}
 	prog.header()
 	prog.tree(s)
 	if len(prog.insts) > maxInstructions {
@@ -354,7 +351,7 @@ func Decode(prog []byte) ([]unix.SockFilter, error) {
 func (p Policy) Rules() []string {
 	v := p.verdicts()
 	is := func(name string, want verdict) bool {
-		nr, ok := native.SyscallNames[name]
+		nr, ok := syscallNumber(name)
 		return ok && v[nr] == want
 	}
 	var refused []string

@@ -17,10 +17,32 @@ const (
 	retLog   = uint32(libseccomp.ActionLog)
 	retEPERM = uint32(libseccomp.ActionErrno) | uint32(syscall.EPERM)
 	retNOSYS = uint32(libseccomp.ActionErrno) | uint32(syscall.ENOSYS)
-	x32Bit   = 0x40000000
 )
 
 var defaultAllow = []string{ServiceGroup}
+
+// native is the library's table for this architecture, which the tests use
+// to name numbers; the filter uses the generated copy of it.
+var native, _ = arch.GetInfo("")
+
+// TestTableIsTheLibrarys: zsyscalls_GOARCH.go is go-seccomp-bpf's table
+// (go generate ./seccomp after the library changes).
+func TestTableIsTheLibrarys(t *testing.T) {
+	if native == nil {
+		t.Skip("go-seccomp-bpf has no table for this architecture")
+	}
+	if auditArch != uint32(native.ID) || hasX32 != (native == arch.X86_64) {
+		t.Errorf("audit arch %#x x32 %v, the library's %#x", auditArch, hasX32, uint32(native.ID))
+	}
+	if len(syscallsByName) != len(native.SyscallNames) {
+		t.Errorf("%d calls, the library has %d", len(syscallsByName), len(native.SyscallNames))
+	}
+	for name, nr := range native.SyscallNames {
+		if got, ok := syscallNumber(name); !ok || got != nr || syscallNames[nr] != name {
+			t.Errorf("%s: %d %v, the library's %d", name, got, ok, nr)
+		}
+	}
+}
 
 // call is one system call as the filter sees it (struct seccomp_data).
 type call struct {

@@ -1,10 +1,29 @@
 package seccomp
 
-import "slices"
+import (
+	"slices"
+	"sort"
+)
 
 //go:generate go run gen_groups.go
+//go:generate go run gen_syscalls.go
 
 // The table itself, groups, is zgroups.go, generated from systemd's.
+
+// group is one of systemd's groups: its name ("@basic-io") and members.
+type group struct {
+	name    string
+	members []string
+}
+
+// lookupGroup finds a group by name in the sorted table.
+func lookupGroup(name string) ([]string, bool) {
+	i := sort.Search(len(groups), func(i int) bool { return groups[i].name >= name })
+	if i < len(groups) && groups[i].name == name {
+		return groups[i].members, true
+	}
+	return nil, false
+}
 
 // expandEach calls f with every system call that names reach: a call's name
 // as it is, a group's members, and nested groups' members, each group once.
@@ -13,7 +32,7 @@ func expandEach(names []string, f func(call string)) {
 	seen := make([]string, 0, len(groups)) // groups walked
 	var walk func(name string)
 	walk = func(name string) {
-		members, isGroup := groups[name]
+		members, isGroup := lookupGroup(name)
 		if !isGroup {
 			f(name)
 			return

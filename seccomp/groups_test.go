@@ -46,7 +46,7 @@ func TestGroupsFollowSystemd(t *testing.T) {
 		t.Fatal("systemd-analyze listed no groups")
 	}
 	for name, members := range sd {
-		ours, ok := groups[name]
+		ours, ok := lookupGroup(name)
 		if !ok {
 			t.Errorf("%s: systemd's group is missing here (run go generate ./seccomp)", name)
 			continue
@@ -125,5 +125,15 @@ func TestExpandNested(t *testing.T) {
 		if slices.Contains(got, absent) {
 			t.Errorf("@system-service has %s", absent)
 		}
+	}
+}
+
+// The lookups search the generated tables: they must be sorted.
+func TestTablesSorted(t *testing.T) {
+	if !slices.IsSortedFunc(groups[:], func(a, b group) int { return strings.Compare(a.name, b.name) }) {
+		t.Error("groups are not sorted by name")
+	}
+	if !slices.IsSortedFunc(syscallsByName[:], func(a, b numbered) int { return strings.Compare(a.name, b.name) }) {
+		t.Error("syscallsByName is not sorted")
 	}
 }

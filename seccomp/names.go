@@ -9,7 +9,7 @@ import "sort"
 // this build can filter on the running architecture.
 func Known(name string) bool {
 	if len(name) > 0 && name[0] == '@' {
-		_, ok := groups[name]
+		_, ok := lookupGroup(name)
 		return ok
 	}
 	_, ok := syscallNumber(name)
@@ -18,11 +18,10 @@ func Known(name string) bool {
 
 // GroupNames lists the groups, sorted, for suggestions.
 func GroupNames() []string {
-	out := make([]string, 0, len(groups))
-	for g := range groups {
-		out = append(out, g)
+	out := make([]string, len(groups))
+	for i, g := range groups {
+		out[i] = g.name
 	}
-	sort.Strings(out)
 	return out
 }
 

@@ -10,7 +10,7 @@ func (p Policy) Lets(names ...string) float64 {
 	var sum float64
 	count := 0
 	for _, n := range Expand(names...) {
-		if nr, ok := native.SyscallNames[n]; ok {
+		if nr, ok := syscallNumber(n); ok {
 			sum += weight[v[nr]]
 			count++
 		}
