@@ -74,13 +74,15 @@ func row(item string, weight int, confined bool, yes, no, why string) Exposure {
 
 func (p *Plan) identityExposure() []Exposure {
 	user := Exposure{Item: "user", Weight: 2000, Why: "uid 0 owns most of the system's files and is trusted by much of the kernel"}
-	switch {
-	case p.UID != 0:
-		user.State = fmt.Sprintf("uid %d", p.UID)
-	case p.UserNS && p.uidZeroMapsTo() != 0:
-		user.State, user.Badness = "uid 0 of a user namespace, not the host's", 0.3
-	default:
+	switch host := p.HostUID(); {
+	case host == 0 && p.UserNS:
+		user.State, user.Badness = fmt.Sprintf("uid %d, the host's uid 0 through the map", p.UID), 1
+	case host == 0:
 		user.State, user.Badness = "uid 0 (root)", 1
+	case p.UID == 0:
+		user.State, user.Badness = fmt.Sprintf("uid 0 of a user namespace (host uid %d)", host), 0.3
+	default:
+		user.State = fmt.Sprintf("uid %d", p.UID)
 	}
 	core := !p.coreDumps()
 	return []Exposure{user,
@@ -89,17 +91,6 @@ func (p *Plan) identityExposure() []Exposure {
 		row("umask", 100, p.Umask&0o004 != 0, fmt.Sprintf("%04o", p.Umask), fmt.Sprintf("%04o: new files world-readable", p.Umask), "files the daemon creates should not be readable by every user"),
 		row("core dumps", 200, core, "off (core 0)", "allowed", "a core file holds the daemon's memory, secrets included"),
 	}
-}
-
-// uidZeroMapsTo is the host uid that uid 0 inside the namespace maps to, or
-// 0 when none is mapped.
-func (p *Plan) uidZeroMapsTo() uint32 {
-	for _, m := range p.UIDMap {
-		if m.Inside == 0 && m.Count > 0 {
-			return m.Outside
-		}
-	}
-	return 0
 }
 
 func (p *Plan) coreDumps() bool {
@@ -162,7 +153,7 @@ func (p *Plan) namespaceExposure() []Exposure {
 	return []Exposure{
 		row("namespace network", 2500, has(unix.CLONE_NEWNET), private, "the host's", "every interface, address and listening socket of the host"),
 		row("namespace pid", 1000, p.PIDNS, private, "the host's", "the host's processes: their command lines, and signals to those of its uid"),
-		row("namespace user", 1000, p.UserNS, private+" (ids mapped)", "the host's", "ids mapped away from the host's: its root is no root outside"),
+		row("namespace user", 1000, p.UserNS && !p.mapsHostRoot(), private+" (ids mapped)", "the host's, or host root mapped", "ids mapped away from the host's: its root is no root outside"),
 		row("namespace mount", 1000, has(unix.CLONE_NEWNS), private, "the host's", "mounts of its own, and the host's never changed"),
 		row("namespace ipc", 300, has(unix.CLONE_NEWIPC), private, "the host's", "System V and POSIX IPC objects of other services"),
 		row("namespace cgroup", 300, has(unix.CLONE_NEWCGROUP), private, "the host's", "the host's cgroup tree, seen in /proc/self/cgroup"),
@@ -174,15 +165,60 @@ func (p *Plan) fileExposure() []Exposure {
 	mountNS := p.Unshare&unix.CLONE_NEWNS != 0
 	landlock := p.Landlock != nil && p.LandlockABI >= 1
 	tcp := landlock && p.LandlockABI >= 4 && p.Landlock.RestrictBind && p.Landlock.RestrictConnect
-	return []Exposure{
-		row("root", 1500, p.Root != "/", p.Root, "the host's /", "the host's whole file tree, home directories and secrets included"),
-		row("read-only root", 1000, p.mounted(MountReadonly, "/"), "read-only", "writable where permissions allow", "a daemon that can rewrite its own programs and configuration keeps a compromise"),
-		row("/dev", 1000, p.mounted(MountDev, "/dev") || p.Root != "/" && !p.mounted(MountBind, "/dev"), "private", "the host's", "the host's device nodes"),
-		row("/tmp", 500, p.mounted(MountTmpfs, "/tmp") || p.Root != "/" && !p.mounted(MountBind, "/tmp"), "private", "the host's", "other services' temporary files, and links planted for them"),
+	rows := []Exposure{
+		p.rootRow(),
+		p.readonlyRow(),
+		row("/dev", 1000, p.private("/dev", MountDev), "private", "the host's", "the host's device nodes"),
+		row("/tmp", 500, p.private("/tmp", MountTmpfs), "private", "the host's", "other services' temporary files, and links planted for them"),
 		row("/sys", 1000, mountNS, "read-only", "writable where permissions allow", "kernel tunables and devices"),
 		row("landlock files", 1000, landlock, "restricted to the rules", "not restricted", "the kernel refuses files outside the rules, whatever else the daemon finds"),
-		row("landlock tcp", 500, tcp, "restricted to the ports", "not restricted", "binds and connects outside the listed ports"),
+		row("landlock tcp", 500, tcp, "restricted to the ports", "not restricted", "binds and connects outside the listed ports (TCP only: UDP and MPTCP are not Landlock's)"),
 	}
+	return rows
+}
+
+func (p *Plan) rootRow() Exposure {
+	r := row("root", 1500, p.Root != "/", p.Root, "the host's /", "the host's whole file tree, home directories and secrets included")
+	if t := p.bindsOf("/"); len(t) > 0 && r.Badness == 0 {
+		r.State, r.Badness = "the host's / bound at "+t[0], 1
+	}
+	return r
+}
+
+func (p *Plan) readonlyRow() Exposure {
+	r := row("read-only root", 1000, p.mounted(MountReadonly, "/"), "read-only", "writable where permissions allow", "a daemon that can rewrite its own programs and configuration keeps a compromise")
+	var writable []string
+	for _, m := range p.Mounts {
+		if m.Kind == MountBind && !m.Readonly {
+			writable = append(writable, m.Target)
+		}
+	}
+	if r.Badness == 0 && len(writable) > 0 {
+		r.State, r.Badness = "read-only but writable binds: "+strings.Join(writable, " "), 0.5
+	}
+	return r
+}
+
+// private reports whether the daemon's dir (/dev, /tmp) is its own: a
+// mount of kind made there, or a root of its own with no bind that brings
+// the host's in.
+func (p *Plan) private(dir string, kind MountKind) bool {
+	if p.mounted(kind, dir) {
+		return true
+	}
+	return p.Root != "/" && len(p.bindsOf(dir)) == 0 && !p.mounted(MountBind, dir)
+}
+
+// bindsOf lists the targets of binds that bring the host's path in: a bind
+// of the path itself or of a directory above it.
+func (p *Plan) bindsOf(hostPath string) []string {
+	var out []string
+	for _, m := range p.Mounts {
+		if m.Kind == MountBind && (m.Source == "/" || m.Source == hostPath || strings.HasPrefix(hostPath, m.Source+"/")) {
+			out = append(out, m.Target)
+		}
+	}
+	return out
 }
 
 func (p *Plan) mounted(kind MountKind, target string) bool {

@@ -1,6 +1,10 @@
 package sandbox
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/daemonbox/daemonbox/seccomp"
+)
 
 // filterGroups are the syscall groups systemd-analyze security wants a
 // service to refuse, with its weights.
@@ -37,7 +41,7 @@ func (p *Plan) filterExposure() []Exposure {
 		}
 		rows = append(rows, r)
 	}
-	on := p.Filter != nil
+	on := p.filterOn()
 	return append(rows,
 		row("seccomp native ABI", 1000, on, "native only", "every ABI", "i386 and x32 entry points are a known way around a filter"),
 		row("namespace creation", 1500, on && p.filterLets("unshare") == 0, "refused", "allowed", "a new user namespace gives full capabilities over it: the start of most container escapes"),
@@ -51,10 +55,16 @@ func (p *Plan) filterExposure() []Exposure {
 // filterLets is the share of a group's calls (or of one call) that the
 // plan's filter lets through: 1 without a filter.
 func (p *Plan) filterLets(name string) float64 {
-	if p.Filter == nil || p.SeccompPolicy == nil {
+	if !p.filterOn() {
 		return 1
 	}
 	return p.SeccompPolicy.Lets(name)
+}
+
+// filterOn reports whether a filter refuses anything: with action = "log"
+// every call is let through.
+func (p *Plan) filterOn() bool {
+	return p.Filter != nil && p.SeccompPolicy != nil && p.SeccompPolicy.Action != seccomp.ActionLog
 }
 
 func (p *Plan) limitExposure() []Exposure {

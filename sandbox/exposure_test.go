@@ -61,3 +61,62 @@ func TestRiskyCombinations(t *testing.T) {
 		}
 	}
 }
+
+// What the review found scored too kindly: a map to host root, a filter
+// that only logs, and a bind of the host's / into a private root.
+func TestExposureNotFooled(t *testing.T) {
+	cases := []struct {
+		doc, item, state string
+	}{
+		{"[user]\nuser = \"nobody\"\n[namespaces]\nuser = true\nuid_map = [{ inside = 65534, outside = 0, count = 1 }]\n",
+			"user", "uid 65534, the host's uid 0 through the map"},
+		{"[user]\nuser = \"nobody\"\n[namespaces]\nuser = true\nuid_map = [{ inside = 65534, outside = 0, count = 1 }]\n",
+			"namespace user", "the host's, or host root mapped"},
+		{"[seccomp]\naction = \"log\"\n", "namespace creation", "allowed"},
+		{"[seccomp]\naction = \"log\"\n", "seccomp @mount", "allowed"},
+		{"[filesystem]\nroot = \"/usr/share\"\nreadonly = [\"/\"]\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n",
+			"root", "the host's / bound at /host"},
+		{"[filesystem]\nroot = \"/usr/share\"\nreadonly = [\"/\"]\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n",
+			"/tmp", "the host's"},
+		{"[filesystem]\nroot = \"/usr/share\"\nreadonly = [\"/\"]\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n",
+			"read-only root", "read-only but writable binds: /host"},
+	}
+	for _, c := range cases {
+		p, err := plan(t, rootHost(), c.doc)
+		if err != nil {
+			t.Fatalf("%q: %v", c.doc, err)
+		}
+		got := "(no row)"
+		for _, r := range p.Exposures() {
+			if r.Item == c.item {
+				got = r.State
+			}
+		}
+		if got != c.state {
+			t.Errorf("%q: row %q is %q, want %q", c.doc, c.item, got, c.state)
+		}
+	}
+}
+
+func TestFilterAndMapWarnings(t *testing.T) {
+	cases := map[string]string{
+		"[seccomp]\naction = \"log\"\n":                            "lets every call through",
+		"[seccomp]\nallow = [\"@system-service\", \"@process\"]\n": "lifts the namespace rule",
+		"[user]\nuser = \"nobody\"\n[namespaces]\nuser = true\nuid_map = [{ inside = 65534, outside = 0, count = 1 }]\n": "maps an id to the host's uid 0",
+		"[filesystem]\nroot = \"/usr/share\"\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n":                 "the host's / is bound at /host",
+	}
+	for doc, want := range cases {
+		full := "[process]\ncommand = [\"/bin/true\"]\n" + doc
+		s, err := spec.Parse("t.toml", []byte(full))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := NewPlan(s, rootHost())
+		if err != nil {
+			t.Fatalf("%q: %v", doc, err)
+		}
+		if got := strings.Join(riskyCombinations(s, p), "\n"); !strings.Contains(got, want) {
+			t.Errorf("%q: warnings lack %q:\n%s", doc, want, got)
+		}
+	}
+}

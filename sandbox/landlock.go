@@ -73,11 +73,13 @@ var landlockABI = LandlockABI
 
 // The rights each key grants. execute includes read, since exec opens the
 // file for reading and the loader maps it. write is every file right the
-// step handles, refer (rename and link in and out) among them.
+// step handles, refer (rename and link in and out) among them, but execute:
+// a daemon that may write a file there must not run what it wrote.
 const (
+	handledRights = landlock.AccessFSSet(1<<16 - 1) // ABI 1 to 5: execute to ioctl_dev
 	readRights    = ll.AccessFSReadFile | ll.AccessFSReadDir
 	executeRights = readRights | ll.AccessFSExecute
-	writeRights   = landlock.AccessFSSet(1<<16 - 1) // ABI 1 to 5: execute to ioctl_dev
+	writeRights   = handledRights &^ ll.AccessFSExecute
 	fileRights    = ll.AccessFSExecute | ll.AccessFSWriteFile | ll.AccessFSReadFile | ll.AccessFSTruncate | ll.AccessFSIoctlDev
 	tcpRights     = ll.AccessNetBindTCP | ll.AccessNetConnectTCP
 )
@@ -101,7 +103,7 @@ func landlockConfig(l *spec.Landlock, abi int) landlock.Config {
 		net |= ll.AccessNetConnectTCP
 	}
 	c := landlock.Config{
-		HandledAccessFS:  kernel.HandledAccessFS & writeRights,
+		HandledAccessFS:  kernel.HandledAccessFS & handledRights,
 		HandledAccessNet: kernel.HandledAccessNet & net & tcpRights,
 	}
 	if l.Mode == spec.LandlockBestEffort {

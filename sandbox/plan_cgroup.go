@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"path"
+	"strings"
 
 	"github.com/daemonbox/daemonbox/cgroup"
 	"github.com/daemonbox/daemonbox/spec"
@@ -83,6 +84,12 @@ func (r *resolver) cgroup(p *Plan) {
 	if p.Name == "" || p.Name == "." || p.Name == ".." {
 		r.fail("name", "%q cannot name a cgroup", p.Name)
 	}
+	if res.Set && p.HostUID() == 0 && p.Unshare&unix.CLONE_NEWNS == 0 {
+		r.fail("resources", "a daemon that runs as the host's uid 0 owns its cgroup's files, and could lift its limits or move out; set namespaces.mount = true (its /sys is then read-only) or give it another user")
+	}
+	if reservedCgroupName(p.Name) {
+		r.fail("name", "%q cannot name a cgroup: it is the name of a cgroup file", p.Name)
+	}
 	if !base.V2 && res.MemorySwapMax != nil && res.MemoryMax == nil {
 		r.fail("resources.memory_swap_max", "needs memory_max on cgroup v1, whose limit is memory plus swap")
 	}
@@ -93,4 +100,24 @@ func limits(res spec.Resources) cgroup.Limits {
 		MemoryMax: res.MemoryMax, MemorySwapMax: res.MemorySwapMax, PidsMax: res.PidsMax,
 		CPUQuota: res.CPUQuota, CPUPeriod: spec.CPUPeriod, CPUWeight: res.CPUWeight, IOWeight: res.IOWeight,
 	}
+}
+
+// reservedCgroupName reports whether name is, or looks like, a file of a
+// cgroup directory ("tasks", "cgroup.procs", "memory.max"), which mkdir
+// there cannot make.
+func reservedCgroupName(name string) bool {
+	switch name {
+	case "tasks", "notify_on_release", "release_agent":
+		return true
+	}
+	prefix, _, dotted := strings.Cut(name, ".")
+	if !dotted {
+		return false
+	}
+	switch prefix {
+	case "cgroup", "memory", "pids", "cpu", "cpuacct", "cpuset", "blkio", "io", "freezer", "devices",
+		"net_cls", "net_prio", "hugetlb", "perf_event", "rdma", "misc":
+		return true
+	}
+	return false
 }

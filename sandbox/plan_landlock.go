@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,6 +36,25 @@ func (r *resolver) landlock(p *Plan) {
 	}
 	if len(p.Argv) > 0 && !executable(p.Root, p.Argv[0], l.Execute) {
 		r.fail("landlock.execute", "does not cover the command %s, so its exec would fail with EACCES", p.Argv[0])
+	}
+	r.rulesOutsideWrite(&l)
+}
+
+// rulesOutsideWrite refuses a read or execute path at or beneath a write
+// path: the daemon could replace it with a symlink, and the next launch's
+// rule would follow it wherever it points.
+func (r *resolver) rulesOutsideWrite(l *spec.Landlock) {
+	for _, k := range []struct {
+		key   string
+		paths []string
+	}{{"landlock.read", l.Read}, {"landlock.execute", l.Execute}} {
+		for i, path := range k.paths {
+			for _, w := range l.Write {
+				if beneathAny(path, []string{w}) {
+					r.fail(fmt.Sprintf("%s[%d]", k.key, i), "%s lies in the write path %s: the daemon could replace it, and the rule would follow what it put there", path, w)
+				}
+			}
+		}
 	}
 }
 

@@ -123,3 +123,29 @@ type creds struct {
 	uid, gid uint32
 	groups   []uint32
 }
+
+// HostUID is the host uid the daemon runs as: its uid, or in a user
+// namespace what the map makes of it (the overflow uid, 65534, when the map
+// leaves it out).
+func (p *Launch) HostUID() uint32 {
+	if !p.UserNS {
+		return p.UID
+	}
+	for _, m := range p.UIDMap {
+		if p.UID >= m.Inside && p.UID-m.Inside < m.Count {
+			return m.Outside + (p.UID - m.Inside)
+		}
+	}
+	return 65534
+}
+
+// mapsHostRoot reports whether a user namespace's map gives any id of the
+// namespace the host's uid 0: whoever holds it owns what host root owns.
+func (p *Launch) mapsHostRoot() bool {
+	for _, m := range p.UIDMap {
+		if p.UserNS && m.Outside == 0 && m.Count > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -22,8 +22,12 @@ func riskyCombinations(s *spec.Spec, p *Plan) []string {
 	if who := p.rootWriter(); who != "" {
 		warn("filesystem.root", "%s can write the root directory %s: it can replace its own programs and libraries; set filesystem.readonly = [\"/\"] or give the root another owner", who, p.Root)
 	}
-	if !s.Seccomp.Enabled {
-		warn("seccomp.enabled", "false: the daemon can make every system call, unshare(CLONE_NEWUSER), io_uring, keyctl and ptrace among them; remove it for the default filter")
+	out = append(out, filterWarnings(s, p)...)
+	if t := p.bindsOf("/"); len(t) > 0 {
+		warn("filesystem.bind", "the host's / is bound at %s: the root directory no longer confines the daemon", t[0])
+	}
+	if p.mapsHostRoot() {
+		warn("namespaces.uid_map", "maps an id to the host's uid 0: the daemon, or what it becomes, owns what host root owns")
 	}
 	for _, name := range s.Process.InheritEnv {
 		if strings.HasPrefix(name, "LD_") {
@@ -72,4 +76,20 @@ func (p *Plan) inGroup(gid uint32) bool {
 		}
 	}
 	return false
+}
+
+func filterWarnings(s *spec.Spec, p *Plan) []string {
+	var out []string
+	warn := func(path, format string, args ...any) {
+		out = append(out, s.Errorf(path, format, args...).Error())
+	}
+	switch {
+	case !s.Seccomp.Enabled:
+		warn("seccomp.enabled", "false: the daemon can make every system call, unshare(CLONE_NEWUSER), io_uring, keyctl and ptrace among them; remove it for the default filter")
+	case s.Seccomp.Action == spec.SeccompLog:
+		warn("seccomp.action", "\"log\" lets every call through, only logged: the filter confines nothing")
+	case p.filterLets("unshare") > 0 || p.filterLets("setns") > 0:
+		warn("seccomp.allow", "names a group or call that lifts the namespace rule: the daemon can make or join namespaces, a new user namespace with every capability in it")
+	}
+	return out
 }
