@@ -311,6 +311,7 @@ func (e *encoder) seccompPolicy(sp *seccomp.Policy) {
 	e.strs(sp.Deny)
 	e.str(string(sp.Action))
 	e.uint(uint64(sp.Errno))
+	e.bool(sp.NoMPTCP)
 }
 
 func (d *decoder) seccompPolicy() *seccomp.Policy {
@@ -320,6 +321,7 @@ func (d *decoder) seccompPolicy() *seccomp.Policy {
 	sp := &seccomp.Policy{Allow: d.strs(), Deny: d.strs()}
 	sp.Action = seccomp.Action(d.str())
 	sp.Errno = syscall.Errno(d.uint())
+	sp.NoMPTCP = d.bool()
 	return sp
 }
 

@@ -16,7 +16,9 @@ func (r *resolver) seccompFilter(p *Plan) {
 	if allow == nil {
 		allow = spec.DefaultSeccompAllow
 	}
-	pol := seccomp.Policy{Allow: allow, Deny: sc.Deny, Action: seccomp.Action(sc.Action), Errno: sc.Errno}
+	ll := r.s.Landlock
+	pol := seccomp.Policy{Allow: allow, Deny: sc.Deny, Action: seccomp.Action(sc.Action), Errno: sc.Errno,
+		NoMPTCP: ll.Set && (ll.RestrictBind || ll.RestrictConnect)}
 	prog, err := pol.Build()
 	if err != nil {
 		r.fail("seccomp", "build the filter: %v", err)

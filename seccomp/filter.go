@@ -32,6 +32,10 @@ type Policy struct {
 	Deny   []string // taken out of Allow, baseline lifts included
 	Action Action
 	Errno  syscall.Errno // for ActionErrno; 0 means EPERM
+	// NoMPTCP refuses socket() for IPPROTO_MPTCP with EPROTONOSUPPORT, as a
+	// kernel without MPTCP answers, so that programs fall back to TCP:
+	// Landlock's TCP rules do not see MPTCP sockets.
+	NoMPTCP bool
 }
 
 // The baseline: refused unless named in Allow (see ServiceGroup), as Docker's
@@ -53,6 +57,8 @@ const (
 	// two (tls and child_tid). s390's CLONE_BACKWARDS2 would differ, but
 	// the library has no table for it, so no filter is built there.
 	cloneFlagsArg = 0
+	// socketProtocolArg is socket's protocol, the third argument.
+	socketProtocolArg = 2
 	// perLinux and perQuery are the personality values LockPersonality=yes
 	// lets through: the default persona, and 0xffffffff, which only reads.
 	perLinux = 0
@@ -87,11 +93,12 @@ func (p Policy) refusal() (uint32, error) {
 type verdict uint8
 
 const (
-	noSys       verdict = iota // not in the table, or clone3: ENOSYS
-	refuse                     // the action
-	allow                      // whatever the arguments
-	cloneNoNew                 // allowed without a CLONE_NEW* flag
-	personality                // allowed for perLinux and perQuery only
+	noSys         verdict = iota // not in the table, or clone3: ENOSYS
+	refuse                       // the action
+	allow                        // whatever the arguments
+	cloneNoNew                   // allowed without a CLONE_NEW* flag
+	personality                  // allowed for perLinux and perQuery only
+	socketNoMPTCP                // allowed but for IPPROTO_MPTCP
 )
 
 // Flags of a number in verdicts: what the policy's lists say of it.
@@ -135,6 +142,9 @@ func (p Policy) verdicts() []verdict {
 	}
 	narrow("clone", cloneNoNew)
 	narrow("personality", personality)
+	if nr, ok := syscallNumber("socket"); ok && p.NoMPTCP && v[nr] == allow {
+		v[nr] = socketNoMPTCP
+	}
 	if nr, ok := syscallNumber("clone3"); ok && (v[nr] != allow || flags[nr]&inExplicit == 0) {
 		v[nr] = noSys // whatever else: libc falls back to clone only on ENOSYS
 	}
@@ -241,7 +251,7 @@ func (p *program) header() {
 }
 
 // Leaf sizes, in instructions; see leaf.
-var leafSize = [...]int{noSys: 1, refuse: 1, allow: 1, cloneNoNew: 4, personality: 5}
+var leafSize = [...]int{noSys: 1, refuse: 1, allow: 1, cloneNoNew: 4, personality: 5, socketNoMPTCP: 4}
 
 // size is the length of the search over s, as tree writes it.
 func size(s []span) int {
@@ -295,6 +305,11 @@ func (p *program) leaf(v verdict) {
 		p.jump(unix.BPF_JEQ, perLinux, 2, 0)
 		p.jump(unix.BPF_JEQ, perQuery, 1, 0)
 		p.ret(p.refused)
+		p.ret(ok)
+	case socketNoMPTCP:
+		p.load(argLow(socketProtocolArg))
+		p.jump(unix.BPF_JEQ, unix.IPPROTO_MPTCP, 0, 1)
+		p.ret(uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.EPROTONOSUPPORT)))
 		p.ret(ok)
 	}
 }
@@ -372,6 +387,9 @@ func (p Policy) Rules() []string {
 	}
 	if is("personality", personality) {
 		out = append(out, "personality: only PER_LINUX (0) and the query (0xffffffff)")
+	}
+	if is("socket", socketNoMPTCP) {
+		out = append(out, "socket: IPPROTO_MPTCP gets EPROTONOSUPPORT, since Landlock's TCP rules do not see it")
 	}
 	return append(out, "unknown system call numbers, the x32 and foreign ABIs: ENOSYS")
 }

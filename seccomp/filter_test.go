@@ -326,3 +326,23 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
+
+// With Landlock's TCP rules, MPTCP sockets, which the rules do not see, get
+// EPROTONOSUPPORT; other sockets are untouched.
+func TestNoMPTCP(t *testing.T) {
+	n, _ := syscallNumber("socket")
+	nr := uint32(n)
+	p := Policy{Allow: defaultAllow, Action: ActionErrno, NoMPTCP: true}
+	m := vm(t, p)
+	mptcp := call{nr: nr, args: [6]uint64{syscall.AF_INET, syscall.SOCK_STREAM, 262}}
+	tcp := call{nr: nr, args: [6]uint64{syscall.AF_INET, syscall.SOCK_STREAM, 0}}
+	if got := answer(t, m, mptcp); got != 0x00050000|uint32(syscall.EPROTONOSUPPORT) {
+		t.Errorf("MPTCP socket: %#x", got)
+	}
+	if got := answer(t, m, tcp); got != 0x7fff0000 {
+		t.Errorf("TCP socket: %#x", got)
+	}
+	if got := run(t, Policy{Allow: defaultAllow, Action: ActionErrno}, mptcp); got != 0x7fff0000 {
+		t.Errorf("MPTCP socket without NoMPTCP: %#x", got)
+	}
+}
