@@ -20,7 +20,7 @@ git worktree add -q --detach "$out/base-src" "$base"
 (cd "$out/base-src" && CGO_ENABLED=0 go build -o "$out/base" ./cmd/daemonbox)
 go build -o "$out/launchtime" ./bench/launchtime
 cp bench/true.toml "$out/true.toml"
-printf '[resources]\nparent = "daemonbox-bench"\npids_max = 64\n' | cat bench/true.toml - > "$out/res.toml"
+printf '[user]\nuser = "nobody"\n[resources]\nparent = "daemonbox-bench"\npids_max = 64\n' | cat bench/true.toml - > "$out/res.toml"
 printf '[daemon]\npidfile = "%s/sup.pid"\n' "$out" | cat bench/true.toml - > "$out/sup.toml"
 chmod 644 "$out"/*.toml
 "$out/launchtime" -n "$rounds" -copies 4 -- "$out/base" run "$out/true.toml" -- \
