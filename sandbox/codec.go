@@ -423,6 +423,7 @@ func (e *encoder) cgroup(c *Cgroup) {
 	e.str(c.Base)
 	e.str(c.None)
 	e.str(c.MemoryMax)
+	e.str(c.Spec)
 	e.bool(c.V2)
 	e.bool(c.Delegated)
 	e.bool(c.Set)
@@ -443,7 +444,7 @@ func (e *encoder) cgroup(c *Cgroup) {
 }
 
 func (d *decoder) cgroup() Cgroup {
-	c := Cgroup{Path: d.str(), Base: d.str(), None: d.str(), MemoryMax: d.str()}
+	c := Cgroup{Path: d.str(), Base: d.str(), None: d.str(), MemoryMax: d.str(), Spec: d.str()}
 	c.V2, c.Delegated, c.Set = d.bool(), d.bool(), d.bool()
 	l := &c.Limits
 	for _, v := range []**uint64{&l.MemoryMax, &l.MemorySwapMax, &l.CPUWeight, &l.IOWeight} {

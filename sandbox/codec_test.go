@@ -40,7 +40,7 @@ func fullPlan(t *testing.T) *Plan {
 			Pidfile: "/run/web.pid", PidfileDir: "/run/user/1000/daemonbox", Manager: "/run/systemd/notify",
 			Restart: spec.RestartAlways, Ready: spec.ReadyNotify, ReadyTimeout: time.Minute,
 			Stop: 15, StopTimeout: 1500 * time.Millisecond, Reload: 10,
-			Cgroup: Cgroup{Path: "u/daemonbox/web", V2: true, Base: "u", Delegated: true, None: "n", Set: true, MemoryMax: "1MiB",
+			Cgroup: Cgroup{Path: "u/daemonbox/web", V2: true, Base: "u", Delegated: true, None: "n", Set: true, MemoryMax: "1MiB", Spec: "/etc/daemonbox/web.toml",
 				Limits: cgroup.Limits{MemoryMax: ptr(uint64(1 << 20)), MemorySwapMax: ptr(uint64(0)), PidsMax: ptr(int64(64)),
 					CPUQuota: ptr(int64(50000)), CPUPeriod: 100000, CPUWeight: ptr(uint64(200)), IOWeight: ptr(uint64(10000))}},
 		},

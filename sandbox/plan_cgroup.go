@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/daemonbox/daemonbox/cgroup"
@@ -22,6 +23,10 @@ type Cgroup struct {
 	Set       bool   // the spec has [resources]
 	Limits    cgroup.Limits
 	MemoryMax string // memory_max as written, for the supervisor's OOM message
+	// Spec is the spec file's absolute path: an in-place run records it as
+	// the cgroup's owner, and stop and status act on a cgroup that no
+	// supervisor answers for only when the record names it.
+	Spec string
 }
 
 // CgroupBase is where this host lets daemonbox make cgroups.
@@ -61,7 +66,7 @@ func liveCgroupBase(euid uint32) CgroupBase {
 func (r *resolver) cgroup(p *Plan) {
 	res := r.s.Resources
 	c := &p.Cgroup
-	c.Set, c.Limits = res.Set, limits(res)
+	c.Set, c.Limits, c.Spec = res.Set, limits(res), specPath(r.s.File)
 	if res.MemoryMax != nil {
 		c.MemoryMax = spec.FormatLimit(unix.RLIMIT_AS, *res.MemoryMax) // a size in bytes, as rlimits write one
 	}
@@ -93,6 +98,23 @@ func (r *resolver) cgroup(p *Plan) {
 	if !base.V2 && res.MemorySwapMax != nil && res.MemoryMax == nil {
 		r.fail("resources.memory_swap_max", "needs memory_max on cgroup v1, whose limit is memory plus swap")
 	}
+}
+
+// specPath is the spec file's absolute path, symlinks resolved, so that
+// two names of one file name one owner; "" when the spec was not read from
+// a file.
+func specPath(file string) string {
+	if file == "" {
+		return ""
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return file
+	}
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		return resolved
+	}
+	return abs
 }
 
 func limits(res spec.Resources) cgroup.Limits {

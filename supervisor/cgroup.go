@@ -1,10 +1,12 @@
 package supervisor
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -48,24 +50,56 @@ func makeCgroup(p *sandbox.Plan) (*cgroup.Group, error) {
 }
 
 // removeStale removes an empty cgroup an earlier run left, so that the new
-// one has this spec's limits and a fresh OOM count. One with processes
-// belongs to a daemon still running (in place, or without its supervisor).
+// one has this spec's limits and a fresh OOM count. An in-place record
+// that named it names no later cgroup (cgroup_owner.go).
 func removeStale(p *sandbox.Plan) error {
+	if err := checkFree(p); err != nil {
+		return err
+	}
 	old, err := cgroup.New(p.Cgroup.Path)
-	if err != nil || !old.Exists() {
-		return nil
-	}
-	pids, err := old.Procs()
-	if err == nil && len(pids) > 0 {
-		err = fmt.Errorf("%s still holds %d processes (pid %d): is %s running without a supervisor? daemonbox stop ends them", old, len(pids), pids[0], p.Name)
-	}
-	if err == nil {
+	if err == nil && old.Exists() {
 		err = old.Remove()
 	}
 	if err != nil {
 		return &sandbox.StepError{Step: "cgroup", Msg: err.Error()}
 	}
 	return nil
+}
+
+// checkFree refuses a cgroup that already holds processes, with or without
+// [resources]: two daemons must not share one, or stop and status of one
+// would act on the other.
+func checkFree(p *sandbox.Plan) error {
+	if p.Cgroup.Path == "" {
+		return nil
+	}
+	g, err := cgroup.New(p.Cgroup.Path)
+	if err != nil || !g.Exists() {
+		return nil
+	}
+	pids, err := g.Procs()
+	if err != nil {
+		return &sandbox.StepError{Step: "cgroup", Msg: err.Error()}
+	}
+	if len(pids) == 0 {
+		return nil
+	}
+	return &sandbox.StepError{Step: "cgroup", Msg: fmt.Sprintf("%s already holds %d processes (pid %d %s), %s: two daemons must not share a cgroup",
+		g, len(pids), pids[0], comm(pids[0]), whose(p, g))}
+}
+
+// whose says whom the name's cgroup g belongs to, as far as it is known.
+func whose(p *sandbox.Plan, g *cgroup.Group) string {
+	rec, err := readRecord(p)
+	switch {
+	case err != nil:
+		return "whose owner is not known (" + err.Error() + ")"
+	case rec.names(p, g) && rec.spec == p.Cgroup.Spec:
+		return "of this spec run in place: daemonbox stop ends them"
+	case rec.names(p, g):
+		return "of another spec (" + rec.spec + ") run in place"
+	}
+	return "of another daemon named " + p.Name + " (a supervised one, or one whose supervisor was killed); stop it, or give this spec another name or resources.parent"
 }
 
 // leaveBase moves daemonbox into a leaf of the delegated cgroup that
@@ -82,20 +116,55 @@ func leaveBase(base string) error {
 	return g.Place(os.Getpid())
 }
 
-// enterCgroup makes the cgroup of an in-place launch and moves daemonbox,
-// which is about to become the daemon, into it. Nothing stays to remove
-// it: the next start or stop does.
+// enterCgroup makes the cgroup of an in-place launch, records that it is
+// this spec's (cgroup_owner.go), and moves daemonbox, which is about to
+// become the daemon, into it. Nothing stays to remove it: the next start or
+// stop does. Without [resources] the daemon gets no cgroup, but it is still
+// refused while another daemon holds the name's.
 func enterCgroup(p *sandbox.Plan) error {
 	if !p.Cgroup.Set {
-		return nil
+		return checkFree(p)
+	}
+	if err := claimRecord(p); err != nil {
+		return err
 	}
 	g, err := makeCgroup(p)
 	if err != nil || g == nil {
 		return err
 	}
-	if err := g.Place(os.Getpid()); err != nil {
+	id, err := groupID(g)
+	if err == nil {
+		err = writeRecord(p, id)
+	}
+	if err != nil {
 		g.Remove()
 		return &sandbox.StepError{Step: "cgroup", Msg: err.Error()}
+	}
+	if err := g.Place(os.Getpid()); err != nil {
+		g.Remove()
+		dropRecord(p)
+		return &sandbox.StepError{Step: "cgroup", Msg: err.Error()}
+	}
+	return nil
+}
+
+// claimRecord refuses to replace a record for this name that names another
+// cgroup (another resources.parent) still holding processes: its daemon
+// would lose its owner.
+func claimRecord(p *sandbox.Plan) error {
+	rec, err := readRecord(p)
+	if err != nil && !errors.Is(err, errBadRecord) {
+		return &sandbox.StepError{Step: "cgroup", Msg: err.Error()}
+	}
+	if rec == nil || rec.cgroup == p.Cgroup.Path {
+		return nil
+	}
+	g, err := cgroup.New(rec.cgroup)
+	if err != nil || !g.Exists() {
+		return nil
+	}
+	if pids, err := g.Procs(); err != nil || len(pids) > 0 {
+		return &sandbox.StepError{Step: "cgroup", Msg: fmt.Sprintf("%s names cgroup %s of %s, which still runs in place: two in-place daemons must not share a name", recordPath(p), g, rec.spec)}
 	}
 	return nil
 }
@@ -127,8 +196,9 @@ func oomMessage(p *sandbox.Plan, n uint64) string {
 	return fmt.Sprintf("%s: %d processes killed by the kernel's OOM killer%s", p.Name, n, limit)
 }
 
-// listCgroup prints the processes in the daemon's cgroup, for status.
-func listCgroup(w io.Writer, p *sandbox.Plan) {
+// listCgroup prints the processes in the daemon's cgroup, for status, if
+// the supervised daemon pid is among them: otherwise the cgroup is not its.
+func listCgroup(w io.Writer, p *sandbox.Plan, pid int) {
 	if p.Cgroup.Path == "" {
 		return
 	}
@@ -137,10 +207,15 @@ func listCgroup(w io.Writer, p *sandbox.Plan) {
 		return
 	}
 	pids, err := g.Procs()
-	if err != nil {
+	switch {
+	case err != nil:
 		fmt.Fprintf(w, "  cgroup %s: %v\n", g, err)
-		return
+	case slices.Contains(pids, pid):
+		printProcs(w, g, pids)
 	}
+}
+
+func printProcs(w io.Writer, g *cgroup.Group, pids []int) {
 	fmt.Fprintf(w, "  cgroup %s: %d processes\n", g, len(pids))
 	for _, pid := range pids {
 		fmt.Fprintf(w, "    %d %s\n", pid, comm(pid))
@@ -153,20 +228,56 @@ func comm(pid int) string {
 	return strings.TrimSpace(string(b))
 }
 
-// stopGroup ends and removes the cgroup of a daemon that has no supervisor
-// (it ran in place, or its supervisor was killed): stop's signal, then
-// SIGKILL after stop_timeout. It returns how many processes it ended.
-func stopGroup(p *sandbox.Plan) (int, error) {
-	if p.Cgroup.Path == "" {
-		return 0, nil
-	}
-	g, err := cgroup.New(p.Cgroup.Path)
-	if err != nil || !g.Exists() {
-		return 0, nil
-	}
+// stopGroup ends and removes the cgroup of this spec's daemon when it has
+// no supervisor (it ran in place, or its supervisor was killed): stop's
+// signal, then SIGKILL after stop_timeout. It returns how many processes it
+// ended.
+func stopGroup(p *sandbox.Plan, g *cgroup.Group) (int, error) {
 	n, err := endGroup(g, syscall.Signal(p.Stop), p.StopTimeout)
 	if err == nil {
 		err = g.Remove()
 	}
 	return n, err
+}
+
+// orphan is the name's cgroup when no supervisor holds the pidfile.
+type orphan struct {
+	g    *cgroup.Group // nil: there is none
+	pids []int
+	rec  *owner // the name's in-place record, read only if g exists; nil: none
+	ours bool   // the record names this spec and this very cgroup
+}
+
+// findOrphan looks at the name's cgroup and record.
+func findOrphan(p *sandbox.Plan) (orphan, error) {
+	var o orphan
+	if p.Cgroup.Path == "" {
+		return o, nil
+	}
+	g, err := cgroup.New(p.Cgroup.Path)
+	if err != nil || !g.Exists() {
+		return o, err
+	}
+	o.g = g
+	if o.pids, err = g.Procs(); err != nil {
+		return o, err
+	}
+	o.rec, err = readRecord(p)
+	if errors.Is(err, errBadRecord) { // it names no cgroup
+		o.rec, err = nil, nil
+	}
+	if err != nil {
+		return o, err
+	}
+	o.ours = o.rec.names(p, g) && o.rec.spec == p.Cgroup.Spec
+	return o, nil
+}
+
+// notOurs says why the cgroup o, which holds processes, is not touched.
+func (o orphan) notOurs(p *sandbox.Plan) error {
+	if o.rec.names(p, o.g) {
+		return fmt.Errorf("%s: cgroup %s belongs to another spec (%s); not touched", p.Name, o.g, o.rec.spec)
+	}
+	return fmt.Errorf("%s: cgroup %s holds %d processes that are not this spec's (no supervisor holds %s, and no in-place run of it is recorded in %s); not touched",
+		p.Name, o.g, len(o.pids), p.PidfilePath(), recordPath(p))
 }

@@ -35,8 +35,7 @@ func Status(w io.Writer, p *sandbox.Plan) int {
 	st, err := pidfile.Read(path, p.PathGuard())
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		fmt.Fprintf(w, "%s: not running\n", p.Name)
-		return StatusNotRunning
+		return statusInPlace(w, p)
 	case err != nil:
 		fmt.Fprintf(w, "%s: unknown: %v\n", p.Name, err)
 		return StatusUnknown
@@ -55,8 +54,29 @@ func Status(w io.Writer, p *sandbox.Plan) int {
 	} else {
 		fmt.Fprintf(w, "%s: running (pid %d)\n", p.Name, st.PID)
 	}
-	listCgroup(w, p)
+	listCgroup(w, p, st.PID)
 	return StatusRunning
+}
+
+// statusInPlace reports a daemon without a pidfile: one that runs in place
+// with [resources] is found by its cgroup, if the record says the cgroup is
+// this spec's.
+func statusInPlace(w io.Writer, p *sandbox.Plan) int {
+	o, err := findOrphan(p)
+	switch {
+	case err != nil:
+		fmt.Fprintf(w, "%s: unknown: %v\n", p.Name, err)
+		return StatusUnknown
+	case o.ours && len(o.pids) > 0:
+		fmt.Fprintf(w, "%s: running in place (no supervisor)\n", p.Name)
+		printProcs(w, o.g, o.pids)
+		return StatusRunning
+	}
+	fmt.Fprintf(w, "%s: not running\n", p.Name)
+	if !o.ours && len(o.pids) > 0 {
+		fmt.Fprintf(w, "  %v\n", o.notOurs(p))
+	}
+	return StatusNotRunning
 }
 
 // uptime reads how long pid has run, from its start time in /proc (clock
@@ -112,16 +132,45 @@ func Stop(w io.Writer, p *sandbox.Plan) (int, error) {
 	}
 	unix.PidfdSendSignal(sup, unix.SIGKILL, nil, 0)
 	if waitReadable(sup, stopGrace) {
-		return stopUnsupervised(io.Discard, p) // what the killed supervisor left in its cgroup
+		return 0, stopLeft(p) // what the killed supervisor left in its cgroup
 	}
 	return sandbox.ExitFailure, &sandbox.StepError{Step: "stop", Msg: "the supervisor survived SIGKILL"}
 }
 
-// stopUnsupervised stops a daemon that has no supervisor: one that ran in
-// place with [resources] is found by its cgroup, whose processes are ended
-// and which is removed.
+// stopLeft ends what a supervisor that held this spec's pidfile, and was
+// killed, left in its cgroup, which was therefore this spec's.
+func stopLeft(p *sandbox.Plan) error {
+	o, err := findOrphan(p)
+	if err == nil && o.g != nil {
+		_, err = stopGroup(p, o.g)
+	}
+	if err != nil {
+		return sandbox.AtStep("stop", err)
+	}
+	return nil
+}
+
+// stopUnsupervised stops a daemon that has no supervisor. Only one that ran
+// in place with [resources], as the record says, is found by its cgroup,
+// whose processes are ended and which is removed with the record. Any other
+// cgroup of the name is removed if empty and otherwise left alone: it may
+// hold the daemon of another spec with the same name.
 func stopUnsupervised(w io.Writer, p *sandbox.Plan) (int, error) {
-	n, err := stopGroup(p)
+	o, err := findOrphan(p)
+	n := 0
+	switch {
+	case err != nil:
+	case o.g != nil && len(o.pids) > 0 && !o.ours:
+		fmt.Fprintf(w, "%s: not running\n", p.Name)
+		return 0, o.notOurs(p)
+	case o.g != nil && o.ours:
+		n, err = stopGroup(p, o.g)
+	case o.g != nil:
+		err = o.g.Remove()
+	}
+	if err == nil && o.rec != nil {
+		err = dropRecord(p)
+	}
 	if err != nil {
 		return sandbox.ExitFailure, sandbox.AtStep("stop", err)
 	}

@@ -117,8 +117,12 @@ func (s *supervisor) setup() error {
 
 // makeCgroup makes the daemon's cgroup, after the pidfile's claim so that a
 // second start touches nothing. Without [resources], a host where none can
-// be made leaves the daemon without one, and says so.
+// be made leaves the daemon without one, and says so; but a cgroup that
+// holds another daemon is refused either way (checkFree).
 func (s *supervisor) makeCgroup() error {
+	if err := checkFree(s.plan); err != nil {
+		return err
+	}
 	g, err := makeCgroup(s.plan)
 	if err != nil && s.plan.Cgroup.Set {
 		return err

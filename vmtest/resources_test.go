@@ -33,6 +33,12 @@ func cgroupParent(t *testing.T) string {
 	return parent
 }
 
+// removeRecordAtEnd removes, when t ends, the record that an in-place run
+// of the daemon name leaves in /run/daemonbox: nothing stays to remove it.
+func removeRecordAtEnd(t *testing.T, name string) {
+	t.Cleanup(func() { os.Remove("/run/daemonbox/" + name + ".cgroup") })
+}
+
 // cgroupFile is a file of the cgroup at path: the controller's on v1, the
 // group's own on v2.
 func cgroupFile(path, controller, v1name, v2name string) string {
@@ -111,6 +117,7 @@ func checkMembership(t *testing.T, pid int, path string) {
 func TestForkBombStopsAtPidsMax(t *testing.T) {
 	need(t)
 	parent := cgroupParent(t)
+	removeRecordAtEnd(t, "bomb")
 	rep := launch{spec: fmt.Sprintf(`name = "bomb"
 [process]
 command = ["PROBE", "forkbomb"]
@@ -182,6 +189,7 @@ func TestStopEndsEscapedProcesses(t *testing.T) {
 func TestDaemonCannotChangeItsCgroup(t *testing.T) {
 	need(t)
 	parent := cgroupParent(t)
+	removeRecordAtEnd(t, "fenced")
 	path := parent + "/fenced"
 	limit := cgroupFile(path, "memory", "memory.limit_in_bytes", "memory.max")
 	own := cgroupFile(path, "memory", "cgroup.procs", "cgroup.procs")

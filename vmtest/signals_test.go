@@ -42,9 +42,15 @@ type daemon struct {
 
 func startDaemon(t *testing.T, spec string) *daemon {
 	t.Helper()
+	return startLaunch(t, launch{spec: spec, groupLeader: true})
+}
+
+// startLaunch starts l, which runs "probe wait", and reads its ready line.
+func startLaunch(t *testing.T, l launch) *daemon {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	cmd := launch{spec: spec, groupLeader: true}.command(t, ctx)
+	cmd := l.command(t, ctx)
 	// Our own pipe, not StdoutPipe: Wait closes that one's read end once
 	// daemonbox exits, and the daemon may still be writing (parent death).
 	out, w, err := os.Pipe()
