@@ -49,6 +49,7 @@
 #include <sys/ptrace.h>
 #include <sys/shm.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -761,6 +762,17 @@ static int try_init_module(void) { return raw_result(syscall(SYS_init_module, NU
 static int try_x32(void) { return raw_result(syscall(0x40000000 | 39 /* x32 getpid */)); }
 static int try_unknown(void) { return raw_result(syscall(1000)); }
 static int try_socket(void) { int fd = socket(AF_UNIX, SOCK_DGRAM, 0); return fd < 0 ? errno : (close(fd), 0); }
+/* Families Docker's default profile refuses: the kernel crypto API and host-guest sockets. */
+static int try_socket_alg(void) { int fd = socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0); return fd < 0 ? errno : (close(fd), 0); }
+static int try_socket_vsock(void) { int fd = socket(40 /* AF_VSOCK */, SOCK_STREAM, 0); return fd < 0 ? errno : (close(fd), 0); }
+/* Docker's profile lets the memory policy calls through only with CAP_SYS_NICE. */
+static int try_set_mempolicy(void) { return raw_result(syscall(SYS_set_mempolicy, 0 /* MPOL_DEFAULT */, NULL, 0)); }
+/* A mapping both writable and executable, what MemoryDenyWriteExecute= refuses. */
+static int try_mmap_wx(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? errno : (munmap(p, 4096), 0);
+}
 
 static int try_setns(void)
 {
@@ -845,6 +857,8 @@ static int syscalls(void)
 		{"perf_event_open", try_perf}, {"kexec_load", try_kexec}, {"init_module", try_init_module},
 		{"open_by_handle_at", try_open_by_handle}, {"i386_getpid", try_int80}, {"x32_getpid", try_x32},
 		{"nr1000", try_unknown}, {"getpid", try_getpid}, {"fork", try_fork}, {"socket", try_socket},
+		{"socket_alg", try_socket_alg}, {"socket_vsock", try_socket_vsock},
+		{"set_mempolicy", try_set_mempolicy}, {"mmap_wx", try_mmap_wx},
 	};
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
 		try_in_child(calls[i].name, calls[i].fn);
