@@ -312,6 +312,9 @@ func (e *encoder) seccompPolicy(sp *seccomp.Policy) {
 	e.str(string(sp.Action))
 	e.uint(uint64(sp.Errno))
 	e.bool(sp.NoMPTCP)
+	e.bool(sp.Families != nil)
+	e.ints(sp.Families)
+	e.bool(sp.DenyWriteExecute)
 }
 
 func (d *decoder) seccompPolicy() *seccomp.Policy {
@@ -322,6 +325,15 @@ func (d *decoder) seccompPolicy() *seccomp.Policy {
 	sp.Action = seccomp.Action(d.str())
 	sp.Errno = syscall.Errno(d.uint())
 	sp.NoMPTCP = d.bool()
+	if d.bool() {
+		sp.Families = d.ints()
+		if sp.Families == nil {
+			sp.Families = []int{}
+		}
+	} else {
+		d.ints()
+	}
+	sp.DenyWriteExecute = d.bool()
 	return sp
 }
 

@@ -45,7 +45,8 @@ func fullPlan(t *testing.T) *Plan {
 					CPUQuota: ptr(int64(50000)), CPUPeriod: 100000, CPUWeight: ptr(uint64(200)), IOWeight: ptr(uint64(10000))}},
 		},
 		Names: Names{UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""}, LandlockABI: 7,
-			SeccompPolicy: &seccomp.Policy{Allow: []string{"@system-service", "io_uring_setup"}, Deny: []string{"@network-io"}, Action: seccomp.ActionErrno, Errno: 13, NoMPTCP: true}},
+			SeccompPolicy: &seccomp.Policy{Allow: []string{"@system-service", "io_uring_setup"}, Deny: []string{"@network-io"}, Action: seccomp.ActionErrno, Errno: 13, NoMPTCP: true,
+				Families: []int{1, 2, 10}, DenyWriteExecute: true}},
 	}
 	for _, part := range []any{&p.Launch, &p.Lifecycle, &p.Names} {
 		v := reflect.ValueOf(part).Elem()

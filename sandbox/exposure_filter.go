@@ -2,8 +2,10 @@ package sandbox
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/daemonbox/daemonbox/seccomp"
+	"golang.org/x/sys/unix"
 )
 
 // filterGroups are the syscall groups systemd-analyze security wants a
@@ -49,7 +51,32 @@ func (p *Plan) filterExposure() []Exposure {
 		row("io_uring", 1000, on && p.filterLets("io_uring_setup") == 0, "refused", "allowed", "the leading source of kernel exploits"),
 		row("userfaultfd", 500, on && p.filterLets("userfaultfd") == 0, "refused", "allowed", "stalls the kernel at will, a staple of race exploits"),
 		row("keyrings", 500, on && p.filterLets("@keyring") == 0, "refused", "allowed", "kernel keyrings are not namespaced"),
+		p.familiesExposure(on),
+		row("W+X memory", 100, on && p.SeccompPolicy.DenyWriteExecute, "refused", "allowed", "memory both writable and executable lets an exploit run the code it wrote"),
 	)
+}
+
+// commonFamilies are the families systemd-analyze security does not count
+// as exotic: local, IP and netlink sockets.
+var commonFamilies = []int{unix.AF_UNIX, unix.AF_INET, unix.AF_INET6, unix.AF_NETLINK}
+
+func (p *Plan) familiesExposure(on bool) Exposure {
+	r := Exposure{Item: "socket families", Weight: 1250, State: "any", Badness: 1,
+		Why: "exotic families (AF_VSOCK, AF_ALG, AF_PACKET, ...) are rarely audited kernel code"}
+	if !on || p.SeccompPolicy.Families == nil {
+		return r
+	}
+	r.State = "none"
+	if names := seccomp.FamilyNames(p.SeccompPolicy.Families); names != "" {
+		r.State = names
+	}
+	r.Badness = 0
+	for _, f := range p.SeccompPolicy.Families {
+		if !slices.Contains(commonFamilies, f) {
+			r.Badness = 1
+		}
+	}
+	return r
 }
 
 // filterLets is the share of a group's calls (or of one call) that the

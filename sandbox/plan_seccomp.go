@@ -16,9 +16,13 @@ func (r *resolver) seccompFilter(p *Plan) {
 	if allow == nil {
 		allow = spec.DefaultSeccompAllow
 	}
+	families := sc.Families
+	if families == nil && !sc.AllFamilies {
+		families = spec.DefaultAddressFamilies
+	}
 	ll := r.s.Landlock
 	pol := seccomp.Policy{Allow: allow, Deny: sc.Deny, Action: seccomp.Action(sc.Action), Errno: sc.Errno,
-		NoMPTCP: ll.Set && (ll.RestrictBind || ll.RestrictConnect)}
+		NoMPTCP: ll.Set && (ll.RestrictBind || ll.RestrictConnect), Families: families, DenyWriteExecute: sc.DenyWriteExecute}
 	prog, err := pol.Build()
 	if err != nil {
 		r.fail("seccomp", "build the filter: %v", err)

@@ -18,8 +18,18 @@ func TestPlanSeccomp(t *testing.T) {
 	if len(p.Filter) == 0 || len(p.Filter)%8 != 0 || p.SeccompPolicy == nil {
 		t.Fatalf("default spec: filter of %d bytes, policy %v", len(p.Filter), p.SeccompPolicy)
 	}
-	if !slices.Equal(p.SeccompPolicy.Allow, spec.DefaultSeccompAllow) || p.SeccompPolicy.Errno != syscall.EPERM {
+	if d := p.SeccompPolicy; !slices.Equal(d.Allow, spec.DefaultSeccompAllow) || d.Errno != syscall.EPERM ||
+		!slices.Equal(d.Families, spec.DefaultAddressFamilies) || !d.DenyWriteExecute {
 		t.Errorf("default policy %+v", p.SeccompPolicy)
+	}
+	for text, want := range map[string][]int{`["all"]`: nil, `[]`: {}, `["AF_NETLINK", "af_unix", "AF_LOCAL"]`: {16, 1}} {
+		p, err = plan(t, rootHost(), "[seccomp]\naddress_families = "+text+"\nmemory_deny_write_execute = false\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.SeccompPolicy; !slices.Equal(got.Families, want) || (got.Families == nil) != (want == nil) || got.DenyWriteExecute {
+			t.Errorf("address_families = %s: %+v", text, got)
+		}
 	}
 	p, err = plan(t, rootHost(), "[seccomp]\nallow = [\"@default\", \"@basic-io\"]\ndeny = [\"write\"]\naction = \"kill\"\n")
 	if err != nil {

@@ -36,6 +36,17 @@ type Policy struct {
 	// kernel without MPTCP answers, so that programs fall back to TCP:
 	// Landlock's TCP rules do not see MPTCP sockets.
 	NoMPTCP bool
+	// Families, when not nil, are the only address families socket() may
+	// create; any other gets EAFNOSUPPORT, as from a kernel built without
+	// it (systemd's RestrictAddressFamilies=).
+	Families []int
+	// DenyWriteExecute refuses memory that is both writable and executable,
+	// as systemd's MemoryDenyWriteExecute= does: mmap with PROT_WRITE and
+	// PROT_EXEC, mprotect and pkey_mprotect with PROT_EXEC, shmat with
+	// SHM_EXEC, each with EPERM. A filter sees arguments, not mappings, so
+	// mprotect cannot tell a JIT's page from a library's: any PROT_EXEC
+	// there is refused, which the dynamic loader does not need.
+	DenyWriteExecute bool
 }
 
 // The baseline: refused unless named in Allow (see ServiceGroup), as Docker's
@@ -45,6 +56,11 @@ var baselineRefused = []string{
 	"userfaultfd",                      // stalls kernel accesses at will, a race-widening tool
 	"keyctl", "add_key", "request_key", // keyrings are not namespaced
 	"unshare", "setns", // namespaces: a new user namespace hands out every capability
+	// NUMA memory policy, which Docker's profile leaves to CAP_SYS_NICE: one
+	// process's placement can starve another's node.
+	"get_mempolicy", "set_mempolicy", "set_mempolicy_home_node", "mbind", "migrate_pages", "move_pages",
+	"kcmp",            // compares kernel pointers of other processes' files: an address-leak oracle
+	"process_madvise", // acts on another process's memory
 }
 
 const (
@@ -57,12 +73,18 @@ const (
 	// two (tls and child_tid). s390's CLONE_BACKWARDS2 would differ, but
 	// the library has no table for it, so no filter is built there.
 	cloneFlagsArg = 0
-	// socketProtocolArg is socket's protocol, the third argument.
+	// socketFamilyArg and socketProtocolArg are socket's first and third
+	// arguments.
+	socketFamilyArg   = 0
 	socketProtocolArg = 2
-	// perLinux and perQuery are the personality values LockPersonality=yes
-	// lets through: the default persona, and 0xffffffff, which only reads.
+	// protArg is the protection of mmap, mprotect and pkey_mprotect, and
+	// shmat's flags: the third argument of each.
+	protArg  = 2
+	shmExec  = 0o100000 // SHM_EXEC
+	writeExe = unix.PROT_WRITE | unix.PROT_EXEC
+	// perLinux is the one personality LockPersonality=yes lets through,
+	// the default persona; the 0xffffffff query is refused with it.
 	perLinux = 0
-	perQuery = 0xffffffff
 	// x32Bit marks an x32 call's number on x86_64.
 	x32Bit = 0x40000000
 	// maxInstructions is the kernel's BPF_MAXINSNS.
@@ -97,8 +119,11 @@ const (
 	refuse                       // the action
 	allow                        // whatever the arguments
 	cloneNoNew                   // allowed without a CLONE_NEW* flag
-	personality                  // allowed for perLinux and perQuery only
-	socketNoMPTCP                // allowed but for IPPROTO_MPTCP
+	personality                  // allowed for perLinux only
+	socketChecked                // allowed for Families, and but for IPPROTO_MPTCP under NoMPTCP
+	mmapNoWX                     // allowed unless both PROT_WRITE and PROT_EXEC
+	protNoExec                   // allowed without PROT_EXEC
+	shmNoExec                    // allowed without SHM_EXEC
 )
 
 // Flags of a number in verdicts: what the policy's lists say of it.
@@ -142,13 +167,27 @@ func (p Policy) verdicts() []verdict {
 	}
 	narrow("clone", cloneNoNew)
 	narrow("personality", personality)
-	if nr, ok := syscallNumber("socket"); ok && p.NoMPTCP && v[nr] == allow {
-		v[nr] = socketNoMPTCP
+	if p.NoMPTCP || p.Families != nil {
+		narrowed(v, "socket", socketChecked)
+	}
+	if p.DenyWriteExecute {
+		narrowed(v, "mmap", mmapNoWX)
+		narrowed(v, "mprotect", protNoExec)
+		narrowed(v, "pkey_mprotect", protNoExec)
+		narrowed(v, "shmat", shmNoExec)
 	}
 	if nr, ok := syscallNumber("clone3"); ok && (v[nr] != allow || flags[nr]&inExplicit == 0) {
 		v[nr] = noSys // whatever else: libc falls back to clone only on ENOSYS
 	}
 	return v
+}
+
+// narrowed lowers an allowed call to a check of its arguments, named in
+// allow or not: these rules are lifted by their own keys.
+func narrowed(v []verdict, name string, to verdict) {
+	if nr, ok := syscallNumber(name); ok && v[nr] == allow {
+		v[nr] = to
+	}
 }
 
 // mark sets flag on the numbers of the calls names reach, groups expanded;
@@ -222,8 +261,10 @@ func argLow(i int) uint32 {
 
 // program is a filter being written.
 type program struct {
-	insts   []unix.SockFilter
-	refused uint32
+	insts    []unix.SockFilter
+	refused  uint32
+	families []int // socket's allowed families; nil: any
+	noMPTCP  bool
 }
 
 func (p *program) op(code uint16, jt, jf uint8, k uint32) {
@@ -250,16 +291,26 @@ func (p *program) header() {
 	}
 }
 
-// Leaf sizes, in instructions; see leaf.
-var leafSize = [...]int{noSys: 1, refuse: 1, allow: 1, cloneNoNew: 4, personality: 5, socketNoMPTCP: 4}
+// leafSize is the length of a leaf, in instructions, as leaf writes it.
+func (p *program) leafSize(v verdict) int {
+	switch v {
+	case cloneNoNew, personality, protNoExec, shmNoExec:
+		return 4
+	case mmapNoWX:
+		return 5
+	case socketChecked:
+		return p.socketSize()
+	}
+	return 1
+}
 
 // size is the length of the search over s, as tree writes it.
-func size(s []span) int {
+func (p *program) size(s []span) int {
 	if len(s) == 1 {
-		return leafSize[s[0].v]
+		return p.leafSize(s[0].v)
 	}
-	left := size(s[:len(s)/2])
-	n := 1 + left + size(s[len(s)/2:])
+	left := p.size(s[:len(s)/2])
+	n := 1 + left + p.size(s[len(s)/2:])
 	if left > 255 { // beyond a conditional jump's reach: add a JA
 		n++
 	}
@@ -274,7 +325,7 @@ func (p *program) tree(s []span) {
 		return
 	}
 	lower, upper := s[:len(s)/2], s[len(s)/2:]
-	if n := size(lower); n <= 255 {
+	if n := p.size(lower); n <= 255 {
 		p.jump(unix.BPF_JGE, uint32(upper[0].lo), uint8(n), 0)
 	} else {
 		p.jump(unix.BPF_JGE, uint32(upper[0].lo), 0, 1)
@@ -285,7 +336,7 @@ func (p *program) tree(s []span) {
 }
 
 // leaf returns a verdict. The argument checks read the argument's low half,
-// all the kernel reads of either call's argument.
+// all the kernel reads of these calls' arguments.
 func (p *program) leaf(v verdict) {
 	ok := uint32(unix.SECCOMP_RET_ALLOW)
 	switch v {
@@ -302,16 +353,59 @@ func (p *program) leaf(v verdict) {
 		p.ret(p.refused)
 	case personality:
 		p.load(argLow(0))
-		p.jump(unix.BPF_JEQ, perLinux, 2, 0)
-		p.jump(unix.BPF_JEQ, perQuery, 1, 0)
-		p.ret(p.refused)
+		p.jump(unix.BPF_JEQ, perLinux, 0, 1)
 		p.ret(ok)
-	case socketNoMPTCP:
+		p.ret(p.refused)
+	case socketChecked:
+		p.socket()
+	case mmapNoWX:
+		p.load(argLow(protArg))
+		p.op(unix.BPF_ALU|unix.BPF_AND|unix.BPF_K, 0, 0, writeExe)
+		p.jump(unix.BPF_JEQ, writeExe, 1, 0)
+		p.ret(ok)
+		p.ret(errnoRet(unix.EPERM))
+	case protNoExec, shmNoExec:
+		bit := uint32(unix.PROT_EXEC)
+		if v == shmNoExec {
+			bit = shmExec
+		}
+		p.load(argLow(protArg))
+		p.jump(unix.BPF_JSET, bit, 1, 0)
+		p.ret(ok)
+		p.ret(errnoRet(unix.EPERM))
+	}
+}
+
+func errnoRet(e syscall.Errno) uint32 { return unix.SECCOMP_RET_ERRNO | uint32(e) }
+
+// socketSize is the length of socket's leaf.
+func (p *program) socketSize() int {
+	n := 1 // the protocol check's tail, or the allow
+	if p.noMPTCP {
+		n = 4
+	}
+	if p.families != nil {
+		n += 2 + len(p.families)
+	}
+	return n
+}
+
+// socket writes socket's leaf: a family outside the list gets EAFNOSUPPORT,
+// then, under NoMPTCP, IPPROTO_MPTCP gets EPROTONOSUPPORT.
+func (p *program) socket() {
+	if p.families != nil {
+		p.load(argLow(socketFamilyArg))
+		for i, f := range p.families {
+			p.jump(unix.BPF_JEQ, uint32(f), uint8(len(p.families)-i), 0)
+		}
+		p.ret(errnoRet(unix.EAFNOSUPPORT))
+	}
+	if p.noMPTCP {
 		p.load(argLow(socketProtocolArg))
 		p.jump(unix.BPF_JEQ, unix.IPPROTO_MPTCP, 0, 1)
-		p.ret(uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.EPROTONOSUPPORT)))
-		p.ret(ok)
+		p.ret(errnoRet(unix.EPROTONOSUPPORT))
 	}
+	p.ret(uint32(unix.SECCOMP_RET_ALLOW))
 }
 
 // Build returns the BPF program for p on the running architecture: struct
@@ -328,8 +422,12 @@ func (p Policy) Build() ([]byte, error) {
 	if nr, ok := syscallNumber("execve"); ok && v[nr] != allow && p.Action != ActionLog {
 		return nil, errors.New("execve is not allowed, and the filter is installed before the daemon's exec")
 	}
+	if len(p.Families) > 200 {
+		return nil, fmt.Errorf("%d address families: a jump reaches 255 instructions", len(p.Families))
+	}
 	s := spans(v)
-	prog := program{insts: make([]unix.SockFilter, 0, 6+size(s)), refused: refused}
+	prog := program{refused: refused, families: p.Families, noMPTCP: p.NoMPTCP}
+	prog.insts = make([]unix.SockFilter, 0, 6+prog.size(s))
 	prog.header()
 	prog.tree(s)
 	if len(prog.insts) > maxInstructions {
@@ -386,10 +484,16 @@ func (p Policy) Rules() []string {
 		out = append(out, "clone3: ENOSYS, so that libc falls back to clone")
 	}
 	if is("personality", personality) {
-		out = append(out, "personality: only PER_LINUX (0) and the query (0xffffffff)")
+		out = append(out, "personality: only PER_LINUX (0); other personas and the query are refused")
 	}
-	if is("socket", socketNoMPTCP) {
+	if is("socket", socketChecked) && p.Families != nil {
+		out = append(out, "socket: address families "+FamilyNames(p.Families)+" only; others get EAFNOSUPPORT")
+	}
+	if is("socket", socketChecked) && p.NoMPTCP {
 		out = append(out, "socket: IPPROTO_MPTCP gets EPROTONOSUPPORT, since Landlock's TCP rules do not see it")
+	}
+	if is("mmap", mmapNoWX) {
+		out = append(out, "memory both writable and executable: refused (EPERM), as MemoryDenyWriteExecute=yes")
 	}
 	return append(out, "unknown system call numbers, the x32 and foreign ABIs: ENOSYS")
 }

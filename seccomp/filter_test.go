@@ -17,6 +17,9 @@ const (
 	retLog   = uint32(libseccomp.ActionLog)
 	retEPERM = uint32(libseccomp.ActionErrno) | uint32(syscall.EPERM)
 	retNOSYS = uint32(libseccomp.ActionErrno) | uint32(syscall.ENOSYS)
+	// retEPERMFixed is what the W^X rules answer whatever the action.
+	retEPERMFixed   = retEPERM
+	retEAFNOSUPPORT = uint32(libseccomp.ActionErrno) | uint32(syscall.EAFNOSUPPORT)
 )
 
 var defaultAllow = []string{ServiceGroup}
@@ -155,11 +158,16 @@ func TestDefaultPolicy(t *testing.T) {
 		{"bpf", call{name: "bpf"}, retEPERM},
 		{"personality PER_LINUX32", call{name: "personality", args: [6]uint64{8}}, retEPERM},
 		{"personality 0", call{name: "personality"}, retAllow},
-		{"personality query", call{name: "personality", args: [6]uint64{0xffffffff}}, retAllow},
+		{"personality query", call{name: "personality", args: [6]uint64{0xffffffff}}, retEPERM},
 		{"personality 1<<32+8", call{name: "personality", args: [6]uint64{1<<32 | 8}}, retEPERM},
 		// The kernel reads personality's argument as an unsigned int: this is 0.
 		{"personality 1<<32", call{name: "personality", args: [6]uint64{1 << 32}}, retAllow},
 		{"number 1000", call{nr: 1000}, retNOSYS},
+		{"set_mempolicy", call{name: "set_mempolicy"}, retEPERM},
+		{"mbind", call{name: "mbind"}, retEPERM},
+		{"move_pages", call{name: "move_pages"}, retEPERM},
+		{"kcmp", call{name: "kcmp"}, retEPERM},
+		{"process_madvise", call{name: "process_madvise"}, retEPERM},
 	} {
 		if got := run(t, p, tc.c); got != tc.want {
 			t.Errorf("%s: %#x, want %#x", tc.what, got, tc.want)
@@ -244,7 +252,8 @@ func TestDenyGroup(t *testing.T) {
 // TestEveryNumber: the search answers every number as its verdict says,
 // the argument-checked calls on both sides of their check.
 func TestEveryNumber(t *testing.T) {
-	for _, p := range []Policy{{Allow: defaultAllow}, {Allow: []string{"@known"}, Action: ActionLog},
+	hardened := Policy{Allow: defaultAllow, Families: []int{syscall.AF_UNIX, syscall.AF_INET, syscall.AF_INET6}, DenyWriteExecute: true}
+	for _, p := range []Policy{{Allow: defaultAllow}, hardened, {Allow: []string{"@known"}, Action: ActionLog},
 		{Allow: []string{"@default", "@basic-io"}, Action: ActionKill}, {Allow: []string{"@basic-io"}, Action: ActionLog},
 		{Allow: defaultAllow, Deny: []string{"@network-io", "@file-system"}, Errno: syscall.EACCES}} {
 		m, v := vm(t, p), p.verdicts()
@@ -279,7 +288,17 @@ func expectations(v verdict, refused uint32) []expectation {
 	case cloneNoNew:
 		return []expectation{{call{args: [6]uint64{uint64(syscall.SIGCHLD)}}, retAllow}, {call{args: [6]uint64{syscall.CLONE_NEWPID}}, refused}}
 	case personality:
-		return []expectation{{call{args: [6]uint64{perQuery}}, retAllow}, {call{args: [6]uint64{8}}, refused}}
+		return []expectation{{call{args: [6]uint64{perLinux}}, retAllow}, {call{args: [6]uint64{0xffffffff}}, refused}}
+	case socketChecked:
+		return []expectation{{call{args: [6]uint64{syscall.AF_INET}}, retAllow}, {call{args: [6]uint64{syscall.AF_PACKET}}, retEAFNOSUPPORT}}
+	case mmapNoWX:
+		return []expectation{{call{args: [6]uint64{0, 0, syscall.PROT_READ | syscall.PROT_EXEC}}, retAllow},
+			{call{args: [6]uint64{0, 0, syscall.PROT_WRITE | syscall.PROT_EXEC}}, retEPERMFixed}}
+	case protNoExec:
+		return []expectation{{call{args: [6]uint64{0, 0, syscall.PROT_READ}}, retAllow},
+			{call{args: [6]uint64{0, 0, syscall.PROT_EXEC}}, retEPERMFixed}}
+	case shmNoExec:
+		return []expectation{{call{args: [6]uint64{0, 0, 0}}, retAllow}, {call{args: [6]uint64{0, 0, shmExec}}, retEPERMFixed}}
 	}
 	return []expectation{{call{}, retNOSYS}}
 }
@@ -344,5 +363,64 @@ func TestNoMPTCP(t *testing.T) {
 	}
 	if got := run(t, Policy{Allow: defaultAllow, Action: ActionErrno}, mptcp); got != 0x7fff0000 {
 		t.Errorf("MPTCP socket without NoMPTCP: %#x", got)
+	}
+}
+
+// Socket families outside the list get EAFNOSUPPORT, and with NoMPTCP as
+// well the protocol is checked after the family.
+func TestFamilies(t *testing.T) {
+	n, _ := syscallNumber("socket")
+	sock := func(family, proto uint64) call {
+		return call{nr: uint32(n), args: [6]uint64{family, syscall.SOCK_STREAM, proto}}
+	}
+	for _, mptcp := range []bool{false, true} {
+		p := Policy{Allow: defaultAllow, Families: []int{syscall.AF_UNIX, syscall.AF_INET, syscall.AF_INET6}, NoMPTCP: mptcp}
+		m := vm(t, p)
+		for _, tc := range []struct {
+			c    call
+			want uint32
+		}{
+			{sock(syscall.AF_UNIX, 0), retAllow}, {sock(syscall.AF_INET6, 0), retAllow},
+			{sock(syscall.AF_NETLINK, 0), retEAFNOSUPPORT}, {sock(40, 0), retEAFNOSUPPORT}, {sock(38, 0), retEAFNOSUPPORT},
+			{sock(1<<32|syscall.AF_INET, 0), retAllow}, // the kernel reads an int
+		} {
+			if got := answer(t, m, tc.c); got != tc.want {
+				t.Errorf("NoMPTCP %v: socket(%#x): %#x, want %#x", mptcp, tc.c.args[0], got, tc.want)
+			}
+		}
+		want := retAllow
+		if mptcp {
+			want = 0x00050000 | uint32(syscall.EPROTONOSUPPORT)
+		}
+		if got := answer(t, m, sock(syscall.AF_INET, 262)); got != want {
+			t.Errorf("NoMPTCP %v: MPTCP socket: %#x, want %#x", mptcp, got, want)
+		}
+	}
+}
+
+// W^X: writable and executable memory is refused with EPERM whatever the
+// action, as MemoryDenyWriteExecute= does; without DenyWriteExecute it is not.
+func TestDenyWriteExecute(t *testing.T) {
+	on := vm(t, Policy{Allow: defaultAllow, Action: ActionKill, DenyWriteExecute: true})
+	off := vm(t, Policy{Allow: defaultAllow})
+	wx := uint64(syscall.PROT_READ | syscall.PROT_WRITE | syscall.PROT_EXEC)
+	for _, tc := range []struct {
+		c       call
+		on, off uint32
+	}{
+		{call{name: "mmap", args: [6]uint64{0, 4096, wx}}, retEPERM, retAllow},
+		{call{name: "mmap", args: [6]uint64{0, 4096, syscall.PROT_READ | syscall.PROT_WRITE}}, retAllow, retAllow},
+		{call{name: "mmap", args: [6]uint64{0, 4096, syscall.PROT_READ | syscall.PROT_EXEC}}, retAllow, retAllow},
+		{call{name: "mprotect", args: [6]uint64{0, 4096, syscall.PROT_READ | syscall.PROT_EXEC}}, retEPERM, retAllow},
+		{call{name: "mprotect", args: [6]uint64{0, 4096, syscall.PROT_READ}}, retAllow, retAllow},
+		{call{name: "shmat", args: [6]uint64{0, 0, shmExec}}, retEPERM, retAllow},
+		{call{name: "shmat", args: [6]uint64{0, 0, 0}}, retAllow, retAllow},
+	} {
+		if got := answer(t, on, tc.c); got != tc.on {
+			t.Errorf("on: %s %#x: %#x, want %#x", tc.c.name, tc.c.args[2], got, tc.on)
+		}
+		if got := answer(t, off, tc.c); got != tc.off {
+			t.Errorf("off: %s %#x: %#x, want %#x", tc.c.name, tc.c.args[2], got, tc.off)
+		}
 	}
 }

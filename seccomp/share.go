@@ -6,7 +6,7 @@ package seccomp
 // arguments (clone without CLONE_NEW*, personality locked) counts half.
 func (p Policy) Lets(names ...string) float64 {
 	v := p.verdicts()
-	weight := [...]float64{noSys: 0, refuse: 0, allow: 1, cloneNoNew: 0.5, personality: 0.5, socketNoMPTCP: 1}
+	weight := [...]float64{noSys: 0, refuse: 0, allow: 1, cloneNoNew: 0.5, personality: 0.5, socketChecked: 1, mmapNoWX: 1, protNoExec: 1, shmNoExec: 1}
 	var sum float64
 	count := 0
 	for _, n := range Expand(names...) {

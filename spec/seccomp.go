@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"strings"
 	"syscall"
 
@@ -12,7 +13,7 @@ import (
 // table, so a misspelt group or call is caught with its line and column.
 
 var (
-	seccompKeys = []string{"enabled", "allow", "deny", "action", "errno"}
+	seccompKeys = []string{"enabled", "allow", "deny", "action", "errno", "address_families", "memory_deny_write_execute"}
 )
 
 // SeccompAction is seccomp.action: what a denied call gets.
@@ -32,7 +33,22 @@ type Seccomp struct {
 	Deny    []string // taken out of what Allow lets through
 	Action  SeccompAction
 	Errno   syscall.Errno
+	// Families are the socket address families the daemon may create
+	// (address_families); nil means DefaultAddressFamilies.
+	Families []int
+	// AllFamilies is address_families = ["all"]: socket() is not checked.
+	AllFamilies bool
+	// DenyWriteExecute is memory_deny_write_execute (default true): no
+	// memory both writable and executable, as MemoryDenyWriteExecute=.
+	DenyWriteExecute bool
 }
+
+// DefaultAddressFamilies are the families a daemon may create when the spec
+// names none: local sockets, IPv4 and IPv6, the list systemd-analyze
+// security asks of a service. AF_NETLINK is left out: glibc's getaddrinfo
+// and getifaddrs work without it (AI_ADDRCONFIG then assumes both IP
+// families); a daemon that reads routes or interfaces names it.
+var DefaultAddressFamilies = []int{unix.AF_UNIX, unix.AF_INET, unix.AF_INET6}
 
 // DefaultSeccompAllow is what a spec that names no allow list gets; the
 // filter also takes out io_uring, userfaultfd and @keyring unless named.
@@ -59,6 +75,10 @@ func (d *decoder) seccomp(v any) {
 			}
 		case "errno":
 			sc.Errno, _ = d.errno(key, x)
+		case "address_families":
+			sc.Families, sc.AllFamilies = d.families(key, x)
+		case "memory_deny_write_execute":
+			sc.DenyWriteExecute, _ = d.boolean(key, x)
 		}
 	})
 }
@@ -74,6 +94,29 @@ func (d *decoder) syscallNames(key string, v any) []string {
 		}
 	}
 	return names
+}
+
+// families reads address_families: family names, or the one word "all".
+func (d *decoder) families(key string, v any) ([]int, bool) {
+	names, ok := d.strings(key, v)
+	if !ok {
+		return nil, false
+	}
+	if len(names) == 1 && strings.EqualFold(names[0], "all") {
+		return nil, true
+	}
+	out := make([]int, 0, len(names))
+	for i, n := range names {
+		nr, ok := seccomp.Family(n)
+		if !ok {
+			d.failElem(key, i, "unknown address family %q (\"all\" alone lifts the check)%s", clip(n), didYouMean(n, seccomp.AllFamilies()))
+			continue
+		}
+		if !slices.Contains(out, nr) {
+			out = append(out, nr)
+		}
+	}
+	return out, false
 }
 
 // errno reads an errno name such as "EPERM".

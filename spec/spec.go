@@ -206,7 +206,7 @@ func defaults() *Spec {
 	s.Daemon.Restart = RestartNo
 	s.Daemon.Ready = ReadyExec
 	s.Daemon.ReadyTimeout = 90 * time.Second
-	s.Seccomp = Seccomp{Enabled: true, Action: SeccompErrno, Errno: syscall.EPERM}
+	s.Seccomp = Seccomp{Enabled: true, Action: SeccompErrno, Errno: syscall.EPERM, DenyWriteExecute: true}
 	s.Resources.Parent = DefaultCgroupParent
 	s.Landlock.Mode = LandlockRequired
 	return s

@@ -85,6 +85,7 @@ func TestErrorMessages(t *testing.T) {
 		{"capabilites = 1\n" + cmd, `t.toml:1:1: unknown key "capabilites" (did you mean "capabilities"?)`},
 		{cmd + "cwdd = \"/\"\n", `t.toml:3:1: process: unknown key "cwdd" (did you mean "cwd"?)`},
 		{cmd + "[capabilities]\nkeep = [\"CAP_NET_BIND_SERIVCE\"]\n", `t.toml:4:9: capabilities.keep: unknown capability "CAP_NET_BIND_SERIVCE" (did you mean "CAP_NET_BIND_SERVICE"?)`},
+		{cmd + "[seccomp]\naddress_families = [\"AF_INET\", \"AF_INTE6\"]\n", `t.toml:4:32: seccomp.address_families: unknown address family "AF_INTE6" ("all" alone lifts the check) (did you mean "AF_INET6"?)`},
 		{cmd + "umask = 22\n", `t.toml:3:9: process.umask: 22 is a decimal integer; write it in octal: 0o22 or "22"`},
 		{cmd + "umask = \"0800\"\n", `t.toml:3:9: process.umask: 0800 is not a umask: use 0o000 to 0o777`},
 		{cmd + "[user]\nuser = 4294967295\n", "t.toml:4:8: user.user: 4294967295 is out of range (0 to 4294967294)"},

@@ -12,9 +12,9 @@ import (
 // mechanismsOnly lets through the calls the confinement tests try (mount,
 // chroot, ptrace, sethostname), which the default filter refuses anyway, so
 // that those tests keep checking what refuses them without the filter:
-// capabilities, namespaces, read-only mounts. The filter's own refusals are
-// this file's.
-const mechanismsOnly = "[seccomp]\nallow = [\"@system-service\", \"@mount\", \"chroot\", \"ptrace\", \"sethostname\"]\n"
+// capabilities, namespaces, read-only mounts. It lets the probe read the
+// interfaces over netlink, too. The filter's own refusals are this file's.
+const mechanismsOnly = "[seccomp]\nallow = [\"@system-service\", \"@mount\", \"chroot\", \"ptrace\", \"sethostname\"]\naddress_families = [\"AF_UNIX\", \"AF_INET\", \"AF_INET6\", \"AF_NETLINK\"]\n"
 
 // syscallsSpec runs `probe syscalls` as nobody with the given [seccomp] lines.
 func syscallsSpec(seccomp string) string {
@@ -36,15 +36,25 @@ func calls(r report) map[string]string {
 // on every architecture.
 var refusedByDefault = []string{"unshare", "setns", "clone_newuser", "io_uring_setup", "ptrace_traceme",
 	"userfaultfd", "personality_linux32", "keyctl", "add_key", "request_key", "mount", "bpf",
-	"perf_event_open", "kexec_load", "init_module", "open_by_handle_at"}
+	"perf_event_open", "kexec_load", "init_module", "open_by_handle_at", "personality_query",
+	"set_mempolicy", "kcmp"}
 
 // allowedByDefault work under the default filter.
-var allowedByDefault = []string{"getpid", "fork", "personality_query", "socket"}
+var allowedByDefault = []string{"getpid", "fork", "socket"}
+
+// fixedByDefault are answered the same whatever the action: other socket
+// families as from a kernel without them, W+X memory as
+// MemoryDenyWriteExecute= answers.
+var fixedByDefault = map[string]string{"socket_alg": "EAFNOSUPPORT", "socket_vsock": "EAFNOSUPPORT",
+	"socket_netlink": "EAFNOSUPPORT", "mmap_wx": "EPERM"}
 
 // checkCalls compares got with want and, on x86_64, the other ABIs.
 func checkCalls(t *testing.T, got map[string]string, refused []string, refusal string) {
 	t.Helper()
 	want := map[string]string{"clone3": "ENOSYS", "nr1000": "ENOSYS"}
+	for c, w := range fixedByDefault {
+		want[c] = w
+	}
 	for _, c := range refused {
 		want[c] = refusal
 	}
@@ -163,6 +173,26 @@ func seccompOwnLists(t *testing.T, m mode) {
 		"clone_newuser": "EPERM", "setns": "EPERM", "io_uring_setup": "EPERM", "clone3": "ENOSYS"} {
 		if got[c] != want {
 			t.Errorf("unshare and @keyring named: %s %q, want %s", c, got[c], want)
+		}
+	}
+}
+
+// address_families = ["all"] and memory_deny_write_execute = false lift
+// their rules alone.
+func TestSeccompFamiliesAndWX(t *testing.T) { eachMode(t, seccompFamiliesAndWX) }
+
+func seccompFamiliesAndWX(t *testing.T, m mode) {
+	got := calls(m.launch(syscallsSpec("address_families = [\"all\"]\nmemory_deny_write_execute = false\n")).ok(t))
+	for c, want := range map[string]string{"socket_netlink": "ok", "mmap_wx": "ok", "kcmp": "EPERM", "personality_query": "EPERM"} {
+		if got[c] != want {
+			t.Errorf("all families, W+X allowed: %s %q, want %s", c, got[c], want)
+		}
+	}
+	got = calls(m.launch(syscallsSpec("address_families = [\"AF_INET\", \"AF_NETLINK\"]\n")).ok(t))
+	// the probe's plain socket is AF_UNIX, left out here
+	for c, want := range map[string]string{"socket_netlink": "ok", "socket": "EAFNOSUPPORT", "mmap_wx": "EPERM", "socket_vsock": "EAFNOSUPPORT"} {
+		if got[c] != want {
+			t.Errorf("AF_INET and AF_NETLINK: %s %q, want %s", c, got[c], want)
 		}
 	}
 }

@@ -765,6 +765,9 @@ static int try_socket(void) { int fd = socket(AF_UNIX, SOCK_DGRAM, 0); return fd
 /* Families Docker's default profile refuses: the kernel crypto API and host-guest sockets. */
 static int try_socket_alg(void) { int fd = socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0); return fd < 0 ? errno : (close(fd), 0); }
 static int try_socket_vsock(void) { int fd = socket(40 /* AF_VSOCK */, SOCK_STREAM, 0); return fd < 0 ? errno : (close(fd), 0); }
+static int try_socket_netlink(void) { int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0 /* NETLINK_ROUTE */); return fd < 0 ? errno : (close(fd), 0); }
+/* kcmp compares two processes' kernel objects: here this process's fd 0 with itself. */
+static int try_kcmp(void) { return raw_result(syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, 0, 0)); }
 /* Docker's profile lets the memory policy calls through only with CAP_SYS_NICE. */
 static int try_set_mempolicy(void) { return raw_result(syscall(SYS_set_mempolicy, 0 /* MPOL_DEFAULT */, NULL, 0)); }
 /* A mapping both writable and executable, what MemoryDenyWriteExecute= refuses. */
@@ -859,6 +862,7 @@ static int syscalls(void)
 		{"nr1000", try_unknown}, {"getpid", try_getpid}, {"fork", try_fork}, {"socket", try_socket},
 		{"socket_alg", try_socket_alg}, {"socket_vsock", try_socket_vsock},
 		{"set_mempolicy", try_set_mempolicy}, {"mmap_wx", try_mmap_wx},
+		{"socket_netlink", try_socket_netlink}, {"kcmp", try_kcmp},
 	};
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
 		try_in_child(calls[i].name, calls[i].fn);
