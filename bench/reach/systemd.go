@@ -69,7 +69,7 @@ var byDirective = map[string]string{
 	// An allow-list answers numbers outside @known with ENOSYS (systemd 247).
 	"nr1000": "ENOSYS",
 	// RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6.
-	"socket_alg": "EAFNOSUPPORT", "socket_vsock": "EAFNOSUPPORT",
+	"socket_alg": "EAFNOSUPPORT", "socket_vsock": "EAFNOSUPPORT", "socket_netlink": "EAFNOSUPPORT",
 	// MemoryDenyWriteExecute=yes.
 	"mmap_wx": "EPERM",
 }
@@ -82,7 +82,7 @@ var byFilter = map[string]string{
 	"keyctl": "keyctl", "add_key": "add_key", "request_key": "request_key", "mount": "mount",
 	"bpf": "bpf", "perf_event_open": "perf_event_open", "kexec_load": "kexec_load",
 	"init_module": "init_module", "open_by_handle_at": "open_by_handle_at", "getpid": "getpid",
-	"fork": "clone", "socket": "socket", "set_mempolicy": "set_mempolicy",
+	"fork": "clone", "socket": "socket", "set_mempolicy": "set_mempolicy", "kcmp": "kcmp",
 }
 
 // printSystemd prints the unit's column as the probe's "call NAME RESULT"
