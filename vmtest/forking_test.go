@@ -45,7 +45,7 @@ func TestForkingDaemonMainPID(t *testing.T) {
 		t.Error("stop returned while the main process or the supervisor lived")
 	}
 	log := readLog(l.log)
-	if !strings.Contains(log, "signal 15\n") || !strings.Contains(log, "probe: stopping") {
+	if !strings.Contains(log, "signal 15\n") || !strings.Contains(log, ownName("probe")+": stopping") {
 		t.Errorf("the main process did not get the stop signal, or STOPPING=1 was not heard:\n%s", log)
 	}
 	if fileExists(l.pidfile) {

@@ -107,13 +107,19 @@ type result struct {
 	rep            report
 }
 
-// specFile writes a spec to a new file and returns its path.
+// ownName is a daemon name of this test process's own: a name is a
+// cgroup (daemonbox/NAME), and another suite or service on this machine may
+// run a daemon of the same plain name at the same time.
+func ownName(name string) string { return fmt.Sprintf("%s-%d", name, os.Getpid()) }
+
+// specFile writes a spec to a new file and returns its path. The file's
+// name, which names a spec without a name key, is this process's own.
 func specFile(t *testing.T, text string) string {
 	t.Helper()
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755) // readable by daemonbox run as nobody
 	os.Chmod(filepath.Dir(dir), 0o755)
-	path := filepath.Join(dir, "spec.toml")
+	path := filepath.Join(dir, ownName("spec")+".toml")
 	text = strings.ReplaceAll(text, "PROBE", probe)
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)

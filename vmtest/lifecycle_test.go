@@ -43,7 +43,7 @@ func newLifecycleIn(t *testing.T, m mode, extra string, argv ...string) lifecycl
 	for _, a := range argv {
 		cmd += fmt.Sprintf(", %q", a)
 	}
-	l.file = specFile(t, fmt.Sprintf(`name = "probe"
+	l.file = specFile(t, fmt.Sprintf(`name = %q
 [process]
 command = [%s]
 [user]
@@ -53,7 +53,7 @@ stdout = %q
 stderr = %q
 [daemon]
 pidfile = %q
-%s`, cmd, l.log, l.log, l.pidfile, extra))
+%s`, ownName("probe"), cmd, l.log, l.log, l.pidfile, extra))
 	t.Cleanup(func() { launch{cmd: "stop", file: l.file, rootless: l.rootless}.do(t) })
 	return l
 }
@@ -358,6 +358,7 @@ func TestStopEscalates(t *testing.T) {
 	l := newLifecycle(t, "[signals]\nstop_timeout = \"1s\"\n", "wait", "ignore-term")
 	l.must(t, "start")
 	pid := l.pid(t)
+	waitLog(t, l.log, "ready ") // SIGTERM is ignored from here: ready = "exec" returns before that
 	start := time.Now()
 	l.must(t, "stop")
 	if !exited(pid, 0) {

@@ -156,6 +156,7 @@ func TestPIDNamespaceStatusAndSignals(t *testing.T) {
 	if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); !strings.Contains(string(cmd), "probe") {
 		t.Errorf("the pidfile names %d (%q), not the daemon", pid, cmd)
 	}
+	waitLog(t, l.log, "ready ") // its handlers are set: ready = "exec" returns before that
 	l.must(t, "reload")
 	waitLog(t, l.log, "signal 1\n")
 	l.must(t, "stop")

@@ -57,7 +57,7 @@ func readTrim(t *testing.T, path string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// TestResourcesReadBack: a supervised daemon is in <parent>/probe in every
+// TestResourcesReadBack: a supervised daemon is in <parent>/probe-PID in every
 // hierarchy, with each limit as set; status lists it; stop removes it.
 func TestResourcesReadBack(t *testing.T) {
 	need(t)
@@ -72,7 +72,7 @@ cpu_weight = 200
 `, parent), "wait")
 	l.must(t, "start")
 	pid := l.pid(t)
-	path := parent + "/probe"
+	path := parent + "/" + ownName("probe")
 	checkMembership(t, pid, path)
 	want := map[string]string{
 		cgroupFile(path, "memory", "memory.limit_in_bytes", "memory.max"):            "67108864",
@@ -179,7 +179,7 @@ func TestStopEndsEscapedProcesses(t *testing.T) {
 	if !exited(escaped, time.Second) {
 		t.Errorf("the escaped process %d outlived stop", escaped)
 	}
-	if dir := cgroupFile(parent+"/probe", "pids", "", ""); fileExists(dir) {
+	if dir := cgroupFile(parent+"/"+ownName("probe"), "pids", "", ""); fileExists(dir) {
 		t.Errorf("cgroup %s left after stop", dir)
 	}
 }
