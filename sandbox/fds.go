@@ -23,9 +23,11 @@ func (l *launch) fds() error {
 		}
 	}
 	next := uint(3)
-	for _, fd := range l.plan.Preserve {
+	// The listen sockets are at 3 onward, below every preserved fd (the
+	// spec refuses an overlap).
+	for _, fd := range append(listenFDs(len(l.plan.Listen)), l.plan.Preserve...) {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
-			return OpError("fcntl F_SETFD", "preserved fd "+strconv.Itoa(fd), err)
+			return OpError("fcntl F_SETFD", "fd "+strconv.Itoa(fd), err)
 		}
 		if err := closeOnExec(next, uint(fd)-1); err != nil {
 			return err
