@@ -7,8 +7,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The fds step: the standard streams in place, the preserved fds kept, every
-// other fd close-on-exec (runc CVE-2024-21626). CloseInherited is the same
+// The fds step: the standard streams in place, the listen sockets (already
+// at 3 onward) and the preserved fds kept, every other fd close-on-exec
+// (runc CVE-2024-21626). CloseInherited is the same
 // hygiene for the daemonbox processes that live beside the daemon.
 
 // fds puts the standard streams in place and marks every other fd but the

@@ -249,6 +249,12 @@ func placeListen(fds []int, stdio *[3]int) error {
 		unix.Close(old)
 	}
 	for i, fd := range fds {
+		// An fd there with close-on-exec set is daemonbox's or its
+		// runtime's (an inherited one has none): replacing it would break
+		// whoever holds it.
+		if flags, err := unix.FcntlInt(uintptr(3+i), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC != 0 {
+			return &StepError{Op: "dup3", Path: fmt.Sprintf("fd %d to %d", fd, 3+i), Msg: "fd " + strconv.Itoa(3+i) + " is daemonbox's own"}
+		}
 		if err := unix.Dup3(fd, 3+i, unix.O_CLOEXEC); err != nil {
 			return OpError("dup3", fmt.Sprintf("fd %d to %d", fd, 3+i), err)
 		}
