@@ -322,3 +322,24 @@ stderr = %q
 		}
 	}
 }
+
+// As root and rootless, in a user namespace with a PID and network
+// namespace: the socket, opened on the host before the clone, arrives.
+func TestListenEachMode(t *testing.T) {
+	eachMode(t, func(t *testing.T, m mode) {
+		port := freePort(t)
+		spec := fmt.Sprintf(minimal+"[namespaces]\nuser = true\npid = true\nnetwork = true\n[[fds.listen]]\nname = \"web\"\naddress = \"tcp://127.0.0.1:%d\"\n", port)
+		if !m.rootless {
+			spec += "[user]\nuser = \"nobody\"\n" // a user namespace must not hold host uid 0
+		}
+		l := m.launch(spec)
+		l.spec = spec // withUserNS would add user = true again
+		rep := l.ok(t)
+		if got := rep["sock"]; len(got) != 1 || got[0] != fmt.Sprintf("3 inet stream 127.0.0.1 %d 1", port) {
+			t.Errorf("sockets %q", got)
+		}
+		if env := rep.env(t); env["LISTEN_PID"] != rep.one(t, "pid") || env["LISTEN_FDNAMES"] != "web" {
+			t.Errorf("LISTEN_PID=%q (pid %s) LISTEN_FDNAMES=%q", env["LISTEN_PID"], rep.one(t, "pid"), env["LISTEN_FDNAMES"])
+		}
+	})
+}
