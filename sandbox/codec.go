@@ -170,6 +170,7 @@ func (e *encoder) launch(l *Launch) {
 		e.uint(r.Hard)
 	}
 	e.ints(l.Preserve)
+	e.sockets(l.Listen)
 	e.ints(l.Ignore)
 	e.int(int64(l.ParentDeath))
 	e.uint(uint64(l.Unshare))
@@ -219,6 +220,7 @@ func (d *decoder) launch() *Launch {
 		}
 	}
 	l.Preserve = d.ints()
+	l.Listen = d.sockets()
 	l.Ignore = d.ints()
 	l.ParentDeath = int(d.int())
 	l.Unshare = uintptr(d.uint())
@@ -473,4 +475,36 @@ func (d *decoder) cgroup() Cgroup {
 	}
 	l.CPUPeriod = d.uint()
 	return c
+}
+
+func (e *encoder) sockets(list []Socket) {
+	e.uint(uint64(len(list)))
+	for _, s := range list {
+		for _, str := range []string{s.Name, s.Network, s.Address, s.Host, s.Path, s.Systemd} {
+			e.str(str)
+		}
+		e.uint(uint64(s.Port))
+		e.uint(uint64(s.Mode))
+		e.int(int64(s.UID))
+		e.int(int64(s.GID))
+	}
+}
+
+func (d *decoder) sockets() []Socket {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	out := make([]Socket, n)
+	for i := range out {
+		s := &out[i]
+		for _, str := range []*string{&s.Name, &s.Network, &s.Address, &s.Host, &s.Path, &s.Systemd} {
+			*str = d.str()
+		}
+		s.Port = uint16(d.uint())
+		s.Mode = uint32(d.uint())
+		s.UID = int(d.int())
+		s.GID = int(d.int())
+	}
+	return out
 }

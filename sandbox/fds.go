@@ -7,8 +7,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The fds step: the standard streams in place, the preserved fds kept, every
-// other fd close-on-exec (runc CVE-2024-21626). CloseInherited is the same
+// The fds step: the standard streams in place, the listen sockets (already
+// at 3 onward) and the preserved fds kept, every other fd close-on-exec
+// (runc CVE-2024-21626). CloseInherited is the same
 // hygiene for the daemonbox processes that live beside the daemon.
 
 // fds puts the standard streams in place and marks every other fd but the
@@ -23,9 +24,11 @@ func (l *launch) fds() error {
 		}
 	}
 	next := uint(3)
-	for _, fd := range l.plan.Preserve {
+	// The listen sockets are at 3 onward, below every preserved fd (the
+	// spec refuses an overlap).
+	for _, fd := range append(listenFDs(len(l.plan.Listen)), l.plan.Preserve...) {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
-			return OpError("fcntl F_SETFD", "preserved fd "+strconv.Itoa(fd), err)
+			return OpError("fcntl F_SETFD", "fd "+strconv.Itoa(fd), err)
 		}
 		if err := closeOnExec(next, uint(fd)-1); err != nil {
 			return err

@@ -39,10 +39,13 @@ func onFirstThread() *StepError {
 // *StepError. Like InitMain, it must be called from an init function: Go
 // runs those on the process's first thread and keeps the goroutine there,
 // and every step changes the state of the thread that will call execve.
-func ExecInPlace(l *Launch, stdio [3]int) error {
+func ExecInPlace(l *Launch, stdio [3]int, listen []int) error {
+	if err := placeListen(listen, &stdio); err != nil {
+		return AtStep("listen", err)
+	}
 	// The fds step may point fd 2 at a log file; a failure is the caller's to
 	// read, so keep its stderr aside (close-on-exec) and put it back.
-	saved, dupErr := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, 3)
+	saved, dupErr := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, 3+len(listen))
 	st := &launch{plan: l, stdio: stdio, sock: -1, newRoot: -1}
 	err := st.run()
 	if dupErr == nil {

@@ -44,6 +44,7 @@ type Launch struct {
 	Caps        caps.Want
 	Rlimits     []rlimit.Limit // only those the spec sets; the rest are inherited
 	Preserve    []int          // sorted
+	Listen      []Socket       // [[fds.listen]]: at fds 3 onward, below the preserved fds
 	Ignore      []int          // signals set to SIG_IGN; every other one is SIG_DFL
 	ParentDeath int            // 0: none
 
@@ -198,6 +199,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.privilege(p)
 	r.escapes(p)
 	r.stdioPaths(p)
+	r.listen(p)
 	r.daemonPaths(p)
 	r.landlock(p)
 	r.cgroup(p)

@@ -86,13 +86,14 @@ type Stage struct {
 // stage's sequence (steps.go), in order: a socketpair for the stage to
 // answer on; the clone's settings (a new session, the parent-death signal, a
 // PID namespace, a user namespace with its maps); fork and exec of
-// /proc/self/exe with stdio, the preserved fds and the socket in place; the
+// /proc/self/exe with stdio, the listen sockets, the preserved fds and the
+// socket in place; the
 // launch sent; then "ready", or the error of the step that failed. A notify
 // socket the stage binds in the daemon's network namespace goes to adopt.
 // The stage is in cg (if not nil) before it runs a step, so that all it
 // forks is too: cloned into it on v2, moved there before its launch is
 // sent on v1.
-func Spawn(l *Launch, stdio [3]int, cg *cgroup.Group, adopt func(fd int)) (*Stage, error) {
+func Spawn(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, adopt func(fd int)) (*Stage, error) {
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, AtStep("init", OpError("socketpair", "", err))
@@ -102,7 +103,7 @@ func Spawn(l *Launch, stdio [3]int, cg *cgroup.Group, adopt func(fd int)) (*Stag
 		unix.Close(pair[1])
 		return nil, AtStep("init", OpError("setsockopt SO_PASSCRED", "", err))
 	}
-	pid, pidfd, err := startStage(l, stdio, pair[1], cg)
+	pid, pidfd, err := startStage(l, stdio, listen, pair[1], cg)
 	unix.Close(pair[1])
 	if err != nil {
 		return nil, &StepError{Step: "init", Op: "start", Path: "/proc/self/exe", Msg: err.Error()}
@@ -136,7 +137,7 @@ func failedStage(pidfd int, err error) error {
 // startStage forks the init stage with the clone settings l asks for. The
 // parent-death signal holds until the stage sets it again after the uid
 // change.
-func startStage(l *Launch, stdio [3]int, sock int, cg *cgroup.Group) (pid, pidfd int, err error) {
+func startStage(l *Launch, stdio [3]int, listen []int, sock int, cg *cgroup.Group) (pid, pidfd int, err error) {
 	pidfd = -1
 	sys := &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.Signal(l.ParentDeath), PidFD: &pidfd}
 	if cg != nil && cg.V2() {
@@ -164,7 +165,7 @@ func startStage(l *Launch, stdio [3]int, sock int, cg *cgroup.Group) (pid, pidfd
 		}
 		defer SetDumpable(false)
 	}
-	pid, err = forkStage(stdio, l.Preserve, sys, sock)
+	pid, err = forkStage(stdio, listen, l.Preserve, sys, sock)
 	if err == nil && pidfd < 0 {
 		err = errors.New("the kernel gave no pidfd for the init stage (Linux 5.3 or later is needed)")
 	}
@@ -215,12 +216,12 @@ func idMaps(maps []spec.IDMap) []syscall.SysProcIDMap {
 }
 
 // forkStage starts an init stage: ChildFiles' layout, with the first socket
-// after the preserved fds and any other right after it, each socket's
-// number in argv, and an empty environment. fork+exec without os.File
-// wrappers, whose finalizers would close fds a supervisor passes again at
-// every restart.
-func forkStage(stdio [3]int, preserve []int, sys *syscall.SysProcAttr, socks ...int) (int, error) {
-	files, next := ChildFiles(stdio, preserve, socks[0])
+// after the listen and preserved fds and any other right after it, each
+// socket's number in argv, and an empty environment. fork+exec without
+// os.File wrappers, whose finalizers would close fds a supervisor passes
+// again at every restart.
+func forkStage(stdio [3]int, listen, preserve []int, sys *syscall.SysProcAttr, socks ...int) (int, error) {
+	files, next := ChildFiles(stdio, listen, preserve, socks[0])
 	argv := []string{"daemonbox", InitArg, strconv.Itoa(next)}
 	for i, sock := range socks[1:] {
 		files = append(files, uintptr(sock))
@@ -229,13 +230,14 @@ func forkStage(stdio [3]int, preserve []int, sys *syscall.SysProcAttr, socks ...
 	return syscall.ForkExec("/proc/self/exe", argv, &syscall.ProcAttr{Env: []string{}, Files: files, Sys: sys})
 }
 
-// ChildFiles lays out a child's fds: stdio (-1: the parent's own), each
-// preserved fd at its own number, the socket after the last of them, and
-// every fd between closed. It returns the socket's number in the child.
-func ChildFiles(stdio [3]int, preserve []int, sock int) ([]uintptr, int) {
-	next := 3
+// ChildFiles lays out a child's fds: stdio (-1: the parent's own), the
+// listen sockets at 3 onward, each preserved fd at its own number (above
+// them: the spec sees to it), the socket after the last of them, and every
+// fd between closed. It returns the socket's number in the child.
+func ChildFiles(stdio [3]int, listen, preserve []int, sock int) ([]uintptr, int) {
+	next := 3 + len(listen)
 	if n := len(preserve); n > 0 {
-		next = preserve[n-1] + 1
+		next = max(next, preserve[n-1]+1)
 	}
 	files := make([]uintptr, next+1)
 	for i := range files {
@@ -246,6 +248,9 @@ func ChildFiles(stdio [3]int, preserve []int, sock int) ([]uintptr, int) {
 		if fd >= 0 {
 			files[i] = uintptr(fd)
 		}
+	}
+	for i, fd := range listen {
+		files[3+i] = uintptr(fd)
 	}
 	for _, fd := range preserve {
 		files[fd] = uintptr(fd)
@@ -310,7 +315,7 @@ func (l *launch) pid1() error {
 	// own pid, and its exec closes the socket.
 	sigs := make(chan os.Signal, 16) // before the fork: no SIGCHLD may be missed
 	signal.Notify(sigs, initCaught()...)
-	pid, err := forkStage([3]int{-1, -1, -1}, l.plan.Preserve,
+	pid, err := forkStage([3]int{-1, -1, -1}, listenFDs(len(l.plan.Listen)), l.plan.Preserve,
 		&syscall.SysProcAttr{Setsid: true, Pdeathsig: unix.SIGKILL}, pair[1], l.sock)
 	unix.Close(pair[1])
 	if err != nil {
@@ -325,7 +330,7 @@ func (l *launch) pid1() error {
 	}
 	// PID 1 keeps nothing the daemon could take from it with pidfd_getfd:
 	// the status file is the host's /proc, opened before the pivot, and
-	// the preserved fds are the daemon's now.
+	// the listen sockets and preserved fds are the daemon's now.
 	unix.Close(l.status)
 	CloseInherited(func(int) bool { return false })
 	os.Exit(reapAsInit(pid, sigs))

@@ -202,3 +202,16 @@ func RemoveUnusedLogs(p *Plan) {
 	}
 	createdLogs = nil
 }
+
+// StreamOwner is the host uid and gid that a pipe daemonbox hands the
+// daemon as a stream should belong to, so that the daemon can open it again
+// as /dev/stdout or /dev/stderr: its own ids, through the maps of a user
+// namespace. -1 for both when daemonbox is not privileged: a rootless pipe
+// is the daemon's user's already.
+func (p *Launch) StreamOwner() [2]int {
+	if p.Rootless {
+		return [2]int{-1, -1}
+	}
+	c := hostCreds(p)
+	return [2]int{int(c.uid), int(c.gid)}
+}

@@ -21,6 +21,7 @@ type launch struct {
 	status     int // /proc/thread-self/status, open from the status step on
 	statusBuf  []byte
 	start      threadStatus // read by the status step: what bounding and signals start from
+	env        []string     // the daemon's environment, when a step changed the plan's
 }
 
 type step struct {
@@ -59,6 +60,7 @@ var sequence = []step{
 	{"no-new-privs", (*launch).noNewPrivs, false},   // last privilege step: nothing after it needs a setuid helper
 	{"cwd", (*launch).cwd, false},                   // as the daemon's user, so its permissions apply, as systemd does
 	{"verify", (*launch).verify, false},             // read every credential back; trust no call's silent success
+	{"listen", (*launch).listenEnv, false},          // LISTEN_PID is getpid(): after pid1, the daemon's own pid in its PID namespace
 	{"ready", (*launch).sendReady, false},           // the supervisor learns that exec is next; an error after it still reaches it
 	{"landlock", (*launch).landlock, false},         // after the mounts and root, when paths are final; needs no_new_privs
 	{"seccomp", (*launch).seccomp, false},           // last: daemonbox's own steps are never filtered
@@ -96,6 +98,9 @@ func (l *launch) sendReady() error {
 // exec replaces this process with the daemon.
 func (l *launch) exec() error {
 	env := l.plan.Env
+	if l.env != nil {
+		env = l.env
+	}
 	if l.plan.NotifySocket != "" {
 		env = append(env[:len(env):len(env)], "NOTIFY_SOCKET=@"+l.plan.NotifySocket)
 	}

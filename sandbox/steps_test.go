@@ -45,7 +45,7 @@ func TestSequenceOrder(t *testing.T) {
 	want := []string{"nondumpable", "session", "oom-score-adj", "status", "namespaces", "hostname", "loopback",
 		"notify", "mounts", "root", "pid1", "rlimits", "umask", "fds",
 		"bounding", "keep-caps", "groups", "gid", "uid", "capabilities", "parent-death", "signals",
-		"no-new-privs", "cwd", "verify", "ready", "landlock", "seccomp", "exec"}
+		"no-new-privs", "cwd", "verify", "listen", "ready", "landlock", "seccomp", "exec"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("sequence %q\nwant     %q", names, want)
 	}
@@ -82,6 +82,8 @@ func TestSequenceOrder(t *testing.T) {
 	before("verify", "landlock")       // verify reads /proc, which the rules may hide
 	before("landlock", "seccomp")      // landlock_restrict_self is not in every filter
 	before("ready", "seccomp")         // a filter may refuse the write
+	before("pid1", "listen")           // LISTEN_PID is the daemon's own pid
+	before("listen", "seccomp")        // a filter may refuse getpid
 }
 
 func TestStepErrors(t *testing.T) {

@@ -1,15 +1,13 @@
 package spec
 
-import (
-	"strconv"
-	"strings"
-)
+import "strconv"
 
 // [fds]: the standard streams, preserved fds and listening sockets.
 
 var (
-	fdKeys     = []string{"stdin", "stdout", "stderr", "preserve", "listen"}
-	listenKeys = []string{"name", "address"}
+	// listen before preserve: a preserved fd must not be where a socket arrives.
+	fdKeys     = []string{"stdin", "stdout", "stderr", "listen", "preserve"}
+	listenKeys = []string{"name", "address", "mode", "owner"}
 )
 
 func (d *decoder) fds(v any) {
@@ -23,10 +21,9 @@ func (d *decoder) fds(v any) {
 		key := "fds." + k
 		switch k {
 		case "preserve":
-			f.Preserve = d.preserve(key, x)
+			f.Preserve = d.preserve(key, x, len(f.Listen))
 		case "listen":
 			f.Listen = d.listen(key, x)
-			d.notYet(key, len(f.Listen) > 0, "listen sockets arrive in a later release")
 		default:
 			if st, ok := d.stdio(key, x); ok {
 				*streams[k] = st
@@ -56,7 +53,9 @@ func (d *decoder) stdio(key string, v any) (Stdio, bool) {
 // MaxPreservedFD bounds fds.preserve; the kernel's own ceiling is fs.nr_open.
 const MaxPreservedFD = 1 << 20
 
-func (d *decoder) preserve(key string, v any) []int {
+// preserve reads fds.preserve. Listen sockets arrive at fds 3 to
+// 3+listen-1, so a preserved fd there is refused.
+func (d *decoder) preserve(key string, v any, listen int) []int {
 	var out []int
 	seen := map[int64]bool{}
 	d.array(key, v, func(i int, e any) {
@@ -70,6 +69,8 @@ func (d *decoder) preserve(key string, v any) []int {
 			d.failElem(key, i, "fd %d is out of range (3 to %d)", n, MaxPreservedFD)
 		case seen[n]:
 			d.failElem(key, i, "fd %d is listed twice", n)
+		case n < 3+int64(listen):
+			d.failElem(key, i, "fd %d is where a listen socket arrives (fds.listen takes %s): preserve an fd above", n, ListenFDs(listen))
 		default:
 			seen[n] = true
 			out = append(out, int(n))
@@ -78,36 +79,10 @@ func (d *decoder) preserve(key string, v any) []int {
 	return out
 }
 
-func (d *decoder) listen(key string, v any) []Listen {
-	var out []Listen
-	d.array(key, v, func(i int, e any) {
-		k := key + "[" + strconv.Itoa(i) + "]"
-		m, ok := d.table(k, e, listenKeys)
-		if !ok {
-			return
-		}
-		var l Listen
-		if x, ok := m["name"]; ok {
-			l.Name, _ = d.str(k+".name", x)
-		}
-		if x, ok := m["address"]; !ok {
-			d.fail(k, "address is required")
-		} else if a, ok := d.str(k+".address", x); ok {
-			if !hasAnyPrefix(a, "tcp://", "tcp6://", "udp://", "udp6://", "unix://") {
-				d.fail(k+".address", "%q: expected tcp://, tcp6://, udp://, udp6:// or unix://", a)
-			}
-			l.Address = a
-		}
-		out = append(out, l)
-	})
-	return out
-}
-
-func hasAnyPrefix(s string, prefixes ...string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
+// ListenFDs names the fds that n listen sockets take, for messages.
+func ListenFDs(n int) string {
+	if n == 1 {
+		return "fd 3"
 	}
-	return false
+	return "fds 3 to " + strconv.Itoa(2+n)
 }

@@ -98,6 +98,14 @@ func validEnvName(n string) bool {
 // umask takes TOML octal (0o027) or an octal string ("0027"). A decimal
 // integer is refused: `umask = 22` would silently mean 0o026.
 func (d *decoder) umask(key string, v any) {
+	if n, ok := d.octal(key, v, "umask"); ok {
+		d.s.Process.Umask = n
+	}
+}
+
+// octal reads a permission value from 0o000 to 0o777, as TOML octal or an
+// octal string; what names it in messages.
+func (d *decoder) octal(key string, v any, what string) (uint32, bool) {
 	var digits string
 	switch x := v.(type) {
 	case int64:
@@ -105,19 +113,19 @@ func (d *decoder) umask(key string, v any) {
 		raw := l.raw
 		if !strings.HasPrefix(raw, "0o") && x != 0 {
 			d.fail(key, "%s is a decimal integer; write it in octal: 0o%s or \"%s\"", raw, raw, raw)
-			return
+			return 0, false
 		}
 		digits = strconv.FormatInt(x, 8)
 	case string:
 		digits = strings.TrimPrefix(x, "0o")
 	default:
 		d.fail(key, "expected an octal integer (0o022) or string (\"0022\"), got %s", describe(v))
-		return
+		return 0, false
 	}
 	n, err := strconv.ParseUint(digits, 8, 32)
 	if err != nil || n > 0o777 {
-		d.fail(key, "%v is not a umask: use 0o000 to 0o777", v)
-		return
+		d.fail(key, "%v is not a %s: use 0o000 to 0o777", v, what)
+		return 0, false
 	}
-	d.s.Process.Umask = uint32(n)
+	return uint32(n), true
 }

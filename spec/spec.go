@@ -136,10 +136,37 @@ type FDs struct {
 	Listen                []Listen
 }
 
-// Listen is one [[fds.listen]].
+// Listen is one [[fds.listen]]: a socket daemonbox opens, or takes from
+// systemd, and hands the daemon at fd 3 onward with LISTEN_FDS.
 type Listen struct {
 	Name, Address string
+
+	// Address, parsed. Network is one of the Net* constants.
+	Network string
+	Host    string // tcp and udp: an IP literal without brackets (":80" is 0.0.0.0, or :: for tcp6 and udp6)
+	Port    uint16 // tcp and udp
+	Path    string // unix: the socket file's absolute path
+	Systemd string // systemd: the name (FileDescriptorName=) of a socket systemd passed daemonbox
+
+	// unix only: the socket file's mode (DefaultSocketMode when unset) and
+	// owner (daemonbox's when unset; the group defaults to the user's).
+	Mode         *uint32
+	Owner, Group *ID
 }
+
+// The networks of a listen address.
+const (
+	NetTCP     = "tcp"
+	NetTCP6    = "tcp6"
+	NetUDP     = "udp"
+	NetUDP6    = "udp6"
+	NetUnix    = "unix"
+	NetSystemd = "systemd"
+)
+
+// DefaultSocketMode is a unix socket file's mode when the spec sets none,
+// as systemd's SocketMode= has it.
+const DefaultSocketMode = 0o666
 
 // Signals is [signals].
 type Signals struct {

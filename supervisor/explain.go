@@ -46,6 +46,9 @@ func Explain(w io.Writer, p *sandbox.Plan) error {
 	for i, st := range p.Stdio {
 		line(sandbox.StreamNames[i], "%s", describeStdio(st))
 	}
+	for i, l := range p.Listen {
+		line("listen", "fd %d %q %s, opened by daemonbox before the namespaces and privileges change", 3+i, l.Name, l.Address)
+	}
 	line("preserved fds", "%s", orNone(strings.Trim(fmt.Sprint(p.Preserve), "[]")))
 	line("other fds", "closed at exec")
 	line("signals ignored", "%s", orNone(signalNames(p.Ignore)))

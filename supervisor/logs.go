@@ -28,15 +28,33 @@ type logCopy struct {
 }
 
 // newLogCopy takes over file (already opened at path by openStdio) and
-// starts copying into it.
-func newLogCopy(path string, file int, g *hostpath.Guard) (*logCopy, error) {
+// starts copying into it. The pipe belongs to the daemon's host uid and
+// gid (owner: -1 leaves it daemonbox's): a daemon that opens /dev/stdout or
+// /dev/stderr opens the pipe again through /proc/self/fd, which checks the
+// pipe's owner and its mode 0600.
+func newLogCopy(path string, file int, g *hostpath.Guard, owner [2]int) (*logCopy, error) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		return nil, sandbox.OpError("pipe", path, err)
 	}
+	if err := ownPipe(p[1], owner); err != nil {
+		unix.Close(p[0])
+		unix.Close(p[1])
+		return nil, sandbox.OpError("fchown", "the pipe to "+path, err)
+	}
 	c := &logCopy{path: path, guard: g, read: p[0], write: p[1], file: file, done: make(chan struct{})}
 	go c.copy()
 	return c, nil
+}
+
+// ownPipe gives the pipe its owner, unless it has it already: a daemonbox
+// that is not root may give only what it has.
+func ownPipe(fd int, owner [2]int) error {
+	var st unix.Stat_t
+	if owner == [2]int{-1, -1} || unix.Fstat(fd, &st) == nil && int(st.Uid) == owner[0] && int(st.Gid) == owner[1] {
+		return nil
+	}
+	return unix.Fchown(fd, owner[0], owner[1])
 }
 
 func (c *logCopy) copy() {
@@ -113,7 +131,7 @@ func pipeLogs(p *sandbox.Plan, stdio *[3]int) (logs, error) {
 		if p.Stdio[i].Kind != "file" {
 			continue
 		}
-		c, err := newLogCopy(p.Stdio[i].Path, stdio[i], p.PathGuard())
+		c, err := newLogCopy(p.Stdio[i].Path, stdio[i], p.PathGuard(), p.StreamOwner())
 		if err != nil {
 			l.close()
 			return l, sandbox.AtStep(sandbox.StreamNames[i], err)

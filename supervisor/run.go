@@ -45,19 +45,26 @@ func runHere(p *sandbox.Plan) (int, error) {
 	if err != nil {
 		return sandbox.ExitFailure, err
 	}
+	// With daemonbox's privileges, in the host's network namespace, and
+	// before the inherited fds close: systemd's sockets are among them.
+	listen, err := sandbox.OpenListen(&p.Launch)
+	if err != nil {
+		sandbox.CloseAll(stdio[:])
+		return sandbox.ExitFailure, err
+	}
 	if sandbox.InPlace() && !p.NeedsSupervisor() {
 		if err := enterCgroup(p); err != nil {
-			sandbox.CloseAll(stdio[:])
+			sandbox.CloseAll(append(stdio[:], listen...))
 			return sandbox.ExitFailure, err
 		}
-		err := sandbox.ExecInPlace(&p.Launch, stdio)
+		err := sandbox.ExecInPlace(&p.Launch, stdio, listen)
 		return sandbox.ExitCode(err), err
 	}
 	// The supervisor stays beside the daemon for its whole life: it keeps
 	// only the fds it passes on.
 	if err := sandbox.CloseInherited(func(fd int) bool { return slices.Contains(p.Preserve, fd) }); err != nil {
-		sandbox.CloseAll(stdio[:])
+		sandbox.CloseAll(append(stdio[:], listen...))
 		return sandbox.ExitFailure, sandbox.AtStep("fds", err)
 	}
-	return supervise(p, stdio, nil)
+	return supervise(p, stdio, listen, nil)
 }

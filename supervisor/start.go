@@ -29,6 +29,13 @@ func Start(p *sandbox.Plan) (int, error) {
 	if err := sandbox.CheckPreserved(p.Preserve); err != nil {
 		return sandbox.ExitFailure, err
 	}
+	// Here, where systemd's sockets are, and with the caller's privileges;
+	// the supervisor receives them at fds 3 onward.
+	listen, err := sandbox.OpenListen(&p.Launch)
+	if err != nil {
+		return sandbox.ExitFailure, err
+	}
+	defer sandbox.CloseAll(listen)
 	if p.Pidfile == "" {
 		if err := os.MkdirAll(p.PidfileDir, 0o755); err != nil {
 			return sandbox.ExitFailure, sandbox.AtStep("pidfile", err)
@@ -39,7 +46,7 @@ func Start(p *sandbox.Plan) (int, error) {
 		return sandbox.ExitFailure, sandbox.AtStep("start", sandbox.OpError("socketpair", "", err))
 	}
 	defer unix.Close(pair[0])
-	pid, err := startSupervisor(p.Preserve, pair[1])
+	pid, err := startSupervisor(listen, p.Preserve, pair[1])
 	unix.Close(pair[1])
 	if err != nil {
 		return sandbox.ExitFailure, &sandbox.StepError{Step: "start", Op: "start", Path: "/proc/self/exe", Msg: err.Error()}
@@ -71,16 +78,17 @@ func detached(p *sandbox.Plan) *sandbox.Plan {
 }
 
 // startSupervisor starts daemonbox again as the detached supervisor: stdio on
-// /dev/null, preserved fds at their own numbers, the socket after them, a
+// /dev/null, the listen sockets at 3 onward, preserved fds at their own
+// numbers, the socket after them, a
 // session of its own, an empty environment, and "/" as its cwd, so that it
 // keeps no filesystem of its caller's busy.
-func startSupervisor(preserve []int, sock int) (int, error) {
+func startSupervisor(listen, preserve []int, sock int) (int, error) {
 	null, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, err
 	}
 	defer unix.Close(null)
-	files, next := sandbox.ChildFiles([3]int{null, null, null}, preserve, sock)
+	files, next := sandbox.ChildFiles([3]int{null, null, null}, listen, preserve, sock)
 	return syscall.ForkExec("/proc/self/exe", []string{"daemonbox", SuperviseArg, strconv.Itoa(next)}, &syscall.ProcAttr{
 		Dir: "/", Env: []string{}, Files: files, Sys: &syscall.SysProcAttr{Setsid: true},
 	})
@@ -163,13 +171,14 @@ func SuperviseMain(args []string) int {
 		}
 		unix.Close(sock)
 	}
+	listen := sandbox.InheritedListen(&plan.Launch)
 	stdio, err := sandbox.OpenStdio(plan)
 	if err != nil {
 		sandbox.RemoveUnusedLogs(plan)
 		started(0, err)
 		return sandbox.ExitFailure
 	}
-	code, err := supervise(plan, stdio, started)
+	code, err := supervise(plan, stdio, listen, started)
 	if err != nil {
 		sandbox.RemoveUnusedLogs(plan)
 	}

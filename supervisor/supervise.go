@@ -33,6 +33,7 @@ const sigRTMin = syscall.Signal(34)
 type supervisor struct {
 	plan     *sandbox.Plan
 	stdio    [3]int // the daemon's stdio; -1 is the supervisor's own
+	listen   []int  // the listen sockets, opened once: every run gets the same ones
 	logs     logs
 	pidfile  *pidfile.File // nil without one
 	notify   *notifySocket // nil unless ready = "notify"
@@ -61,8 +62,8 @@ type daemon struct {
 // supervise runs the daemon to its end and returns daemonbox's exit code.
 // started, if not nil, learns when the daemon first became ready, or why it
 // did not.
-func supervise(p *sandbox.Plan, stdio [3]int, started func(int, error)) (int, error) {
-	s := &supervisor{plan: p, stdio: stdio, started: started, restart: restarter{policy: p.Restart}}
+func supervise(p *sandbox.Plan, stdio [3]int, listen []int, started func(int, error)) (int, error) {
+	s := &supervisor{plan: p, stdio: stdio, listen: listen, started: started, restart: restarter{policy: p.Restart}}
 	// Before the start, so that no signal is lost while the daemon launches.
 	s.sigs = make(chan os.Signal, 8)
 	signal.Notify(s.sigs, append(forwarded, reopenSignal)...)
@@ -183,7 +184,7 @@ func (s *supervisor) start() (*daemon, error) {
 	if s.cgroup != nil {
 		s.ooms, _ = s.cgroup.OOMKills()
 	}
-	st, err := sandbox.Spawn(&l, s.stdio, s.cgroup, s.adoptNotify)
+	st, err := sandbox.Spawn(&l, s.stdio, s.listen, s.cgroup, s.adoptNotify)
 	if err != nil {
 		return nil, err
 	}
@@ -407,6 +408,7 @@ func (s *supervisor) cleanup() {
 		s.pidfile.Remove()
 	}
 	s.logs.close()
+	sandbox.CloseAll(s.listen)
 	for i, fd := range s.stdio {
 		if fd >= 0 && (s.logs[i] == nil || s.logs[i].write != fd) {
 			unix.Close(fd)

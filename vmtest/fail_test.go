@@ -148,6 +148,7 @@ func badSpecs(ok string) []struct{ name, spec, want string } {
 		{"env name with NUL", strings.Replace(ok, "[fds]", "env = { \"A\\u0000B\" = \"x\" }\n[fds]", 1), "not a valid variable name"},
 		{"duplicate preserved fd", ok + "preserve = [3, 3]\n", "listed twice"},
 		{"hostname without uts", ok + "[namespaces]\nhostname = \"web\"\n", "requires uts"},
-		{"not yet: listen", ok + "[[fds.listen]]\nname = \"http\"\naddress = \"tcp://127.0.0.1:8080\"\n", "not supported yet"},
+		{"preserve where a listen socket arrives", ok + "preserve = [3]\n[[fds.listen]]\nname = \"http\"\naddress = \"tcp://127.0.0.1:8080\"\n", "fd 3 is where a listen socket arrives"},
+		{"listen address with a host name", ok + "[[fds.listen]]\nname = \"http\"\naddress = \"tcp://localhost:8080\"\n", "with an IP address as HOST"},
 	}
 }

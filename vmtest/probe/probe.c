@@ -11,7 +11,8 @@
  * and reads /proc only where it has a fallback.
  *
  * Output: one "key value..." line per fact; strings are hex-encoded so that
- * argv and environment compare byte for byte.
+ * argv and environment compare byte for byte. Each open socket has a line
+ * "sock FD FAMILY TYPE ADDRESS PORT LISTENING" (socket activation).
  *
  * Modes:
  *   probe [report] [--helper PATH]  print the report; with --helper, also run
@@ -44,6 +45,7 @@
 #include <string.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/fsuid.h>
 #include <sys/ipc.h>
 #include <sys/ptrace.h>
@@ -187,6 +189,40 @@ static void fds(void)
 		fd_line(fd);
 }
 
+/* What each socket among fds 0 to 63 is bound to: the sockets of
+ * LISTEN_FDS arrive at 3 onward. */
+static void sockets(void)
+{
+	for (int fd = 0; fd < 64; fd++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int type = 0, acc = 0;
+		socklen_t il = sizeof(int);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+			continue;
+		getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &il);
+		il = sizeof(int);
+		getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &il);
+		const char *t = type == SOCK_STREAM ? "stream" : type == SOCK_DGRAM ? "dgram" : "other";
+		char addr[INET6_ADDRSTRLEN] = "-";
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+			inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr));
+			printf("sock %d inet %s %s %d %d\n", fd, t, addr, ntohs(in->sin_port), acc);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+			inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
+			printf("sock %d inet6 %s %s %d %d\n", fd, t, addr, ntohs(in6->sin6_port), acc);
+		} else if (ss.ss_family == AF_UNIX) {
+			struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+			int named = len > offsetof(struct sockaddr_un, sun_path) && un->sun_path[0];
+			printf("sock %d unix %s %s - %d\n", fd, t, named ? un->sun_path : "-", acc);
+		} else {
+			printf("sock %d %d %s - - %d\n", fd, ss.ss_family, t, acc);
+		}
+	}
+}
+
 /* The kernel's struct sigaction, queried raw: glibc hides signals 32 and 33. */
 struct ksigaction {
 	unsigned long handler, flags, restorer;
@@ -289,6 +325,7 @@ static void report(int argc, char **argv)
 	fflush(stdout);
 	terminal();
 	fds();
+	sockets();
 	for (int i = 0; i < argc; i++) {
 		printf("argv ");
 		hex(argv[i]);

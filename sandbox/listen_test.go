@@ -1,0 +1,110 @@
+package sandbox
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/daemonbox/daemonbox/spec"
+	"golang.org/x/sys/unix"
+)
+
+func TestPlanListen(t *testing.T) {
+	p, err := plan(t, rootHost(), `[[fds.listen]]
+name = "http"
+address = "tcp://127.0.0.1:80"
+[[fds.listen]]
+name = "ctl"
+address = "unix:///run/ctl.sock"
+owner = "www-data"
+[[fds.listen]]
+name = "adm"
+address = "unix:///run/adm.sock"
+mode = 0o600
+owner = "4000:ssl-cert"
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Socket{
+		{Name: "http", Network: spec.NetTCP, Address: "tcp://127.0.0.1:80", Host: "127.0.0.1", Port: 80, Mode: 0o666, UID: -1, GID: -1},
+		{Name: "ctl", Network: spec.NetUnix, Address: "unix:///run/ctl.sock", Path: "/run/ctl.sock", Mode: 0o666, UID: 33, GID: 33},
+		{Name: "adm", Network: spec.NetUnix, Address: "unix:///run/adm.sock", Path: "/run/adm.sock", Mode: 0o600, UID: 4000, GID: 112},
+	}
+	if !slices.Equal(p.Listen, want) {
+		t.Errorf("listen\n%+v\nwant\n%+v", p.Listen, want)
+	}
+	_, err = plan(t, rootHost(), "[[fds.listen]]\nname = \"a\"\naddress = \"unix:///x\"\nowner = \"mallory\"\n")
+	if err == nil || !strings.Contains(err.Error(), `t.toml:6:9: fds.listen[0].owner: unknown name "mallory"`) {
+		t.Errorf("unknown owner: %v", err)
+	}
+}
+
+// ChildFiles puts the listen sockets at 3 onward, preserved fds at their
+// numbers above them, and the stage's socket last.
+func TestChildFilesListen(t *testing.T) {
+	files, next := ChildFiles([3]int{-1, 7, -1}, []int{20, 21}, []int{9}, 30)
+	closed := ^uintptr(0)
+	want := []uintptr{0, 7, 2, 20, 21, closed, closed, closed, closed, 9, 30}
+	if next != 10 || !slices.Equal(files, want) {
+		t.Errorf("files %v next %d, want %v 10", files, next, want)
+	}
+	if _, next := ChildFiles([3]int{-1, -1, -1}, []int{20, 21}, nil, 30); next != 5 {
+		t.Errorf("next %d, want 5", next)
+	}
+}
+
+// A unix socket gets its mode at once; a stale file is replaced, a live
+// socket or another file is refused, naming the socket and its address.
+func TestOpenUnixSocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.sock")
+	s := Socket{Name: "ctl", Network: spec.NetUnix, Address: "unix://" + path, Path: path, Mode: 0o640, UID: -1, GID: -1}
+	fd, err := s.open(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil || st.Mode&0o7777 != 0o640 || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		t.Errorf("mode %o (%v), want a socket 0640", st.Mode, err)
+	}
+	if _, err := s.open(nil); err == nil || err.Error() != `step "": bind "ctl" unix://`+path+`: address already in use` {
+		t.Errorf("second open of a live socket: %v", err)
+	}
+	unix.Close(fd)
+	fd, err = s.open(nil) // the file is stale now
+	if err != nil {
+		t.Fatalf("a stale socket file is not replaced: %v", err)
+	}
+	unix.Close(fd)
+	os.Remove(path)
+	os.WriteFile(path, nil, 0o600)
+	if _, err := s.open(nil); err == nil || !strings.Contains(err.Error(), "exists and is not a socket") {
+		t.Errorf("a regular file at the path: %v", err)
+	}
+}
+
+func TestOpenTCPInUse(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer ln.Close()
+	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	s := Socket{Name: "http", Network: spec.NetTCP, Address: "tcp://127.0.0.1:x", Host: "127.0.0.1", Port: port}
+	_, err = OpenListen(&Launch{Listen: []Socket{s}, Rootless: true})
+	if err == nil || err.Error() != `step "listen": bind "http" tcp://127.0.0.1:x: address already in use` {
+		t.Errorf("%v", err)
+	}
+}
+
+func TestFromSystemdNeedsItsPid(t *testing.T) {
+	t.Setenv("LISTEN_PID", "1")
+	t.Setenv("LISTEN_FDS", "1")
+	s := Socket{Name: "web", Network: spec.NetSystemd, Address: "systemd:web", Systemd: "web"}
+	if _, err := s.open(nil); err == nil || !strings.Contains(err.Error(), `LISTEN_PID is "1", not daemonbox's pid`) {
+		t.Errorf("%v", err)
+	}
+}
