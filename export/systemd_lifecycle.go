@@ -77,6 +77,7 @@ func (g *serviceGen) streams() {
 	if len(g.p.Preserve) > 0 {
 		u.note("fds.preserve = %v: systemd closes every inherited fd but the streams and the sockets it passes; nothing carries these over.", g.p.Preserve)
 	}
+	systemdSocketNotes(u, g.s)
 	if len(g.sockets) > 0 {
 		u.set("Sockets", strings.Join(g.sockets, " "))
 		u.note("[[fds.listen]]: the socket units pass them with LISTEN_FDS and LISTEN_FDNAMES, in an order systemd chooses: find them by name (sd_listen_fds_with_names).")

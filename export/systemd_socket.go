@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -15,6 +16,9 @@ func socketUnits(s *spec.Spec, base, service string) ([]SystemdUnit, error) {
 	listen := s.FDs.Listen
 	var out []SystemdUnit
 	for i, l := range listen {
+		if l.Network == spec.NetSystemd {
+			continue // the operator's own socket unit passes it: see systemdSocketNotes
+		}
 		name := base + ".socket"
 		if len(listen) > 1 {
 			suffix := l.Name
@@ -34,16 +38,14 @@ func socketUnits(s *spec.Spec, base, service string) ([]SystemdUnit, error) {
 
 func socketUnit(l spec.Listen, i int, service string) (string, error) {
 	key := fmt.Sprintf("fds.listen[%d]", i)
-	directive, addr, err := listenAddress(key, l.Address)
-	if err != nil {
-		return "", err
-	}
 	var u unitText
 	u.note("Exported by `daemonbox export --format systemd`: %s of %s.", key, service)
 	u.section("Unit")
 	u.set("Description", strings.ReplaceAll(fmt.Sprintf("%s, socket %q", service, l.Name), "%", "%%"))
 	u.section("Socket")
-	u.line(directive, addr)
+	if err := listenLines(&u, key, l); err != nil {
+		return "", err
+	}
 	if l.Name != "" {
 		u.line("FileDescriptorName", l.Name)
 	}
@@ -51,6 +53,44 @@ func socketUnit(l spec.Listen, i int, service string) (string, error) {
 	u.section("Install")
 	u.set("WantedBy", "sockets.target")
 	return u.b.String(), u.err
+}
+
+// listenLines writes the Listen*= line of l and what goes with it: IPv6
+// only for tcp6 and udp6, the file's mode and owner for unix.
+func listenLines(u *unitText, key string, l spec.Listen) error {
+	if l.Network == "" { // not parsed: the address alone
+		directive, addr, err := listenAddress(key, l.Address)
+		if err == nil {
+			u.line(directive, addr)
+		}
+		return err
+	}
+	inet := net.JoinHostPort(l.Host, strconv.Itoa(int(l.Port)))
+	switch l.Network {
+	case spec.NetTCP, spec.NetTCP6:
+		u.line("ListenStream", inet)
+	case spec.NetUDP, spec.NetUDP6:
+		u.line("ListenDatagram", inet)
+	case spec.NetUnix:
+		u.line("ListenStream", l.Path)
+		mode := uint32(spec.DefaultSocketMode)
+		if l.Mode != nil {
+			mode = *l.Mode
+		}
+		u.set("SocketMode", fmt.Sprintf("%04o", mode))
+		if l.Owner != nil {
+			u.set("SocketUser", l.Owner.String())
+		}
+		if l.Group != nil {
+			u.set("SocketGroup", l.Group.String())
+		}
+	default:
+		return fmt.Errorf("export systemd: %s %q: no socket unit for %s", key, l.Address, l.Network)
+	}
+	if l.Network == spec.NetTCP6 || l.Network == spec.NetUDP6 {
+		u.set("BindIPv6Only", "ipv6-only")
+	}
+	return nil
 }
 
 // listenAddress turns a spec address into a socket unit's directive and
@@ -70,4 +110,15 @@ func listenAddress(key, address string) (directive, value string, err error) {
 		return "ListenStream", rest, nil
 	}
 	return "", "", fmt.Errorf("export systemd: %s %q: no socket unit for scheme %q", key, address, scheme)
+}
+
+// systemdSocketNotes says, for each listen entry that takes a socket systemd
+// passed daemonbox, that the exported service gets it from the operator's
+// own socket unit, under the name that unit gives it.
+func systemdSocketNotes(u *unitText, s *spec.Spec) {
+	for i, l := range s.FDs.Listen {
+		if l.Network == spec.NetSystemd {
+			u.note("fds.listen[%d] %q takes systemd's socket %q: add Sockets= for the socket unit that has FileDescriptorName=%s; the daemon then sees that name, not %q.", i, l.Name, l.Systemd, l.Systemd, l.Name)
+		}
+	}
 }

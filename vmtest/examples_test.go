@@ -235,6 +235,7 @@ func TestExampleExposure(t *testing.T) {
 		"service.toml":  "2.0 OK",
 		"full.toml":     "1.9 OK",
 		"isolated.toml": "0.5 SAFE",
+		"socket.toml":   "2.7 OK",
 	}
 	for file, score := range want {
 		r := launch{file: "../examples/" + file, cmd: "explain"}.do(t)
