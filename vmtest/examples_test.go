@@ -235,8 +235,17 @@ func TestExampleExposure(t *testing.T) {
 		"service.toml":  "2.2 OK",
 		"full.toml":     "1.9 OK",
 		"isolated.toml": "0.6 SAFE",
+		"nginx.toml":    "1.2 OK",
+		"redis.toml":    "1.3 OK",
+		"hellod.toml":   "1.2 OK",
 	}
+	// The real daemons' examples name their packages' users and binaries.
+	installed := map[string]string{"nginx.toml": "/usr/sbin/nginx", "redis.toml": "/usr/bin/redis-server"}
 	for file, score := range want {
+		if bin, ok := installed[file]; ok && !fileExists(bin) && !strict {
+			t.Logf("%s not scored: %s is not installed", file, bin)
+			continue
+		}
 		r := launch{file: "../examples/" + file, cmd: "explain"}.do(t)
 		got := exposureLine(r.stdout)
 		if r.code != 0 || got != score {
