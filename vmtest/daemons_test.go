@@ -24,12 +24,17 @@ import (
 
 // realDaemon is one of those examples as a test drives it.
 type realDaemon struct {
-	name string // the spec's name: its pidfile and cgroup
-	user string // the user it runs as
-	l    lifecycle
+	name    string // the spec's name: its pidfile and cgroup
+	user    string // the user it runs as
+	hostNet bool   // it binds in the host's network namespace
+	extra   []*os.File
+	l       lifecycle
 }
 
-func newRealDaemon(t *testing.T, example, name, user string, needs ...[2]string) *realDaemon {
+// newRealDaemon prepares examples/EXAMPLE.toml, set up by setup-daemons.sh
+// SETUP, after checking that the binaries it needs (with their packages) are
+// installed.
+func newRealDaemon(t *testing.T, example, setup, name, user string, needs ...[2]string) *realDaemon {
 	t.Helper()
 	need(t)
 	for _, n := range needs {
@@ -37,9 +42,9 @@ func newRealDaemon(t *testing.T, example, name, user string, needs ...[2]string)
 			skipOrFail(t, fmt.Sprintf("the %s example needs %s: apt-get install %s", example, n[0], n[1]))
 		}
 	}
-	setupExample(t, example)
-	t.Cleanup(func() { setupExample(t, example) }) // the config as shipped, whatever the test changed
-	d := &realDaemon{name: name, user: user, l: lifecycle{
+	setupExample(t, setup)
+	t.Cleanup(func() { setupExample(t, setup) }) // the config as shipped, whatever the test changed
+	d := &realDaemon{name: name, user: user, hostNet: true, l: lifecycle{
 		file:    "../examples/" + example + ".toml",
 		pidfile: "/run/daemonbox/" + name + ".pid",
 		log:     "/var/log/daemonbox-" + example + ".log",
@@ -69,9 +74,11 @@ func setupExample(t *testing.T, example string) {
 // stop must end.
 func (d *realDaemon) start(t *testing.T) (int, []int) {
 	t.Helper()
-	d.l.must(t, "start")
+	if r := (launch{cmd: "start", file: d.l.file, extra: d.extra}).do(t); r.code != 0 {
+		t.Fatalf("daemonbox start: exit %d\n%s\nlog: %s", r.code, r.stderr, readLog(d.l.log))
+	}
 	pid := d.l.pid(t)
-	checkConfined(t, pid, d.user)
+	checkConfined(t, pid, d.user, d.hostNet)
 	g, err := cgroup.New("daemonbox/" + d.name)
 	if err != nil {
 		t.Fatal(err)
@@ -106,8 +113,8 @@ func (d *realDaemon) stop(t *testing.T, procs []int) {
 
 // checkConfined checks what every real-daemon example says: its user, no
 // capability, no_new_privs, the filter, its own namespaces but the
-// network's, a read-only root and a private /tmp.
-func checkConfined(t *testing.T, pid int, name string) {
+// network's unless it has its own, a read-only root and a private /tmp.
+func checkConfined(t *testing.T, pid int, name string, hostNet bool) {
 	t.Helper()
 	u, err := user.Lookup(name)
 	if err != nil {
@@ -123,7 +130,7 @@ func checkConfined(t *testing.T, pid int, name string) {
 	for _, ns := range []string{"user", "pid", "ipc", "uts", "mnt", "cgroup", "net"} {
 		own, _ := os.Readlink(procPath(pid, "ns/"+ns))
 		host, _ := os.Readlink("/proc/self/ns/" + ns)
-		if (own == host) != (ns == "net") {
+		if (own == host) != (ns == "net" && hostNet) {
 			t.Errorf("namespace %s: the daemon's %q, the host's %q", ns, own, host)
 		}
 	}
@@ -162,10 +169,49 @@ func mountsOf(t *testing.T, pid int) map[string][2]string {
 // nginx as www-data, master and worker: HTTP requests with Go's client,
 // and a reload that the master applies (a changed response header).
 func TestExampleNginx(t *testing.T) {
-	d := newRealDaemon(t, "nginx", "nginx-example", "www-data", [2]string{"/usr/sbin/nginx", "nginx"})
+	d := newRealDaemon(t, "nginx", "nginx", "nginx-example", "www-data", [2]string{"/usr/sbin/nginx", "nginx"})
 	pid, procs := d.start(t)
-	const url = "http://127.0.0.1:8480/"
-	waitHTTP(t, url)
+	waitHTTP(t, nginxURL)
+	nginxTraffic(t, d, pid, procs)
+}
+
+const nginxURL = "http://127.0.0.1:8480/"
+
+// The same nginx in an empty network namespace: the test opens its
+// listening socket, as systemd's .socket unit or systemd-socket-activate
+// would, and hands it to daemonbox start as fd 3. The socket is the one
+// way in, and it closes with the daemon.
+func TestExampleNginxSocket(t *testing.T) {
+	d := newRealDaemon(t, "nginx-socket", "nginx", "nginx-socket", "www-data", [2]string{"/usr/sbin/nginx", "nginx"})
+	ln, err := net.Listen("tcp", "127.0.0.1:8480")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ln.(*net.TCPListener).File()
+	ln.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.hostNet, d.extra = false, []*os.File{f}
+	pid, procs := d.start(t)
+	f.Close() // the daemon's copy is the only one now
+	// No wait for nginx to listen: the socket was listening before it ran,
+	// and the first requests queue on it.
+	nginxTraffic(t, d, pid, procs)
+	if !strings.Contains(readLog(d.l.log), `using inherited sockets from "3;"`) {
+		t.Errorf("nginx did not say it took the socket it was handed:\n%s", readLog(d.l.log))
+	}
+	if conn, err := net.DialTimeout("tcp", "127.0.0.1:8480", time.Second); err == nil {
+		conn.Close()
+		t.Error("the listening socket outlived the daemon")
+	}
+}
+
+// nginxTraffic sends the running nginx requests, reloads it with a changed
+// header, and stops it.
+func nginxTraffic(t *testing.T, d *realDaemon, pid int, procs []int) {
+	t.Helper()
+	const url = nginxURL
 	ok, took := httpLoad(t, url, 4, 250)
 	if ok != 1000 {
 		t.Errorf("%d of 1000 requests got the page", ok)
@@ -261,7 +307,7 @@ func getHeader(t *testing.T, url, name string) string {
 // seconds of redis-benchmark, a background save (a fork, and the one
 // writable path), a reload it ignores, and its data kept across a restart.
 func TestExampleRedis(t *testing.T) {
-	d := newRealDaemon(t, "redis", "redis-example", "redis",
+	d := newRealDaemon(t, "redis", "redis", "redis-example", "redis",
 		[2]string{"/usr/bin/redis-server", "redis-server"}, [2]string{"/usr/bin/redis-benchmark", "redis-tools"})
 	pid, procs := d.start(t)
 	key, value := fmt.Sprintf("daemonbox-vmtest-%d", os.Getpid()), "kept"
@@ -306,7 +352,7 @@ func redisMust(t *testing.T, want string, args ...string) {
 // hellod, the tutorial-style Python daemon, unchanged: ready through
 // sd_notify, greeting over TCP, its config re-read on SIGHUP.
 func TestExampleHellod(t *testing.T) {
-	d := newRealDaemon(t, "hellod", "hellod", "nobody", [2]string{"/usr/bin/python3", "python3"})
+	d := newRealDaemon(t, "hellod", "hellod", "hellod", "nobody", [2]string{"/usr/bin/python3", "python3"})
 	pid, procs := d.start(t)
 	// ready = "notify": start returned after READY=1, sent once hellod
 	// listens, so it answers now, with no wait.

@@ -230,17 +230,18 @@ func exampleIsolated(t *testing.T, m mode) {
 func TestExampleExposure(t *testing.T) {
 	need(t)
 	want := map[string]string{
-		"minimal.toml":  "3.9 OK",
-		"httpd.toml":    "2.7 OK",
-		"service.toml":  "2.2 OK",
-		"full.toml":     "1.9 OK",
-		"isolated.toml": "0.6 SAFE",
-		"nginx.toml":    "1.2 OK",
-		"redis.toml":    "1.3 OK",
-		"hellod.toml":   "1.2 OK",
+		"minimal.toml":      "3.9 OK",
+		"httpd.toml":        "2.7 OK",
+		"service.toml":      "2.2 OK",
+		"full.toml":         "1.9 OK",
+		"isolated.toml":     "0.6 SAFE",
+		"nginx.toml":        "1.2 OK",
+		"nginx-socket.toml": "0.6 SAFE",
+		"redis.toml":        "1.3 OK",
+		"hellod.toml":       "1.2 OK",
 	}
 	// The real daemons' examples name their packages' users and binaries.
-	installed := map[string]string{"nginx.toml": "/usr/sbin/nginx", "redis.toml": "/usr/bin/redis-server"}
+	installed := map[string]string{"nginx.toml": "/usr/sbin/nginx", "nginx-socket.toml": "/usr/sbin/nginx", "redis.toml": "/usr/bin/redis-server"}
 	for file, score := range want {
 		if bin, ok := installed[file]; ok && !fileExists(bin) && !strict {
 			t.Logf("%s not scored: %s is not installed", file, bin)
