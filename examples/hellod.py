@@ -7,7 +7,7 @@ systemd tutorials write a daemon today, and knowing nothing of daemonbox.
 - It tells the manager it is ready with sd_notify (READY=1 to the datagram
   socket in $NOTIFY_SOCKET), the standalone way sd_notify(3) shows, so it
   needs no module beyond the standard library.
-- SIGHUP re-reads its configuration; SIGTERM ends it cleanly.
+- SIGHUP re-reads its configuration; SIGTERM (or SIGINT) ends it cleanly.
 
 Each connection gets one line, the configured greeting, and is closed.
 
@@ -18,6 +18,7 @@ import argparse
 import configparser
 import logging
 import os
+import selectors
 import signal
 import socket
 import sys
@@ -58,7 +59,7 @@ class Hellod:
         self.greeting = section.get("greeting", "hello")
         log.info("config %s: listen %s, greeting %r", self.config_path, self.listen, self.greeting)
 
-    def reload(self, signum, frame):
+    def reload(self):
         notify("RELOADING=1\nMONOTONIC_USEC=%d" % (time.monotonic_ns() // 1000))
         try:
             self.load()
@@ -67,21 +68,44 @@ class Hellod:
         notify("READY=1\nSTATUS=greeting %r" % self.greeting)
 
     def serve(self):
+        # The signal handlers do nothing: Python writes each signal's number
+        # to the wakeup pipe, and the loop acts on it, so that no handler
+        # runs in the middle of a log write (logging is not reentrant).
+        wakeup_r, wakeup_w = os.pipe()
+        for fd in (wakeup_r, wakeup_w):
+            os.set_blocking(fd, False)
+        signal.set_wakeup_fd(wakeup_w)
+        for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda signum, frame: None)
         host, port = self.listen.rsplit(":", 1)
-        with socket.create_server((host, int(port))) as server:
-            log.info("listening on %s", self.listen)
+        with socket.create_server((host, int(port))) as server, selectors.DefaultSelector() as sel:
+            sel.register(server, selectors.EVENT_READ)
+            sel.register(wakeup_r, selectors.EVENT_READ)
+            log.info("listening on %s:%d", *server.getsockname()[:2])
             notify("READY=1\nSTATUS=greeting %r" % self.greeting)
             while True:
-                conn, peer = server.accept()
-                with conn:
-                    conn.sendall((self.greeting + "\n").encode())
-                log.info("greeted %s:%d", *peer[:2])
+                for key, _ in sel.select():
+                    if key.fileobj is server:
+                        self.greet(server)
+                    elif not self.handle_signals(os.read(wakeup_r, 64)):
+                        return
 
+    def greet(self, server):
+        conn, peer = server.accept()
+        with conn:
+            conn.sendall((self.greeting + "\n").encode())
+        log.info("greeted %s:%d", *peer[:2])
 
-def terminate(signum, frame):
-    log.info("%s: exiting", signal.Signals(signum).name)
-    notify("STOPPING=1")
-    sys.exit(0)
+    def handle_signals(self, signums):
+        """Act on the signals that arrived; False once it should exit."""
+        for signum in signums:
+            if signum == signal.SIGHUP:
+                self.reload()
+            else:
+                log.info("%s: exiting", signal.Signals(signum).name)
+                notify("STOPPING=1")
+                return False
+        return True
 
 
 def main():
@@ -90,10 +114,7 @@ def main():
     args = parser.parse_args()
     logging.basicConfig(stream=sys.stdout, level=logging.INFO,
                         format="%(name)s: %(levelname)s %(message)s")
-    daemon = Hellod(args.config)
-    signal.signal(signal.SIGHUP, daemon.reload)
-    signal.signal(signal.SIGTERM, terminate)
-    daemon.serve()
+    Hellod(args.config).serve()
 
 
 if __name__ == "__main__":
