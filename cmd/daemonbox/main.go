@@ -14,6 +14,7 @@
 //	daemonbox stop|status|reload|restart|reopen-logs spec.toml
 //	daemonbox check [--max-exposure N] spec.toml  validate against this host; no side effects
 //	daemonbox explain spec.toml       print the effective confinement
+//	daemonbox export --format oci [--bundle DIR] spec.toml  an OCI runtime's config.json
 package main
 
 import (
@@ -42,6 +43,8 @@ commands:
   check           validate the spec against this host (no side effects); exit 0 or 125;
                   --max-exposure N: 125 when explain's exposure score is above N
   explain         print the effective confinement after defaults and name resolution
+  export --format oci [--bundle DIR]
+                  write the confinement as an OCI runtime config.json (stdout, or DIR/config.json)
 
 exit codes: 125 daemonbox or spec error, 126 command not executable,
 127 command not found, 128+n daemon killed by signal n, else the daemon's status;
@@ -82,8 +85,7 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	case "export":
-		fmt.Fprintf(stderr, "daemonbox: %s: not supported yet\n", cmd)
-		return sandbox.ExitFailure
+		return exportCmd(args, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "daemonbox: unknown command %q\n%s", cmd, usage)
 		return sandbox.ExitFailure
