@@ -88,9 +88,10 @@ func ociProcess(p *sandbox.Plan) *specs.Process {
 	return proc
 }
 
-// ociCaps names a set as OCI does ("CAP_NET_BIND_SERVICE"); an empty set is
-// an empty list, not an absent one, which a runtime would fill with its
-// defaults.
+// ociCaps names a set as OCI does ("CAP_NET_BIND_SERVICE"). An empty set is
+// left out of the JSON (the type's omitempty), which runc reads as empty;
+// the capabilities object itself is always written, since a runtime given
+// none leaves the process's capabilities as they are (all of root's).
 func ociCaps(s caps.Set) []string {
 	out := []string{}
 	for n := 0; n < 64; n++ {

@@ -3,6 +3,7 @@ package vmtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -283,6 +284,34 @@ func TestOCIExportRunc(t *testing.T) {
 					ociCompare(t, c.name, rt, db, ociRun(t, rt, bundle))
 				}
 			})
+		}
+	}
+}
+
+// export --format oci writes the config to stdout, with what it does not
+// carry on stderr; a wrong flag or format exits 125.
+func TestOCIExportCommand(t *testing.T) {
+	need(t)
+	file := specFile(t, "[process]\ncommand = [\"/bin/true\"]\n[landlock]\nread = [\"/usr\"]\nexecute = [\"/bin/true\", \"/usr/bin/true\"]\n")
+	r := launch{file: file, cmd: "export", args: []string{"--format=oci"}}.do(t)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var c struct {
+		OCIVersion  string            `json:"ociVersion"`
+		Annotations map[string]string `json:"annotations"`
+		Root        struct{ Path string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &c); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
+	}
+	if c.Root.Path != "rootfs" || c.Annotations["org.daemonbox.not-carried.landlock"] == "" ||
+		!strings.Contains(r.stderr, "landlock not carried") {
+		t.Errorf("root %q, annotations %v, stderr %s", c.Root.Path, c.Annotations, r.stderr)
+	}
+	for _, args := range [][]string{{"--format", "xml"}, {"--bundle", t.TempDir()}, {"--format", "systemd", "--bundle", "x"}, {"--format"}} {
+		if r := (launch{file: file, cmd: "export", args: args}).do(t); r.code != 125 || r.stdout != "" {
+			t.Errorf("export %v: exit %d, stdout %q, want 125 and nothing", args, r.code, r.stdout)
 		}
 	}
 }
