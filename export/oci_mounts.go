@@ -51,7 +51,21 @@ func ociMounts(p *sandbox.Plan) (mounts []specs.Mount, readonly, masked []string
 	if hasMount(p, sandbox.MountDev) {
 		readonly = append(readonly, "/dev")
 	}
+	if needsProc(p) {
+		mounts = append(mounts, ownMount(p.Root, sandbox.Mount{Kind: sandbox.MountProc, Target: "/proc"})...)
+		ro, mask := sandbox.ProcHardening()
+		readonly, masked = append(readonly, ro...), append(mask, masked...)
+	}
 	return mounts, readonly, masked, rootRO
+}
+
+// needsProc reports whether the config must mount a /proc that the launch
+// does not: runc reads /proc/self/fd in the root before the exec, so a
+// chroot without a PID namespace, which daemonbox leaves without /proc,
+// gets the host PID namespace's, hardened as daemonbox hardens its own.
+// OCINotCarried says so.
+func needsProc(p *sandbox.Plan) bool {
+	return p.Root != "/" && !hasMount(p, sandbox.MountProc)
 }
 
 // rootReadonly makes a path of the root's own files read-only with
@@ -113,14 +127,20 @@ func devMounts(target string) []specs.Mount {
 // one: a bind of it. Without a /dev mount, runc fills the root's /dev
 // itself, in the root's files: it makes device nodes there and replaces
 // /dev/ptmx with a link, which with root "/" would be the host's. A root
-// with no /dev gets a tmpfs for the runtime to fill instead.
+// whose /dev is missing or empty gets a tmpfs for the runtime to fill
+// instead: runc needs /dev/null (OCINotCarried says so).
 func rootDev(root string) specs.Mount {
-	host := filepath.Join(root, "dev")
-	if fi, err := os.Stat(host); err != nil || !fi.IsDir() {
+	if rootDevEmpty(root) {
 		return specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs",
 			Options: []string{"nosuid", "noexec", "mode=755", "size=64k"}}
 	}
-	return specs.Mount{Destination: "/dev", Type: "bind", Source: host, Options: []string{"rbind"}}
+	return specs.Mount{Destination: "/dev", Type: "bind", Source: filepath.Join(root, "dev"), Options: []string{"rbind"}}
+}
+
+// rootDevEmpty reports whether the root's /dev is missing or empty.
+func rootDevEmpty(root string) bool {
+	entries, err := os.ReadDir(filepath.Join(root, "dev"))
+	return err != nil || len(entries) == 0
 }
 
 // OCIHostRoot is root.path for a spec whose root is the host's "/": an

@@ -44,6 +44,23 @@ func OCINotCarried(s *spec.Spec, p *sandbox.Plan) map[string]string {
 	if p.Unshare&unix.CLONE_NEWNS == 0 {
 		n["namespaces.mount"] = "the config has a mount namespace, which an OCI runtime always makes: the daemon sees the same files, through a copy of the mount table"
 	}
+	if needsProc(p) {
+		n["namespaces.pid"] = "runc needs a /proc in the root, which this chroot without a PID namespace lacks under daemonbox: the config mounts the host PID namespace's /proc (hardened), so the daemon sees the host's processes; set namespaces.pid = true to see only its own"
+	}
+	if !hasMount(p, sandbox.MountDev) && rootDevEmpty(p.Root) {
+		n["filesystem.dev"] = "runc needs /dev/null, which the root's /dev lacks: the config gives it a tmpfs /dev that runc fills with null, zero, full, random, urandom and tty"
+	}
+	for _, l := range p.Rlimits {
+		if l.Resource == unix.RLIMIT_AS && l.Soft < 1<<30 {
+			n["rlimits.as"] = "carried, but runc 1.1 applies it to its own init (a Go program) before it loads the filter, and below about 1 GiB that fails with \"cannot allocate memory\" (512 MiB did here); [resources] memory_max limits the daemon without it"
+		}
+	}
+	if p.UserNS && (!spec.Contains(p.UIDMap, 0) || !spec.Contains(p.GIDMap, 0)) {
+		n["namespaces.uid_map"] = "carried, but runc 1.1 refuses a user namespace whose uid or gid 0 is not mapped (\"no user mapping found\"): map 0 in uid_map and gid_map, to an unprivileged host range"
+	}
+	if len(s.Process.InheritEnv) > 0 {
+		n["process.inherit_env"] = "resolved when exported: the config holds this environment's values"
+	}
 	if p.Filter != nil {
 		n["seccomp"] = "numbers the filter's table does not know get ENOSYS under daemonbox and the default action under OCI (runc answers ENOSYS above the profile's highest number); libseccomp compares all 64 bits of an argument where daemonbox reads the low 32"
 	}
@@ -53,8 +70,8 @@ func OCINotCarried(s *spec.Spec, p *sandbox.Plan) map[string]string {
 			n["resources.memory_swap_max"] = "OCI's swap limit is memory plus swap, which needs memory_max"
 		}
 	}
-	if len(s.Process.InheritEnv) > 0 || p.UserName != "" || len(p.GroupNames) > 0 {
-		n["user"] = "names and inherited variables are resolved when exported, on this host: the config holds numbers and values"
+	if p.UserName != "" || p.GroupName != "" || len(p.GroupNames) > 0 {
+		n["user"] = "names are resolved when exported, from this host's /etc/passwd and /etc/group: the config holds numbers"
 	}
 	return n
 }

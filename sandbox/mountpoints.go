@@ -1,6 +1,10 @@
 package sandbox
 
-import "golang.org/x/sys/unix"
+import (
+	"slices"
+
+	"golang.org/x/sys/unix"
+)
 
 // MakeMountPoints creates the missing mount points of the plan's own
 // mounts in the root's files, each resolved inside the root, as a launch
@@ -16,4 +20,10 @@ func MakeMountPoints(p *Launch) error {
 	}
 	defer unix.Close(root)
 	return (&mountSet{root: root}).makeTargets(p.Mounts)
+}
+
+// ProcHardening is what a fresh /proc gets made read-only and masked, for
+// an export that must mount one where the launch mounts none.
+func ProcHardening() (readonly, masked []string) {
+	return slices.Clone(procReadonly), slices.Clone(procMasked)
 }

@@ -40,6 +40,7 @@ var ociInherent = map[string]string{
 	// runc gives a tmpfs the mode of the directory it covers, whatever its
 	// mode= option; the chroot's /tmp is 0755, and daemonbox's tmpfs 1777.
 	"chroot:try write=/tmp/x": "runc gives a tmpfs the covered directory's mode (0755 here), not mode=1777",
+	"userns:try write=/tmp/x": "runc gives a tmpfs the covered directory's mode (0755 here), not mode=1777",
 }
 
 // ociNormal rewrites a report into comparable lines: the standard fds by
@@ -183,10 +184,12 @@ func ociRuntimes(t *testing.T) []string {
 // of the spec after [process].
 type ociCase struct {
 	name, probe, rest string
+	oom               bool // oom_score_adj = 100
 }
 
 // ociCases are the specs compared: the host's root made read-only with
-// the usual namespaces, and a chroot with a private /dev.
+// the usual namespaces, a chroot with a private /dev, and the same in a
+// user namespace.
 func ociCases(t *testing.T) []ociCase {
 	dir := rootDir(t)
 	hostProbe := filepath.Join(dir, "probe")
@@ -236,11 +239,24 @@ source = %q
 target = "/data"
 readonly = true
 `, jailRoot, data)
-	return []ociCase{{"host", hostProbe, host + common}, {"chroot", "/probe", chroot + common}}
+	// runc 1.1 requires the namespace's uid and gid 0 to be mapped.
+	userns := chroot + strings.Replace(common, "[namespaces]\n", `[namespaces]
+user = true
+uid_map = [{ inside = 0, outside = 200000, count = 65536 }]
+gid_map = [{ inside = 0, outside = 200000, count = 65536 }]
+`, 1)
+	// In a user namespace daemonbox cannot write oom_score_adj (EACCES),
+	// so that case leaves it.
+	return []ociCase{{"host", hostProbe, host + common, true}, {"chroot", "/probe", chroot + common, true},
+		{"userns", "/probe", userns, false}}
 }
 
 // spec is the case's spec, named name, with the probe run as args asks.
 func (c ociCase) spec(name string, args []string) string {
+	oom := ""
+	if c.oom {
+		oom = "oom_score_adj = 100\n"
+	}
 	cmd := fmt.Sprintf("%q", c.probe)
 	for _, a := range args {
 		cmd += fmt.Sprintf(", %q", a)
@@ -251,8 +267,7 @@ command = [%s]
 env = { LANG = "C.UTF-8", PATH = "/bin" }
 cwd = "/"
 umask = 0o027
-oom_score_adj = 100
-%s`, name, cmd, c.rest)
+%s%s`, name, cmd, oom, c.rest)
 }
 
 // ociModes are the probe's runs: its report, its system calls, and
