@@ -10,13 +10,18 @@ import (
 // and what is lost with it. Each is an annotation of the config, so that
 // nothing is dropped without a word, and export prints them on stderr.
 func OCINotCarried(s *spec.Spec, p *sandbox.Plan) map[string]string {
+	n := lifecycleNotes(s, p)
+	confinementNotes(n, s, p)
+	return n
+}
+
+// lifecycleNotes are those of the streams, signals and [daemon]: the
+// engine's business under OCI.
+func lifecycleNotes(s *spec.Spec, p *sandbox.Plan) map[string]string {
 	n := map[string]string{
 		"signals.ignore": "OCI has no signal dispositions: the daemon starts with every signal at its default, but for those runc's caller ignores (daemonbox ignores signals.ignore and resets the rest)",
 		"signals.stop":   "the stop signal and timeout are the engine's (runc kill ID SIGNAL; docker stop --time, Kubernetes terminationGracePeriodSeconds, Nomad kill_signal and kill_timeout)",
 		"daemon.restart": "restarts are the engine's (Docker --restart, Kubernetes restartPolicy, Nomad restart); runc has none",
-	}
-	if s.Landlock.Set {
-		n["landlock"] = "OCI has no Landlock rules: the daemon's file and TCP access is what its mounts, credentials and filter allow"
 	}
 	for i, st := range p.Stdio {
 		if st.Kind != spec.StdioInherit {
@@ -37,6 +42,15 @@ func OCINotCarried(s *spec.Spec, p *sandbox.Plan) map[string]string {
 	}
 	if p.ParentDeath != 0 {
 		n["signals.parent_death"] = "OCI has no parent-death signal"
+	}
+	return n
+}
+
+// confinementNotes are those of the confinement: what OCI lacks, and what
+// runc needs that the launch does not.
+func confinementNotes(n map[string]string, s *spec.Spec, p *sandbox.Plan) {
+	if s.Landlock.Set {
+		n["landlock"] = "OCI has no Landlock rules: the daemon's file and TCP access is what its mounts, credentials and filter allow"
 	}
 	if p.Init {
 		n["namespaces.init"] = "runc has no init process: the daemon is PID 1 of its namespace and reaps orphans itself"
@@ -73,5 +87,4 @@ func OCINotCarried(s *spec.Spec, p *sandbox.Plan) map[string]string {
 	if p.UserName != "" || p.GroupName != "" || len(p.GroupNames) > 0 {
 		n["user"] = "names are resolved when exported, from this host's /etc/passwd and /etc/group: the config holds numbers"
 	}
-	return n
 }
