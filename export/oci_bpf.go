@@ -3,6 +3,7 @@ package export
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -164,8 +165,8 @@ func branchConds(test uint16, a accum, k uint32) (yes, no argCond, err error) {
 	case test == unix.BPF_JEQ:
 		yes, no = c, c
 		yes.op, yes.k, no.op, no.k = opEq, k&a.mask, opNe, k&a.mask
-		if k&^a.mask != 0 { // never equal
-			yes.op, yes.mask, yes.k = opEq, 0, 1
+		if k&^a.mask != 0 { // never equal: (v & 0) != 0 never holds, (v & 0) == 0 always
+			yes.op, yes.mask, yes.k = opNe, 0, 0
 			no.op, no.mask, no.k = opEq, 0, 0
 		}
 	case test == unix.BPF_JSET:
@@ -215,7 +216,9 @@ func pathRules(p bpfPath) ([]specs.LinuxSyscall, error) {
 }
 
 // argTests are the alternatives for one argument's tests in a path: nil
-// for none, empty when no value passes them.
+// for none, empty when no value passes them. One test that implies the
+// others is written as it is; anything else becomes the aligned blocks of
+// values that pass, each one MASKED_EQ test.
 func argTests(arg int, conds []argCond) ([]specs.LinuxSeccompArg, error) {
 	var mine []argCond
 	for _, c := range conds {
@@ -226,7 +229,7 @@ func argTests(arg int, conds []argCond) ([]specs.LinuxSeccompArg, error) {
 	if len(mine) == 0 {
 		return nil, nil
 	}
-	for _, c := range mine { // one test that implies the rest
+	for _, c := range mine {
 		if c.op == opEq && c.mask == 0xffffffff {
 			if !allHold(mine, c.k) {
 				return []specs.LinuxSeccompArg{}, nil
@@ -234,46 +237,87 @@ func argTests(arg int, conds []argCond) ([]specs.LinuxSeccompArg, error) {
 			return []specs.LinuxSeccompArg{ociArg(c)}, nil
 		}
 	}
-	if len(mine) == 1 {
-		if mine[0].op == opNe && mine[0].mask != 0xffffffff && mine[0].k != 0 {
-			return nil, fmt.Errorf("argument %d: (arg & %#x) != %#x has no OCI operator", arg, mine[0].mask, mine[0].k)
-		}
-		if mine[0].op != opNe || mine[0].mask == 0xffffffff {
-			return []specs.LinuxSeccompArg{ociArg(mine[0])}, nil
-		}
-	}
-	return enumerate(arg, mine)
-}
-
-// enumerate lists the values that pass every test, when a range bounds them
-// to at most 64: one EQ test each.
-func enumerate(arg int, conds []argCond) ([]specs.LinuxSeccompArg, error) {
-	lo, hi := uint64(0), uint64(0xffffffff)
-	for _, c := range conds {
-		switch c.op {
-		case opGt:
-			lo = max(lo, uint64(c.k)+1)
-		case opGe:
-			lo = max(lo, uint64(c.k))
-		case opLt:
-			hi = min(hi, uint64(c.k)-1) // k = 0: no value, as the wrap to 2^64-1 is caught below
-			if c.k == 0 {
-				return []specs.LinuxSeccompArg{}, nil
-			}
-		case opLe:
-			hi = min(hi, uint64(c.k))
-		}
-	}
-	if lo <= hi && hi-lo >= 64 {
-		return nil, fmt.Errorf("argument %d: %d tests that OCI cannot join in one rule", arg, len(conds))
+	if len(mine) == 1 && (mine[0].op != opNe || mine[0].mask == 0xffffffff) {
+		return []specs.LinuxSeccompArg{ociArg(mine[0])}, nil
 	}
 	out := []specs.LinuxSeccompArg{}
-	for v := lo; v <= hi && lo <= hi; v++ {
-		if allHold(conds, uint32(v)) {
-			out = append(out, specs.LinuxSeccompArg{Index: uint(arg), Op: specs.OpEqualTo, Value: v})
-		}
+	if err := blocks(arg, mine, 0, 0, &out); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// maxBlocks bounds the rules one argument's tests may become.
+const maxBlocks = 256
+
+// blocks adds the values that pass conds among those whose bits in fixed
+// are value's, as MASKED_EQ tests of the low 32 bits (the filter's view of
+// the argument): the whole block when all pass, nothing when none does,
+// else each half, split on the highest bit a test looks at. runc 1.1 with
+// libseccomp 2.5 ignores a second test of one argument in a rule, so a
+// range or a "none of these" cannot be two tests; its blocks are disjoint
+// single tests instead.
+func blocks(arg int, conds []argCond, fixed, value uint32, out *[]specs.LinuxSeccompArg) error {
+	all, none := true, false
+	for _, c := range conds {
+		in, out := blockHolds(c, fixed, value)
+		all, none = all && in, none || out
+	}
+	switch {
+	case none:
+		return nil
+	case all:
+		if len(*out) == maxBlocks {
+			return fmt.Errorf("argument %d: the values its %d tests allow take more than %d OCI rules", arg, len(conds), maxBlocks)
+		}
+		*out = append(*out, specs.LinuxSeccompArg{Index: uint(arg), Op: specs.OpMaskedEqual, Value: uint64(fixed), ValueTwo: uint64(value)})
+		return nil
+	}
+	open := relevantBits(conds) &^ fixed
+	if open == 0 { // every bit a test sees is fixed, so each test is decided
+		return fmt.Errorf("argument %d: tests the export cannot decide", arg)
+	}
+	bit := uint32(1) << (31 - bits.LeadingZeros32(open))
+	if err := blocks(arg, conds, fixed|bit, value, out); err != nil {
+		return err
+	}
+	return blocks(arg, conds, fixed|bit, value|bit, out)
+}
+
+// relevantBits are the bits the tests look at: a masked test's mask, or
+// every bit for an ordered one, which is then split from the top so that
+// the fixed bits stay a prefix.
+func relevantBits(conds []argCond) uint32 {
+	var m uint32
+	for _, c := range conds {
+		if c.op != opEq && c.op != opNe {
+			return 0xffffffff
+		}
+		m |= c.mask
+	}
+	return m
+}
+
+// blockHolds says whether c holds for every value v with v&fixed == value,
+// and whether for none. Ordered tests see only prefix blocks (relevantBits).
+func blockHolds(c argCond, fixed, value uint32) (all, none bool) {
+	lo, hi := uint64(value), uint64(value|^fixed)
+	switch c.op {
+	case opEq, opNe:
+		fixedDiffers := (value^c.k)&c.mask&fixed != 0
+		eqAll := !fixedDiffers && c.mask&^fixed == 0
+		if c.op == opEq {
+			return eqAll, fixedDiffers
+		}
+		return fixedDiffers, eqAll
+	case opGt:
+		return lo > uint64(c.k), hi <= uint64(c.k)
+	case opGe:
+		return lo >= uint64(c.k), hi < uint64(c.k)
+	case opLe:
+		return hi <= uint64(c.k), lo > uint64(c.k)
+	}
+	return hi < uint64(c.k), lo >= uint64(c.k) // opLt
 }
 
 func allHold(conds []argCond, v uint32) bool {
