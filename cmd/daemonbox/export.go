@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 type exportOptions struct {
 	format  string
 	file    string
+	bundle  string // oci: write DIR/config.json instead of stdout
 	systemd export.SystemdOptions
 }
 
@@ -27,8 +29,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 	switch opt.format {
 	case "systemd":
 	case "oci":
-		fmt.Fprintln(stderr, "daemonbox: export --format oci: not supported yet")
-		return sandbox.ExitFailure
+		return exportOCI(opt.file, opt.bundle, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "daemonbox export: --format %q: expected systemd or oci\n", opt.format)
 		return sandbox.ExitFailure
@@ -75,6 +76,8 @@ func parseExportArgs(args []string) (exportOptions, string) {
 		return opt, "expected one spec file"
 	case opt.format != "systemd" && (opt.systemd.Output != "" || opt.systemd.Version != 0):
 		return opt, "--output and --systemd-version go with --format systemd"
+	case opt.format != "oci" && opt.bundle != "":
+		return opt, "--bundle goes with --format oci"
 	}
 	return opt, ""
 }
@@ -85,6 +88,8 @@ func (o *exportOptions) set(name, value string) string {
 		o.format = value
 	case "--output":
 		o.systemd.Output = value
+	case "--bundle":
+		o.bundle = value
 	case "--systemd-version":
 		n, err := strconv.Atoi(value)
 		if err != nil || n < 1 {
@@ -95,4 +100,39 @@ func (o *exportOptions) set(name, value string) string {
 		return "unknown flag " + name
 	}
 	return ""
+}
+
+// exportOCI writes the config to stdout, or the bundle, and says on stderr
+// what it does not carry.
+func exportOCI(file, bundle string, stdout, stderr io.Writer) int {
+	s, plan, err := sandbox.Load(file)
+	if err != nil {
+		return report(stderr, err)
+	}
+	c, err := export.OCI(s, plan)
+	if err == nil {
+		// A runtime cannot make them once the root is read-only.
+		err = sandbox.MakeMountPoints(&plan.Launch)
+	}
+	if err == nil && bundle != "" {
+		err = export.OCIBundle(bundle, c)
+	} else if err == nil {
+		var data []byte
+		if data, err = export.OCIJSON(c); err == nil {
+			_, err = stdout.Write(data)
+		}
+	}
+	if err != nil {
+		return report(stderr, err)
+	}
+	notes := export.OCINotCarried(s, plan)
+	keys := make([]string, 0, len(notes))
+	for k := range notes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(stderr, "daemonbox: export: %s not carried: %s\n", k, notes[k])
+	}
+	return 0
 }

@@ -14,6 +14,7 @@
 //	daemonbox stop|status|reload|restart|reopen-logs spec.toml
 //	daemonbox check [--max-exposure N] spec.toml  validate against this host; no side effects
 //	daemonbox explain spec.toml       print the effective confinement
+//	daemonbox export --format oci [--bundle DIR] spec.toml  an OCI runtime's config.json
 package main
 
 import (
@@ -44,7 +45,8 @@ commands:
   explain         print the effective confinement after defaults and name resolution
   export          --format systemd [--output FILE.service] [--systemd-version N]:
                   the same confinement as systemd units (stdout, or FILE and its
-                  sockets beside it); --format oci: not supported yet
+                  sockets beside it); --format oci [--bundle DIR]: as an OCI
+                  runtime config.json (stdout, or DIR/config.json)
 
 exit codes: 125 daemonbox or spec error, 126 command not executable,
 127 command not found, 128+n daemon killed by signal n, else the daemon's status;

@@ -1,0 +1,189 @@
+package export
+
+import (
+	"os"
+	"path"
+	"path/filepath"
+
+	"github.com/daemonbox/daemonbox/sandbox"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// ociMounts turns the plan's mounts into OCI's three lists. A runtime makes
+// config mounts in order, then read-only paths, then masked ones, and its
+// read-only paths and root.readonly are not recursive (runc 1.1 remounts the
+// top mount only). daemonbox's read-only paths are recursive, so those in
+// the root's own files become recursive read-only binds ("rro") in order,
+// as daemonbox makes them; those inside daemonbox's own mounts (and the
+// hardening of /proc) stay readonlyPaths, which runc applies after every
+// mount, as daemonbox does.
+func ociMounts(p *sandbox.Plan) (mounts []specs.Mount, readonly, masked []string, rootRO bool) {
+	if !hasMount(p, sandbox.MountDev) {
+		// First, so that a read-only root's bind covers it as daemonbox's
+		// covers the root's /dev; it is there for runc to see.
+		mounts = append(mounts, rootDev(p.Root))
+	}
+	if p.Root == "/" && !hasReadonly(p, "/") {
+		mounts = append(mounts, hostRoot(false))
+	}
+	own := false
+	for _, m := range p.Mounts {
+		switch m.Kind {
+		case sandbox.MountReadonly:
+			if m.Target == "/" {
+				rootRO = true
+			}
+			switch {
+			case boundReadonly(p, m.Target):
+				// the bind carries "rro" itself
+			case own:
+				readonly = append(readonly, m.Target)
+			default:
+				mounts = append(mounts, rootReadonly(p.Root, m)...)
+			}
+		case sandbox.MountMasked:
+			masked = append(masked, m.Target)
+		default:
+			own = true
+			mounts = append(mounts, ownMount(p.Root, m)...)
+		}
+	}
+	if hasMount(p, sandbox.MountDev) {
+		readonly = append(readonly, "/dev")
+	}
+	if needsProc(p) {
+		mounts = append(mounts, ownMount(p.Root, sandbox.Mount{Kind: sandbox.MountProc, Target: "/proc"})...)
+		ro, mask := sandbox.ProcHardening()
+		readonly, masked = append(readonly, ro...), append(mask, masked...)
+	}
+	return mounts, readonly, masked, rootRO
+}
+
+// needsProc reports whether the config must mount a /proc that the launch
+// does not: runc reads /proc/self/fd in the root before the exec, so a
+// chroot without a PID namespace, which daemonbox leaves without /proc,
+// gets the host PID namespace's, hardened as daemonbox hardens its own.
+// OCINotCarried says so.
+func needsProc(p *sandbox.Plan) bool {
+	return p.Root != "/" && !hasMount(p, sandbox.MountProc)
+}
+
+// rootReadonly makes a path of the root's own files read-only with
+// everything under it: a recursive bind of it onto itself, "rro". An
+// optional path (the root's /sys) that is missing is skipped, as daemonbox
+// skips it.
+func rootReadonly(root string, m sandbox.Mount) []specs.Mount {
+	if root == "/" && m.Target == "/" {
+		return []specs.Mount{hostRoot(true)}
+	}
+	host := filepath.Join(root, m.Target)
+	if _, err := os.Stat(host); err != nil && m.Optional {
+		return nil
+	}
+	return []specs.Mount{{Destination: m.Target, Type: "bind", Source: host,
+		Options: []string{"rbind", "rro"}}}
+}
+
+// ownMount is one of daemonbox's own mounts, with the same options.
+func ownMount(root string, m sandbox.Mount) []specs.Mount {
+	switch m.Kind {
+	case sandbox.MountBind:
+		opts := []string{"rbind", "nosuid"}
+		if fi, err := os.Stat(m.Source); err != nil || fi.IsDir() {
+			opts = append(opts, "nodev")
+		}
+		if m.Readonly {
+			opts = append(opts, "rro")
+		}
+		return []specs.Mount{{Destination: m.Target, Type: "bind", Source: m.Source, Options: opts}}
+	case sandbox.MountTmpfs:
+		return []specs.Mount{{Destination: m.Target, Type: "tmpfs", Source: "tmpfs",
+			Options: []string{"nosuid", "nodev", "mode=1777"}}}
+	case sandbox.MountProc:
+		return []specs.Mount{{Destination: m.Target, Type: "proc", Source: "proc",
+			Options: []string{"nosuid", "noexec", "nodev"}}}
+	case sandbox.MountDev:
+		return devMounts(m.Target)
+	}
+	return nil
+}
+
+// devMounts are daemonbox's private /dev: a small tmpfs, in which the
+// runtime makes the same six devices (null, zero, full, random, urandom,
+// tty) and links daemonbox does, a private devpts and /dev/shm. The tmpfs
+// is made read-only by readonlyPaths, after the runtime has filled it.
+func devMounts(target string) []specs.Mount {
+	return []specs.Mount{
+		{Destination: target, Type: "tmpfs", Source: "tmpfs",
+			Options: []string{"nosuid", "noexec", "mode=755", "size=64k"}},
+		{Destination: path.Join(target, "pts"), Type: "devpts", Source: "devpts",
+			Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
+		{Destination: path.Join(target, "shm"), Type: "tmpfs", Source: "shm",
+			Options: []string{"nosuid", "nodev", "mode=1777"}},
+	}
+}
+
+// rootDev keeps the root's own /dev, as daemonbox does without a private
+// one: a bind of it. Without a /dev mount, runc fills the root's /dev
+// itself, in the root's files: it makes device nodes there and replaces
+// /dev/ptmx with a link, which with root "/" would be the host's. A root
+// whose /dev is missing or empty gets a tmpfs for the runtime to fill
+// instead: runc needs /dev/null (OCINotCarried says so).
+func rootDev(root string) specs.Mount {
+	if rootDevEmpty(root) {
+		return specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs",
+			Options: []string{"nosuid", "noexec", "mode=755", "size=64k"}}
+	}
+	return specs.Mount{Destination: "/dev", Type: "bind", Source: filepath.Join(root, "dev"), Options: []string{"rbind"}}
+}
+
+// rootDevEmpty reports whether the root's /dev is missing or empty.
+func rootDevEmpty(root string) bool {
+	entries, err := os.ReadDir(filepath.Join(root, "dev"))
+	return err != nil || len(entries) == 0
+}
+
+// OCIHostRoot is root.path for a spec whose root is the host's "/": an
+// empty directory of the bundle, over which the config's first mount binds
+// "/". runc cannot take "/" itself as the root: its pivot_root fails with
+// EBUSY.
+const OCIHostRoot = "rootfs"
+
+// hostRoot binds the host's "/" over the bundle's empty rootfs, with all
+// its mounts, as daemonbox's mount namespace without a chroot sees them.
+func hostRoot(readonly bool) specs.Mount {
+	m := specs.Mount{Destination: "/", Type: "bind", Source: "/", Options: []string{"rbind"}}
+	if readonly {
+		m.Options = append(m.Options, "rro")
+	}
+	return m
+}
+
+func hasReadonly(p *sandbox.Plan, target string) bool {
+	for _, m := range p.Mounts {
+		if m.Kind == sandbox.MountReadonly && m.Target == target {
+			return true
+		}
+	}
+	return false
+}
+
+// boundReadonly reports whether target is a read-only bind's, whose mount
+// says "rro" itself.
+func boundReadonly(p *sandbox.Plan, target string) bool {
+	for _, m := range p.Mounts {
+		if m.Kind == sandbox.MountBind && m.Readonly && m.Target == target {
+			return true
+		}
+	}
+	return false
+}
+
+func hasMount(p *sandbox.Plan, kind sandbox.MountKind) bool {
+	for _, m := range p.Mounts {
+		if m.Kind == kind {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,176 @@
+package export
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/daemonbox/daemonbox/caps"
+	"github.com/daemonbox/daemonbox/cgroup"
+	"github.com/daemonbox/daemonbox/rlimit"
+	"github.com/daemonbox/daemonbox/sandbox"
+	"github.com/daemonbox/daemonbox/spec"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func testPlan() (*spec.Spec, *sandbox.Plan) {
+	oom, mem, swap, pids, quota, weight := 100, uint64(64<<20), uint64(0), int64(32), int64(50000), uint64(50)
+	p := &sandbox.Plan{
+		Launch: sandbox.Launch{
+			Argv: []string{"/bin/daemon", "-f"}, Env: []string{"PATH=/bin"}, Root: "/", Cwd: "/srv",
+			Umask: 0o027, NoNewPrivs: true, OOMScoreAdj: &oom, UID: 65534, GID: 65534, Groups: []uint32{100},
+			Caps:    caps.Want{Keep: caps.Of(unix.CAP_NET_BIND_SERVICE), Ambient: true},
+			Rlimits: []rlimit.Limit{{Name: "nofile", Resource: unix.RLIMIT_NOFILE, Soft: 256, Hard: 1024}},
+			Unshare: unix.CLONE_NEWNS | unix.CLONE_NEWNET | unix.CLONE_NEWUTS, PIDNS: true, Init: true, Hostname: "web",
+			Mounts: []sandbox.Mount{
+				{Kind: sandbox.MountReadonly, Target: "/"},
+				{Kind: sandbox.MountBind, Source: "/var/lib/web", Target: "/data", Readonly: true},
+				{Kind: sandbox.MountTmpfs, Target: "/tmp"},
+				{Kind: sandbox.MountProc, Target: "/proc"},
+				{Kind: sandbox.MountReadonly, Target: "/data"},
+				{Kind: sandbox.MountReadonly, Target: "/proc/sys", Optional: true},
+				{Kind: sandbox.MountMasked, Target: "/proc/kcore", Optional: true},
+			},
+		},
+		Lifecycle: sandbox.Lifecycle{Name: "web", Stdio: [3]spec.Stdio{{Kind: spec.StdioNull}, {Kind: spec.StdioInherit}, {Kind: spec.StdioInherit}},
+			Cgroup: sandbox.Cgroup{Set: true, Limits: cgroup.Limits{MemoryMax: &mem, MemorySwapMax: &swap, PidsMax: &pids,
+				CPUQuota: &quota, CPUPeriod: 100000, CPUWeight: &weight}}},
+	}
+	return &spec.Spec{Landlock: spec.Landlock{Set: true}}, p
+}
+
+func TestOCIConfig(t *testing.T) {
+	s, p := testPlan()
+	c, err := OCI(s, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := c.Process
+	if pr.Terminal || !slices.Equal(pr.Args, p.Argv) || pr.Cwd != "/srv" || *pr.User.Umask != 0o027 || pr.User.UID != 65534 ||
+		!slices.Equal(pr.User.AdditionalGids, []uint32{100}) || !pr.NoNewPrivileges || *pr.OOMScoreAdj != 100 {
+		t.Errorf("process: %+v", pr)
+	}
+	for _, set := range [][]string{pr.Capabilities.Bounding, pr.Capabilities.Effective, pr.Capabilities.Permitted,
+		pr.Capabilities.Inheritable, pr.Capabilities.Ambient} {
+		if !slices.Equal(set, []string{"CAP_NET_BIND_SERVICE"}) {
+			t.Errorf("capabilities: %+v", pr.Capabilities)
+		}
+	}
+	if len(pr.Rlimits) != 1 || pr.Rlimits[0] != (specs.POSIXRlimit{Type: "RLIMIT_NOFILE", Soft: 256, Hard: 1024}) {
+		t.Errorf("rlimits: %+v", pr.Rlimits)
+	}
+	var ns []string
+	for _, n := range c.Linux.Namespaces {
+		ns = append(ns, string(n.Type))
+	}
+	if !slices.Equal(ns, []string{"mount", "pid", "network", "uts"}) || c.Hostname != "web" {
+		t.Errorf("namespaces %v, hostname %q", ns, c.Hostname)
+	}
+	if !slices.Equal(c.Linux.ReadonlyPaths, []string{"/proc/sys"}) || !slices.Equal(c.Linux.MaskedPaths, []string{"/proc/kcore"}) {
+		t.Errorf("readonly %v, masked %v", c.Linux.ReadonlyPaths, c.Linux.MaskedPaths)
+	}
+	r := c.Linux.Resources
+	if *r.Memory.Limit != 64<<20 || *r.Memory.Swap != 64<<20 || *r.Pids.Limit != 32 || *r.CPU.Quota != 50000 ||
+		*r.CPU.Period != 100000 || *r.CPU.Shares != 512 || c.Linux.CgroupsPath != "" {
+		t.Errorf("resources: %+v", r)
+	}
+	if c.Annotations[OCINoteKey+"landlock"] == "" || c.Annotations[OCINoteKey+"fds.stdin"] == "" ||
+		c.Annotations[OCINoteKey+"namespaces.init"] == "" || c.Annotations[OCINoteKey+"fds.stdout"] != "" {
+		t.Errorf("annotations: %v", c.Annotations)
+	}
+}
+
+// The host's root: the bundle's empty rootfs with "/" bound over it first,
+// recursively read-only; the root's /dev bound before it for runc to see;
+// binds carry their own "rro"; what lies inside daemonbox's mounts stays a
+// readonly path.
+func TestOCIMountsHostRoot(t *testing.T) {
+	s, p := testPlan()
+	c, err := OCI(s, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Root.Path != OCIHostRoot || !c.Root.Readonly {
+		t.Errorf("root: %+v", c.Root)
+	}
+	var got []string
+	for _, m := range c.Mounts {
+		got = append(got, m.Destination+" "+m.Type+" "+m.Source+" "+strings.Join(m.Options, ","))
+	}
+	want := []string{
+		"/dev bind /dev rbind",
+		"/ bind / rbind,rro",
+		"/data bind /var/lib/web rbind,nosuid,nodev,rro",
+		"/tmp tmpfs tmpfs nosuid,nodev,mode=1777",
+		"/proc proc proc nosuid,noexec,nodev",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("mounts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A writable host root is still bound over rootfs; a private /dev is
+// daemonbox's, filled by the runtime and then made read-only.
+func TestOCIMountsWritableRootPrivateDev(t *testing.T) {
+	s, p := testPlan()
+	p.Mounts = []sandbox.Mount{{Kind: sandbox.MountDev, Target: "/dev"}}
+	c, err := OCI(s, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range c.Mounts {
+		got = append(got, m.Destination+" "+m.Type)
+	}
+	if !slices.Equal(got, []string{"/ bind", "/dev tmpfs", "/dev/pts devpts", "/dev/shm tmpfs"}) || c.Root.Readonly {
+		t.Errorf("mounts %v, root %+v", got, c.Root)
+	}
+	if !slices.Equal(c.Linux.ReadonlyPaths, []string{"/dev"}) {
+		t.Errorf("readonly %v", c.Linux.ReadonlyPaths)
+	}
+}
+
+// A user namespace carries its maps.
+func TestOCIUserNamespace(t *testing.T) {
+	s, p := testPlan()
+	p.UserNS = true
+	p.UIDMap = []spec.IDMap{{Inside: 0, Outside: 100000, Count: 65536}}
+	p.GIDMap = []spec.IDMap{{Inside: 0, Outside: 100000, Count: 65536}}
+	c, err := OCI(s, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	if !slices.Equal(c.Linux.UIDMappings, want) || !slices.Equal(c.Linux.GIDMappings, want) ||
+		c.Linux.Namespaces[len(c.Linux.Namespaces)-1].Type != specs.UserNamespace {
+		t.Errorf("maps %v %v, namespaces %v", c.Linux.UIDMappings, c.Linux.GIDMappings, c.Linux.Namespaces)
+	}
+}
+
+// No capability is an empty capabilities object, never an absent one (a
+// runtime given none leaves root's), and the JSON is the runtime-spec's.
+func TestOCIJSONEmptyCaps(t *testing.T) {
+	s, p := testPlan()
+	p.Caps = caps.Want{}
+	c, err := OCI(s, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := OCIJSON(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	capsJSON, ok := back["process"].(map[string]any)["capabilities"].(map[string]any)
+	if !ok || len(capsJSON) != 0 {
+		t.Errorf("capabilities: %v", capsJSON)
+	}
+	if back["ociVersion"] != OCIVersion {
+		t.Errorf("ociVersion %v", back["ociVersion"])
+	}
+}
