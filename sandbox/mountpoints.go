@@ -14,6 +14,12 @@ func MakeMountPoints(p *Launch) error {
 	if p.Unshare&unix.CLONE_NEWNS == 0 {
 		return nil
 	}
+	return makeMountPoints(p)
+}
+
+// makeMountPoints makes the targets of p's mounts that are missing, each
+// resolved inside the root.
+func makeMountPoints(p *Launch) error {
 	root, err := unix.Open(p.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return OpError("open", p.Root, err)

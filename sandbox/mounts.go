@@ -92,12 +92,7 @@ func PrepareMountPoints(p *Launch) error {
 	if !p.UserNS || p.Rootless || p.Unshare&unix.CLONE_NEWNS == 0 {
 		return nil
 	}
-	root, err := unix.Open(p.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return OpError("open", p.Root, err)
-	}
-	defer unix.Close(root)
-	return (&mountSet{root: root}).makeTargets(p.Mounts)
+	return makeMountPoints(p)
 }
 
 // makeTargets creates the missing targets of daemonbox's own mounts in the
