@@ -245,10 +245,8 @@ user = true
 uid_map = [{ inside = 0, outside = 200000, count = 65536 }]
 gid_map = [{ inside = 0, outside = 200000, count = 65536 }]
 `, 1)
-	// In a user namespace daemonbox cannot write oom_score_adj (EACCES),
-	// so that case leaves it.
 	return []ociCase{{"host", hostProbe, host + common, true}, {"chroot", "/probe", chroot + common, true},
-		{"userns", "/probe", userns, false}}
+		{"userns", "/probe", userns, true}}
 }
 
 // spec is the case's spec, named name, with the probe run as args asks.

@@ -133,3 +133,17 @@ func TestUserNamespaceRefusals(t *testing.T) {
 		})
 	}
 }
+
+// oom_score_adj is set in a user namespace too, root and rootless: the
+// stage writes it while its /proc/self is still its own (dumpable).
+func TestOOMScoreInUserNamespace(t *testing.T) { eachMode(t, oomScoreInUserNamespace) }
+
+func oomScoreInUserNamespace(t *testing.T, m mode) {
+	spec := "[process]\ncommand = [\"PROBE\"]\noom_score_adj = 300\n[user]\nuser = \"nobody\"\n[namespaces]\n"
+	if !m.rootless {
+		spec += "user = true\n"
+	}
+	if got := m.launch(spec).ok(t).one(t, "oom_score_adj"); got != "300" {
+		t.Errorf("oom_score_adj %q, want 300", got)
+	}
+}
