@@ -38,7 +38,7 @@ func (l *launch) session() error {
 }
 
 func (l *launch) oomScore() error {
-	if l.plan.OOMScoreAdj == nil {
+	if l.plan.OOMScoreAdj == nil || l.plan.UserNS { // in a user namespace the parent set it (stageOOMScore)
 		return nil
 	}
 	const file = "/proc/self/oom_score_adj"

@@ -108,7 +108,11 @@ func Spawn(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, adopt func(f
 	if err != nil {
 		return nil, &StepError{Step: "init", Op: "start", Path: "/proc/self/exe", Msg: err.Error()}
 	}
-	if err := placeStage(pid, cg); err != nil {
+	err = placeStage(pid, cg)
+	if err == nil {
+		err = stageOOMScore(pid, l)
+	}
+	if err != nil {
 		unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
 		return nil, failedStage(pidfd, err)
 	}
@@ -180,6 +184,21 @@ func placeStage(pid int, cg *cgroup.Group) error {
 	}
 	if err := cg.Place(pid); err != nil {
 		return &StepError{Step: "cgroup", Msg: err.Error()}
+	}
+	return nil
+}
+
+// stageOOMScore sets a stage's oom_score_adj from outside when it runs in a
+// user namespace: there its /proc/self is the host's root's once it is
+// non-dumpable (its first step), and the stage, privileged only in its
+// namespace, cannot write it. The daemon inherits the value.
+func stageOOMScore(pid int, l *Launch) error {
+	if !l.UserNS || l.OOMScoreAdj == nil {
+		return nil
+	}
+	file := "/proc/" + strconv.Itoa(pid) + "/oom_score_adj"
+	if err := os.WriteFile(file, []byte(strconv.Itoa(*l.OOMScoreAdj)), 0); err != nil {
+		return AtStep("oom-score-adj", OpError("write", file, err))
 	}
 	return nil
 }

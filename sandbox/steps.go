@@ -35,9 +35,9 @@ type step struct {
 // sequence is the launch, in the only order that works. Each step fails
 // closed: its error stops the launch before exec, and the daemon never runs.
 var sequence = []step{
-	{"oom-score-adj", (*launch).oomScore, false}, // while dumpable: /proc/self is then this process's, which a stage in a user namespace needs (the host's root owns it after nondumpable); needs the host's /proc; inherited by the daemon's stage
-	{"nondumpable", (*launch).nondumpable, true}, // /proc/self of a non-dumpable process is root's, and ptrace is refused while daemonbox sets up
+	{"nondumpable", (*launch).nondumpable, true}, // first: /proc/self of a non-dumpable process is root's, and ptrace is refused while daemonbox sets up
 	{"session", (*launch).session, true},         // a new session has no controlling terminal (bubblewrap CVE-2017-5226)
+	{"oom-score-adj", (*launch).oomScore, false}, // needs the host's /proc, so before the root changes; inherited by the daemon's stage
 	{"status", (*launch).readStart, true},        // the same: this thread's status, which bounding, signals and verify read
 	{"namespaces", (*launch).unshare, false},     // needs CAP_SYS_ADMIN; before any mount, so that none is made on the host
 	{"hostname", (*launch).hostname, false},      // in the new UTS namespace

@@ -42,7 +42,7 @@ func TestSequenceOrder(t *testing.T) {
 	for _, s := range sequence {
 		names = append(names, s.name)
 	}
-	want := []string{"oom-score-adj", "nondumpable", "session", "status", "namespaces", "hostname", "loopback",
+	want := []string{"nondumpable", "session", "oom-score-adj", "status", "namespaces", "hostname", "loopback",
 		"notify", "mounts", "root", "pid1", "rlimits", "umask", "fds",
 		"bounding", "keep-caps", "groups", "gid", "uid", "capabilities", "parent-death", "signals",
 		"no-new-privs", "cwd", "verify", "listen", "ready", "landlock", "seccomp", "exec"}
@@ -54,37 +54,36 @@ func TestSequenceOrder(t *testing.T) {
 			t.Errorf("%s must come before %s", a, b)
 		}
 	}
-	before("nondumpable", "root")          // protected while privileged work is done
-	before("oom-score-adj", "root")        // needs the host's /proc
-	before("oom-score-adj", "nondumpable") // /proc/self is the process's own only while dumpable
-	before("status", "root")               // the same
-	before("status", "signals")            // signals reads it
-	before("root", "bounding")             // chroot needs CAP_SYS_CHROOT
-	before("namespaces", "hostname")       // the hostname is the new UTS namespace's
-	before("namespaces", "mounts")         // or the mounts land on the host
-	before("mounts", "root")               // pivot_root needs the prepared root
-	before("status", "mounts")             // the host's /proc, before it is hidden
-	before("root", "pid1")                 // the daemon's process inherits the root
-	before("pid1", "rlimits")              // every per-process step runs in the daemon's own process
-	before("rlimits", "uid")               // raising needs CAP_SYS_RESOURCE
-	before("bounding", "uid")              // needs CAP_SETPCAP
-	before("keep-caps", "uid")             // or permitted is lost
-	before("groups", "gid")                // needs CAP_SETGID
-	before("gid", "uid")                   // needs CAP_SETGID
-	before("uid", "capabilities")          // the uid change clears effective
-	before("uid", "parent-death")          // the uid change clears it
-	before("capabilities", "verify")       //
-	before("signals", "verify")            //
-	before("no-new-privs", "verify")       //
-	before("verify", "exec")               //
-	before("no-new-privs", "landlock")     // the kernel's rule for an unprivileged thread
-	before("no-new-privs", "seccomp")      // the same
-	before("root", "landlock")             // rules name paths inside the root
-	before("verify", "landlock")           // verify reads /proc, which the rules may hide
-	before("landlock", "seccomp")          // landlock_restrict_self is not in every filter
-	before("ready", "seccomp")             // a filter may refuse the write
-	before("pid1", "listen")               // LISTEN_PID is the daemon's own pid
-	before("listen", "seccomp")            // a filter may refuse getpid
+	before("nondumpable", "root")      // protected while privileged work is done
+	before("oom-score-adj", "root")    // needs the host's /proc
+	before("status", "root")           // the same
+	before("status", "signals")        // signals reads it
+	before("root", "bounding")         // chroot needs CAP_SYS_CHROOT
+	before("namespaces", "hostname")   // the hostname is the new UTS namespace's
+	before("namespaces", "mounts")     // or the mounts land on the host
+	before("mounts", "root")           // pivot_root needs the prepared root
+	before("status", "mounts")         // the host's /proc, before it is hidden
+	before("root", "pid1")             // the daemon's process inherits the root
+	before("pid1", "rlimits")          // every per-process step runs in the daemon's own process
+	before("rlimits", "uid")           // raising needs CAP_SYS_RESOURCE
+	before("bounding", "uid")          // needs CAP_SETPCAP
+	before("keep-caps", "uid")         // or permitted is lost
+	before("groups", "gid")            // needs CAP_SETGID
+	before("gid", "uid")               // needs CAP_SETGID
+	before("uid", "capabilities")      // the uid change clears effective
+	before("uid", "parent-death")      // the uid change clears it
+	before("capabilities", "verify")   //
+	before("signals", "verify")        //
+	before("no-new-privs", "verify")   //
+	before("verify", "exec")           //
+	before("no-new-privs", "landlock") // the kernel's rule for an unprivileged thread
+	before("no-new-privs", "seccomp")  // the same
+	before("root", "landlock")         // rules name paths inside the root
+	before("verify", "landlock")       // verify reads /proc, which the rules may hide
+	before("landlock", "seccomp")      // landlock_restrict_self is not in every filter
+	before("ready", "seccomp")         // a filter may refuse the write
+	before("pid1", "listen")           // LISTEN_PID is the daemon's own pid
+	before("listen", "seccomp")        // a filter may refuse getpid
 }
 
 func TestStepErrors(t *testing.T) {
