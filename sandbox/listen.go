@@ -72,11 +72,15 @@ func (s *Socket) sockaddr() (int, unix.Sockaddr) {
 	return unix.AF_INET6, &unix.SockaddrInet6{Port: int(s.Port), Addr: a.As16()}
 }
 
-// bind sets SO_REUSEADDR, so that a restart does not wait for the last
-// run's connections in TIME_WAIT, and binds.
+// bind sets SO_REUSEADDR on a stream socket, so that a restart does not
+// wait for the last run's connections in TIME_WAIT, and binds. Not on a
+// datagram socket: there it would let another user's socket bind the same
+// port and take the datagrams, and UDP has no TIME_WAIT to wait out.
 func (s *Socket) bind(fd, family int, sa unix.Sockaddr) error {
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-		return s.fail("setsockopt SO_REUSEADDR", err)
+	if s.Network == spec.NetTCP || s.Network == spec.NetTCP6 {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			return s.fail("setsockopt SO_REUSEADDR", err)
+		}
 	}
 	if family == unix.AF_INET6 {
 		only := 0
@@ -107,9 +111,13 @@ func (s *Socket) fail(op string, err error) *StepError {
 
 // openUnix binds a stream socket at its path, in a directory the daemon
 // cannot change (as a log file's), then gives the file its owner and mode.
-// The bind runs under umask 0777, so no one can connect before the mode is
-// set. A socket file left by an earlier run is replaced if nothing answers
-// on it; anything else at the path is refused.
+// The bind goes through the directory's fd, so it lands in the directory
+// that was checked, and runs under umask 0777, so that no one connects
+// before the mode is set. The owner and mode are then set on the file
+// opened without following a link, and only if it is a socket: whoever else
+// may write the directory cannot swap a link in to have daemonbox chmod its
+// target. A socket file left by an earlier run is replaced if nothing
+// answers on it; anything else at the path is refused.
 func (s *Socket) openUnix(g *hostpath.Guard) (int, error) {
 	dir, err := hostpath.OpenDir(filepath.Dir(s.Path), g)
 	if err != nil {
@@ -125,7 +133,7 @@ func (s *Socket) openUnix(g *hostpath.Guard) (int, error) {
 		return -1, s.fail("socket", err)
 	}
 	old := unix.Umask(0o777)
-	err = unix.Bind(fd, &unix.SockaddrUnix{Name: s.Path})
+	err = unix.Bind(fd, &unix.SockaddrUnix{Name: bindPath(dir, name, s.Path)})
 	unix.Umask(old)
 	if err != nil {
 		unix.Close(fd)
@@ -142,19 +150,47 @@ func (s *Socket) openUnix(g *hostpath.Guard) (int, error) {
 	return fd, nil
 }
 
+// bindPath names name in the directory open at dir through /proc, when that
+// fits a socket address (108 bytes); else the path itself, which the
+// directory check then covers alone.
+func bindPath(dir int, name, path string) string {
+	p := "/proc/self/fd/" + strconv.Itoa(dir) + "/" + name
+	if len(p) < len(unix.RawSockaddrUnix{}.Path) {
+		return p
+	}
+	return path
+}
+
+// setFile gives the socket file its owner and mode through an O_PATH fd of
+// the file itself, never a link's target.
 func (s *Socket) setFile(dir int, name string) error {
+	f, err := unix.Openat(dir, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return s.fail("open", err)
+	}
+	defer unix.Close(f)
+	var st unix.Stat_t
+	if err := unix.Fstat(f, &st); err != nil {
+		return s.fail("stat", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		return &StepError{Op: "chmod", Path: fmt.Sprintf("%q %s", s.Name, s.Address), Msg: "the path was replaced by something that is not a socket"}
+	}
 	if s.UID >= 0 || s.GID >= 0 {
-		if err := unix.Fchownat(dir, name, s.UID, s.GID, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if err := unix.Fchownat(f, "", s.UID, s.GID, unix.AT_EMPTY_PATH); err != nil {
 			return s.fail("chown", err)
 		}
 	}
-	if err := unix.Fchmodat(dir, name, s.Mode, 0); err != nil {
+	// chmod of the fd's /proc link changes the inode it names: no link is followed.
+	if err := unix.Chmod("/proc/self/fd/"+strconv.Itoa(f), s.Mode); err != nil {
 		return s.fail("chmod", err)
 	}
 	return nil
 }
 
-// removeStale removes a socket file that no process listens on.
+// removeStale removes a socket file that no process listens on: only a
+// connect refused says so. A datagram or seqpacket socket answers a stream
+// connect with EPROTOTYPE, and is somebody's live socket.
 func (s *Socket) removeStale(dir int, name string) error {
 	var st unix.Stat_t
 	err := unix.Fstatat(dir, name, &st, unix.AT_SYMLINK_NOFOLLOW)
@@ -170,9 +206,9 @@ func (s *Socket) removeStale(dir int, name string) error {
 	if err != nil {
 		return s.fail("socket", err)
 	}
-	err = unix.Connect(probe, &unix.SockaddrUnix{Name: s.Path})
+	err = unix.Connect(probe, &unix.SockaddrUnix{Name: bindPath(dir, name, s.Path)})
 	unix.Close(probe)
-	if err == nil || err == unix.EAGAIN {
+	if err != unix.ECONNREFUSED {
 		return s.fail("bind", unix.EADDRINUSE)
 	}
 	if err := unix.Unlinkat(dir, name, 0); err != nil && err != unix.ENOENT {
