@@ -108,3 +108,57 @@ func TestFromSystemdNeedsItsPid(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// A live datagram socket at the path is somebody's: it is refused, not
+// replaced as stale (a stream connect to it answers EPROTOTYPE).
+func TestOpenUnixLiveDatagram(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	live, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	var before, after unix.Stat_t
+	unix.Stat(path, &before)
+	s := Socket{Name: "log", Network: spec.NetUnix, Address: "unix://" + path, Path: path, Mode: 0o666, UID: -1, GID: -1}
+	if _, err := s.open(nil); err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("a live datagram socket at the path: %v", err)
+	}
+	if unix.Stat(path, &after); after.Ino != before.Ino {
+		t.Error("the live socket's file was replaced")
+	}
+}
+
+// setFile acts on the socket file itself: a link swapped in at the name is
+// refused, and its target keeps its mode.
+func TestSetFileRefusesALink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	os.WriteFile(target, nil, 0o600)
+	os.Symlink(target, filepath.Join(dir, "s.sock"))
+	d, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(d)
+	s := Socket{Name: "ctl", Address: "unix://" + dir + "/s.sock", Mode: 0o666, UID: -1, GID: -1}
+	if err := s.setFile(d, "s.sock"); err == nil {
+		t.Error("setFile followed or accepted a link")
+	}
+	if st, _ := os.Stat(target); st.Mode().Perm() != 0o600 {
+		t.Errorf("the link's target is %v now", st.Mode().Perm())
+	}
+}
+
+// A UDP socket has no SO_REUSEADDR, so no other socket can share its port.
+func TestOpenUDPNoReuse(t *testing.T) {
+	s := Socket{Name: "dns", Network: spec.NetUDP, Address: "udp://127.0.0.1:0", Host: "127.0.0.1", Port: 0}
+	fd, err := s.open(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR); err != nil || v != 0 {
+		t.Errorf("SO_REUSEADDR %d (%v) on a UDP socket", v, err)
+	}
+}
