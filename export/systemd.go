@@ -80,6 +80,9 @@ func Systemd(s *spec.Spec, p *sandbox.Plan, opt SystemdOptions) ([]SystemdUnit, 
 		}
 	}
 	base := strings.TrimSuffix(service, ".service")
+	if !unitNameText(base) {
+		return nil, fmt.Errorf("export systemd: unit name %q: use letters, digits, ':', '_', '.' and '-' only (set name in the spec, or --output)", service)
+	}
 	sockets, err := socketUnits(s, base, service)
 	if err != nil {
 		return nil, err
@@ -110,15 +113,44 @@ func (u *unitText) section(name string) {
 	u.b.WriteString("[" + name + "]\n")
 }
 
+// set writes key=value. A control character would end the line where
+// systemd reads (it ends lines at \r too) and start a directive of the
+// value's choosing, so it is an error, whatever the caller checked.
 func (u *unitText) set(key, value string) {
+	if strings.ContainsFunc(value, isControl) {
+		u.fail(fmt.Errorf("export systemd: %s=%q: a control character has no place in a unit line", key, value))
+		return
+	}
 	u.b.WriteString(key + "=" + value + "\n")
 }
 
 // note writes a comment: what a key means here, or why it has no directive.
+// A line break starts a new comment line; any other control character is
+// written as an escape, so that no spec value ends the comment.
 func (u *unitText) note(format string, args ...any) {
 	for _, line := range strings.Split(fmt.Sprintf(format, args...), "\n") {
-		u.b.WriteString(strings.TrimRight("# "+line, " ") + "\n")
+		u.b.WriteString(strings.TrimRight("# "+escapeControls(line), " ") + "\n")
 	}
+}
+
+func escapeControls(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// unitNameText reports whether s may stand in a unit's name as it is.
+func unitNameText(s string) bool {
+	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.-") == ""
 }
 
 // path writes key=value for a value that must pass systemdLine.

@@ -65,7 +65,7 @@ func (g *serviceGen) streams() {
 			u.line(key, "file:"+st.Path)
 		case st.Kind == spec.StdioFile:
 			u.line(key, "append:"+st.Path)
-			u.note("fds.%s: systemd opens it for appending as root before dropping privileges, as daemonbox does.", name)
+			u.note("fds.%s: systemd opens it for appending as root before dropping privileges, but hands the daemon the file itself, which it may then truncate or rewrite (daemonbox's supervisor hands it a pipe); StandardOutput=journal keeps what was written.", name)
 		case i == 0:
 			u.set(key, "null")
 			u.note("fds.stdin = \"inherit\": a service has no terminal to inherit; systemd gives it /dev/null.")

@@ -22,7 +22,7 @@ func socketUnits(s *spec.Spec, base, service string) ([]SystemdUnit, error) {
 		name := base + ".socket"
 		if len(listen) > 1 {
 			suffix := l.Name
-			if suffix == "" {
+			if !unitNameText(suffix) { // a name is printable ASCII, which a unit name is not always
 				suffix = strconv.Itoa(i)
 			}
 			name = base + "-" + suffix + ".socket"
@@ -87,8 +87,11 @@ func listenLines(u *unitText, key string, l spec.Listen) error {
 	default:
 		return fmt.Errorf("export systemd: %s %q: no socket unit for %s", key, l.Address, l.Network)
 	}
-	if l.Network == spec.NetTCP6 || l.Network == spec.NetUDP6 {
+	switch {
+	case l.Network == spec.NetTCP6 || l.Network == spec.NetUDP6:
 		u.set("BindIPv6Only", "ipv6-only")
+	case strings.Contains(l.Host, ":"): // tcp:// or udp:// on an IPv6 address: daemonbox takes IPv4 too, whatever net.ipv6.bindv6only says
+		u.set("BindIPv6Only", "both")
 	}
 	return nil
 }

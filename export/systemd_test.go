@@ -283,3 +283,28 @@ func TestSystemdOutputFiles(t *testing.T) {
 		t.Errorf("--output front.unit: %v", err)
 	}
 }
+
+// No spec value starts a line of its own in a unit: control characters in
+// comments are escaped, listen names that are no unit-name text give way
+// to their index, and a unit name from a hostile file name is refused.
+func TestSystemdNoInjection(t *testing.T) {
+	out := exportDoc(t, "", "[landlock]\nread = [\"/etc/x\\rExecStartPre=+/bin/evil\"]\nexecute = [\"/bin\"]\nmode = \"best-effort\"\n"+
+		"[[fds.listen]]\nname = \"a b/%n\"\naddress = \"tcp://127.0.0.1:81\"\n[[fds.listen]]\nname = \"ok\"\naddress = \"tcp://127.0.0.1:82\"\n", 0, nil)
+	for i, line := range strings.Split(out, "\n") {
+		if strings.ContainsFunc(line, isControl) || strings.HasPrefix(line, "ExecStartPre") {
+			t.Errorf("line %d carries a spec value's control character: %q", i, line)
+		}
+	}
+	if !strings.Contains(out, "# === t-0.socket ===") || !strings.Contains(out, "# === t-ok.socket ===") {
+		t.Errorf("socket units not named by index or name:\n%s", out)
+	}
+	s, _ := spec.Parse("t.toml", []byte("[process]\ncommand = [\"/bin/true\"]\n"))
+	s.File = "/tmp/v\rExecStartPre=x.toml"
+	p, err := sandbox.NewPlan(s, testHost())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Systemd(s, p, SystemdOptions{}); err == nil || !strings.Contains(err.Error(), "unit name") {
+		t.Errorf("a unit name with a control character: %v", err)
+	}
+}

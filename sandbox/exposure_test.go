@@ -100,8 +100,10 @@ func TestExposureNotFooled(t *testing.T) {
 
 func TestFilterAndMapWarnings(t *testing.T) {
 	cases := map[string]string{
-		"[seccomp]\naction = \"log\"\n":                            "lets every call through",
-		"[seccomp]\nallow = [\"@system-service\", \"@process\"]\n": "lifts the namespace rule",
+		"[seccomp]\naction = \"log\"\n":                                                                                  "lets every call through",
+		"[seccomp]\nallow = [\"@system-service\", \"@process\"]\n":                                                       "lifts the namespace rule",
+		"[seccomp]\nallow = [\"@system-service\", \"io_uring_setup\"]\n":                                                 "sockets of any family through it",
+		"[seccomp]\nenabled = false\naddress_families = [\"AF_UNIX\"]\n":                                                 "seccomp.address_families: has no effect",
 		"[user]\nuser = \"nobody\"\n[namespaces]\nuser = true\nuid_map = [{ inside = 65534, outside = 0, count = 1 }]\n": "maps an id to the host's uid 0",
 		"[filesystem]\nroot = \"/usr/share\"\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n":                 "the host's / is bound at /host",
 	}

@@ -111,9 +111,11 @@ func (s *Socket) fail(op string, err error) *StepError {
 
 // openUnix binds a stream socket at its path, in a directory the daemon
 // cannot change (as a log file's), then gives the file its owner and mode.
-// The bind goes through the directory's fd, so it lands in the directory
-// that was checked, and runs under umask 0777, so that no one connects
-// before the mode is set. The owner and mode are then set on the file
+// The bind names the path itself, which is the address the daemon and its
+// clients see (sd_is_socket_unix compares it), under umask 0777, so that no
+// one connects before the mode is set; should someone else who may write a
+// directory on the way move it meanwhile, the file is not found below and
+// the launch fails. The owner and mode are then set on the file
 // opened without following a link, and only if it is a socket: whoever else
 // may write the directory cannot swap a link in to have daemonbox chmod its
 // target. A socket file left by an earlier run is replaced if nothing
@@ -133,7 +135,7 @@ func (s *Socket) openUnix(g *hostpath.Guard) (int, error) {
 		return -1, s.fail("socket", err)
 	}
 	old := unix.Umask(0o777)
-	err = unix.Bind(fd, &unix.SockaddrUnix{Name: bindPath(dir, name, s.Path)})
+	err = unix.Bind(fd, &unix.SockaddrUnix{Name: s.Path})
 	unix.Umask(old)
 	if err != nil {
 		unix.Close(fd)
@@ -150,10 +152,10 @@ func (s *Socket) openUnix(g *hostpath.Guard) (int, error) {
 	return fd, nil
 }
 
-// bindPath names name in the directory open at dir through /proc, when that
+// dirPath names name in the directory open at dir through /proc, when that
 // fits a socket address (108 bytes); else the path itself, which the
 // directory check then covers alone.
-func bindPath(dir int, name, path string) string {
+func dirPath(dir int, name, path string) string {
 	p := "/proc/self/fd/" + strconv.Itoa(dir) + "/" + name
 	if len(p) < len(unix.RawSockaddrUnix{}.Path) {
 		return p
@@ -206,7 +208,7 @@ func (s *Socket) removeStale(dir int, name string) error {
 	if err != nil {
 		return s.fail("socket", err)
 	}
-	err = unix.Connect(probe, &unix.SockaddrUnix{Name: bindPath(dir, name, s.Path)})
+	err = unix.Connect(probe, &unix.SockaddrUnix{Name: dirPath(dir, name, s.Path)})
 	unix.Close(probe)
 	if err != unix.ECONNREFUSED {
 		return s.fail("bind", unix.EADDRINUSE)

@@ -162,3 +162,12 @@ func TestOpenUDPNoReuse(t *testing.T) {
 		t.Errorf("SO_REUSEADDR %d (%v) on a UDP socket", v, err)
 	}
 }
+
+// check refuses a unix socket in a directory the daemon may write, as the
+// launch would: at the key, before anything is opened.
+func TestPlanListenGuardedDir(t *testing.T) {
+	_, err := plan(t, rootHost(), "[user]\nuser = \"nobody\"\n[[fds.listen]]\nname = \"s\"\naddress = \"unix:///tmp/daemonbox-test.sock\"\n")
+	if err == nil || !strings.Contains(err.Error(), "fds.listen[0].address: /tmp/daemonbox-test.sock: the directory /tmp is writable by the daemon") {
+		t.Errorf("a socket in /tmp: %v", err)
+	}
+}

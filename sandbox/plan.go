@@ -445,7 +445,8 @@ func (r *resolver) stdioPaths(p *Plan) {
 	}
 }
 
-// daemonPaths applies P23 and P24 to the pidfile, the log files and stdin:
+// daemonPaths applies P23 and P24 to the pidfile, the log files, stdin and
+// the unix listen sockets:
 // no directory on the way to them may be the daemon's to change, or it
 // could swap a component for a symlink to a place where it wants daemonbox
 // (root) to create, append to, read or unlink a file. The same walk is made
@@ -461,6 +462,11 @@ func (r *resolver) daemonPaths(p *Plan) {
 	for i, st := range p.Stdio {
 		if st.Kind == spec.StdioFile {
 			r.guardedDir(g, "fds."+StreamNames[i], st.Path)
+		}
+	}
+	for i, s := range p.Listen {
+		if s.Network == spec.NetUnix {
+			r.guardedDir(g, fmt.Sprintf("fds.listen[%d].address", i), s.Path)
 		}
 	}
 }

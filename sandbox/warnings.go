@@ -90,6 +90,15 @@ func filterWarnings(s *spec.Spec, p *Plan) []string {
 		warn("seccomp.action", "\"log\" lets every call through, only logged: the filter confines nothing")
 	case p.filterLets("unshare") > 0 || p.filterLets("setns") > 0:
 		warn("seccomp.allow", "names a group or call that lifts the namespace rule: the daemon can make or join namespaces, a new user namespace with every capability in it")
+	case p.filterLets("io_uring_setup") > 0 && p.SeccompPolicy.Families != nil:
+		warn("seccomp.allow", "names io_uring, whose requests the filter does not see: the daemon can open sockets of any family through it, whatever address_families says")
+	}
+	if !s.Seccomp.Enabled {
+		for _, k := range []string{"seccomp.address_families", "seccomp.memory_deny_write_execute", "seccomp.allow", "seccomp.deny"} {
+			if s.Has(k) {
+				warn(k, "has no effect with seccomp.enabled = false: the filter enforces it")
+			}
+		}
 	}
 	return out
 }

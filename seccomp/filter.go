@@ -36,8 +36,8 @@ type Policy struct {
 	// kernel without MPTCP answers, so that programs fall back to TCP:
 	// Landlock's TCP rules do not see MPTCP sockets.
 	NoMPTCP bool
-	// Families, when not nil, are the only address families socket() may
-	// create; any other gets EAFNOSUPPORT, as from a kernel built without
+	// Families, when not nil, are the only address families socket() and
+	// socketpair() may create; any other gets EAFNOSUPPORT, as from a kernel built without
 	// it (systemd's RestrictAddressFamilies=).
 	Families []int
 	// DenyWriteExecute refuses memory that is both writable and executable,
@@ -169,6 +169,9 @@ func (p Policy) verdicts() []verdict {
 	narrow("personality", personality)
 	if p.NoMPTCP || p.Families != nil {
 		narrowed(v, "socket", socketChecked)
+	}
+	if p.Families != nil { // AF_TIPC, for one, makes socket pairs too
+		narrowed(v, "socketpair", socketChecked)
 	}
 	if p.DenyWriteExecute {
 		narrowed(v, "mmap", mmapNoWX)
@@ -487,7 +490,7 @@ func (p Policy) Rules() []string {
 		out = append(out, "personality: only PER_LINUX (0); other personas and the query are refused")
 	}
 	if is("socket", socketChecked) && p.Families != nil {
-		out = append(out, "socket: address families "+FamilyNames(p.Families)+" only; others get EAFNOSUPPORT")
+		out = append(out, "socket, socketpair: address families "+FamilyNames(p.Families)+" only; others get EAFNOSUPPORT")
 	}
 	if is("socket", socketChecked) && p.NoMPTCP {
 		out = append(out, "socket: IPPROTO_MPTCP gets EPROTONOSUPPORT, since Landlock's TCP rules do not see it")

@@ -388,6 +388,16 @@ func TestFamilies(t *testing.T) {
 				t.Errorf("NoMPTCP %v: socket(%#x): %#x, want %#x", mptcp, tc.c.args[0], got, tc.want)
 			}
 		}
+		if n, ok := syscallNumber("socketpair"); ok {
+			pair := call{nr: uint32(n), args: [6]uint64{30 /* AF_TIPC */, syscall.SOCK_SEQPACKET}}
+			if got := answer(t, m, pair); got != retEAFNOSUPPORT {
+				t.Errorf("socketpair(AF_TIPC): %#x", got)
+			}
+			pair.args[0] = syscall.AF_UNIX
+			if got := answer(t, m, pair); got != retAllow {
+				t.Errorf("socketpair(AF_UNIX): %#x", got)
+			}
+		}
 		want := retAllow
 		if mptcp {
 			want = 0x00050000 | uint32(syscall.EPROTONOSUPPORT)

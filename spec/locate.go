@@ -499,6 +499,15 @@ func join(prefix, key string) string {
 // lookup finds path's place, falling back to the nearest enclosing key, so
 // that a problem with a missing key points at its table. A path ending in "="
 // asks where the key's name stands.
+// Has reports whether the file sets the key at path.
+func (s *Spec) Has(path string) bool {
+	if s.locs == nil {
+		return false
+	}
+	_, rest := s.locs.find(path)
+	return rest == ""
+}
+
 func (s *Spec) lookup(path string) (loc, bool) {
 	if s.locs == nil {
 		return loc{}, false
