@@ -95,6 +95,10 @@ func (g *serviceGen) mount(m sandbox.Mount) {
 	}
 	switch m.Kind {
 	case sandbox.MountBind:
+		if m.InRoot {
+			g.pathList("ReadWritePaths", "", m.Target)
+			return
+		}
 		g.pathList(map[bool]string{false: "BindPaths", true: "BindReadOnlyPaths"}[m.Readonly], ":", m.Source, ":", m.Target)
 	case sandbox.MountTmpfs:
 		g.pathList("TemporaryFileSystem", ":", m.Target, ":mode=1777,nosuid,nodev")

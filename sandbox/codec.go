@@ -184,6 +184,7 @@ func (e *encoder) launch(l *Launch) {
 		e.str(m.Target)
 		e.bool(m.Readonly)
 		e.bool(m.Optional)
+		e.bool(m.InRoot)
 	}
 	e.bool(l.UserNS)
 	e.idMaps(l.UIDMap)
@@ -230,7 +231,7 @@ func (d *decoder) launch() *Launch {
 	if n := d.count(); n > 0 {
 		l.Mounts = make([]Mount, n)
 		for i := range l.Mounts {
-			l.Mounts[i] = Mount{Kind: MountKind(d.str()), Source: d.str(), Target: d.str(), Readonly: d.bool(), Optional: d.bool()}
+			l.Mounts[i] = Mount{Kind: MountKind(d.str()), Source: d.str(), Target: d.str(), Readonly: d.bool(), Optional: d.bool(), InRoot: d.bool()}
 		}
 	}
 	l.UserNS = d.bool()

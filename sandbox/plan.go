@@ -28,6 +28,11 @@ type Plan struct {
 	Launch
 	Lifecycle
 	Names
+
+	// StartErrs are what start (not a foreground run) would fail on, such
+	// as a pidfile it cannot create; check reports them too. They stay with
+	// the process that read the spec.
+	StartErrs spec.Errors
 }
 
 // Launch is what the launch steps read, in whichever process runs them.
@@ -173,7 +178,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r := &resolver{s: s, h: h}
 	p := &Plan{
 		Launch: Launch{
-			Argv: s.Process.Command, Env: s.Environ(h.LookupEnv),
+			Argv: s.Process.Command, Env: s.Environ(h.LookupEnv, nil),
 			Root: s.Filesystem.Root, Cwd: s.Process.Cwd, Umask: s.Process.Umask,
 			NoNewPrivs: s.Process.NoNewPrivileges, OOMScoreAdj: s.Process.OOMScoreAdj,
 			Preserve:    append([]int(nil), s.FDs.Preserve...),
@@ -204,6 +209,9 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.landlock(p)
 	r.cgroup(p)
 	r.seccompFilter(p)
+	r.command(p)
+	r.bindSources(p)
+	r.pidfilePlace(p)
 	if len(r.errs) > 0 {
 		return nil, r.errs
 	}

@@ -85,6 +85,9 @@ func (r *resolver) ownMounts(pidns bool) []Mount {
 	for _, b := range f.Bind {
 		own = append(own, Mount{Kind: MountBind, Source: b.Source, Target: b.Target, Readonly: b.Readonly})
 	}
+	for _, w := range f.Writable {
+		own = append(own, Mount{Kind: MountBind, Source: path.Join(r.s.Filesystem.Root, w), Target: w, InRoot: true})
+	}
 	for _, t := range f.Tmpfs {
 		own = append(own, Mount{Kind: MountTmpfs, Target: t})
 	}
