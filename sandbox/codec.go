@@ -264,6 +264,15 @@ func (e *encoder) lifecycle(c *Lifecycle) {
 	e.int(int64(c.Reload))
 	e.str(c.Manager)
 	e.cgroup(&c.Cgroup)
+	e.uint(uint64(len(c.Directories)))
+	for _, d := range c.Directories {
+		e.str(d.Kind)
+		e.str(d.Base)
+		e.str(d.Name)
+		e.uint(uint64(d.Mode))
+		e.int(int64(d.UID))
+		e.int(int64(d.GID))
+	}
 }
 
 func (d *decoder) lifecycle() Lifecycle {
@@ -282,6 +291,12 @@ func (d *decoder) lifecycle() Lifecycle {
 	c.Reload = int(d.int())
 	c.Manager = d.str()
 	c.Cgroup = d.cgroup()
+	if n := d.count(); n > 0 {
+		c.Directories = make([]Directory, n)
+		for i := range c.Directories {
+			c.Directories[i] = Directory{Kind: d.str(), Base: d.str(), Name: d.str(), Mode: uint32(d.uint()), UID: int(d.int()), GID: int(d.int())}
+		}
+	}
 	return c
 }
 

@@ -103,7 +103,7 @@ func TestFilterAndMapWarnings(t *testing.T) {
 		"[seccomp]\naction = \"log\"\n":                            "lets every call through",
 		"[seccomp]\nallow = [\"@system-service\", \"@process\"]\n": "lifts the namespace rule",
 		"[user]\nuser = \"nobody\"\n[namespaces]\nuser = true\nuid_map = [{ inside = 65534, outside = 0, count = 1 }]\n": "maps an id to the host's uid 0",
-		"[filesystem]\nroot = \"/usr\"\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n":                 "the host's / is bound at /host",
+		"[filesystem]\nroot = \"/usr\"\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n":                       "the host's / is bound at /host",
 	}
 	for doc, want := range cases {
 		full := "[process]\ncommand = [\"/bin/true\"]\n" + doc

@@ -91,8 +91,9 @@ type Lifecycle struct {
 	Stop         int
 	StopTimeout  time.Duration
 	Reload       int
-	Manager      string // the service manager's socket ($NOTIFY_SOCKET of daemonbox), told when the daemon is ready
-	Cgroup       Cgroup // the daemon's control group ([resources]; plan_cgroup.go)
+	Manager      string      // the service manager's socket ($NOTIFY_SOCKET of daemonbox), told when the daemon is ready
+	Cgroup       Cgroup      // the daemon's control group ([resources]; plan_cgroup.go)
+	Directories  []Directory // [directories]: made before the launch, the runtime ones removed after (plan_dirs.go)
 }
 
 // Names are the names the spec gave ids, for explain.
@@ -200,6 +201,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.capabilities(p)
 	r.rlimits(p)
 	r.root(p)
+	r.directories(p)
 	r.namespaces(p)
 	r.privilege(p)
 	r.escapes(p)
@@ -212,6 +214,8 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.command(p)
 	r.bindSources(p)
 	r.pidfilePlace(p)
+	r.envFile(p)
+	p.Env = directoryEnv(p.Env, p.Directories)
 	if len(r.errs) > 0 {
 		return nil, r.errs
 	}
