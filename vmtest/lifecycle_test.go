@@ -164,7 +164,11 @@ func mustSid(t *testing.T) int {
 func TestFailedStartLeavesNothing(t *testing.T) {
 	need(t)
 	l := newLifecycle(t, "")
-	l.file = specFile(t, strings.Replace(readLog(l.file), strconv.Quote(probe), `"/no/such/daemon"`, 1))
+	// A script whose interpreter is missing: check cannot see it, the
+	// exec step fails on it.
+	script := filepath.Join(rootDir(t), "daemon")
+	os.WriteFile(script, []byte("#!/no/such/interpreter\n"), 0o755)
+	l.file = specFile(t, strings.Replace(readLog(l.file), strconv.Quote(probe), strconv.Quote(script), 1))
 	r := l.do(t, "start")
 	if r.code != 127 || !strings.Contains(r.stderr, `step "exec"`) {
 		t.Errorf("exit %d, %q; want 127 from the exec step", r.code, r.stderr)

@@ -131,4 +131,3 @@ func copyBinary(from, to string) error {
 	}
 	return os.WriteFile(to, data, 0o755)
 }
-
