@@ -475,6 +475,9 @@ func (r *resolver) daemonPaths(p *Plan) {
 			r.guardedDir(g, "fds."+StreamNames[i], st.Path)
 		}
 	}
+	for _, d := range p.Directories { // made below their base, as root
+		r.guardedDir(g, "directories."+d.Kind, filepath.Join(d.Base, d.Name))
+	}
 }
 
 func (r *resolver) guardedDir(g *hostpath.Guard, key, path string) {

@@ -52,7 +52,7 @@ func TestPlanDirectories(t *testing.T) {
 func TestPlanDirectoriesRootless(t *testing.T) {
 	h := rootHost()
 	h.Euid, h.Egid = 1000, 1000
-	env := map[string]string{"HOME": "/home/u", "XDG_CACHE_HOME": "/tmp/c"}
+	env := map[string]string{"HOME": "/home/u", "XDG_CACHE_HOME": "/home/u/c"}
 	h.LookupEnv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	doc := "[namespaces]\nuser = true\n[daemon]\npidfile = \"/run/t.pid\"\n[directories]\nstate = [\"web\"]\nlogs = [\"web\"]\ncache = [\"web\"]\n"
 	p, err := plan(t, h, doc)
@@ -66,7 +66,7 @@ func TestPlanDirectoriesRootless(t *testing.T) {
 			t.Errorf("%s: a launch without privilege chowns nothing (uid %d)", d.Path(), d.UID)
 		}
 	}
-	if want := []string{"/home/u/.local/state/web", "/tmp/c/web", "/home/u/.local/state/log/web"}; !slices.Equal(paths, want) {
+	if want := []string{"/home/u/.local/state/web", "/home/u/c/web", "/home/u/.local/state/log/web"}; !slices.Equal(paths, want) {
 		t.Errorf("paths %q, want %q", paths, want)
 	}
 	_, err = plan(t, h, doc+"runtime = [\"web\"]\n")
@@ -139,5 +139,14 @@ func TestPlanEnvFile(t *testing.T) {
 	must(t, os.WriteFile(file, []byte("A=1\n"), 0o600))
 	if _, err := plan(t, h, doc+"[user]\nuser = \"nobody\"\n"); err == nil || !strings.Contains(err.Error(), "process.env_file: ") || !strings.Contains(err.Error(), "writable") {
 		t.Errorf("an env file under /tmp for nobody: %v", err)
+	}
+}
+
+// The base is checked as a log file's directory is, when the spec is read:
+// a daemon that could change it could turn daemonbox's chown elsewhere.
+func TestPlanDirectoriesGuarded(t *testing.T) {
+	_, err := plan(t, rootHost(), "[filesystem]\nreadonly = [\"/\"]\n[directories]\nstate = [\"web\"]\n")
+	if err == nil || !strings.Contains(err.Error(), "directories.state: /var/lib/web: the directory / is writable by the daemon") {
+		t.Errorf("a uid-0 daemon that sees /: %v", err)
 	}
 }
