@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemonbox/daemonbox/caps"
 	"golang.org/x/sys/unix"
 )
 
@@ -148,5 +149,19 @@ func TestPlanDirectoriesGuarded(t *testing.T) {
 	_, err := plan(t, rootHost(), "[filesystem]\nreadonly = [\"/\"]\n[directories]\nstate = [\"web\"]\n")
 	if err == nil || !strings.Contains(err.Error(), "directories.state: /var/lib/web: the directory / is writable by the daemon") {
 		t.Errorf("a uid-0 daemon that sees /: %v", err)
+	}
+}
+
+// In a user namespace the owner is the daemon's host uid, through the maps.
+func TestPlanDirectoriesMappedOwner(t *testing.T) {
+	h := rootHost()
+	h.Bounding = func() (caps.Set, error) { return h.Caps.Bounding, nil }
+	doc := "[user]\nuser = 33\ngroup = 33\n[namespaces]\nuser = true\nuid_map = [{ inside = 0, outside = 100000, count = 65536 }]\ngid_map = [{ inside = 0, outside = 200000, count = 65536 }]\n[directories]\nstate = [\"web\"]\n"
+	p, err := plan(t, h, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Directories[0]; d.UID != 100033 || d.GID != 200033 {
+		t.Errorf("owner %d:%d, want 100033:200033", d.UID, d.GID)
 	}
 }

@@ -16,11 +16,21 @@ func TestCheckCatchesWhatStartHits(t *testing.T) {
 	dir := rootDir(t)
 	noexec := filepath.Join(dir, "daemon")
 	os.WriteFile(noexec, []byte("#!/bin/sh\n"), 0o744) // executable by its owner, root, only
+	// A program on a noexec mount: a tmpfs of the test's own, on its own directory.
+	mnt := filepath.Join(dir, "noexec")
+	os.Mkdir(mnt, 0o755)
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", syscall.MS_NOEXEC, "mode=0755"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Unmount(mnt, syscall.MNT_DETACH) })
+	copyFile(t, probe, filepath.Join(mnt, "probe"), 0o755)
 	cases := []struct{ name, spec, want string }{
 		{"missing command", "[process]\ncommand = [\"/usr/sbin/no-such-daemon\"]\n",
 			":3:12: process.command[0]: /usr/sbin/no-such-daemon does not exist on the host, so exec would fail with ENOENT"},
 		{"not executable", "[process]\ncommand = [\"" + noexec + "\"]\n[user]\nuser = \"nobody\"\n",
 			":3:12: process.command[0]: " + noexec + " on the host is not executable by the daemon's uid 65534"},
+		{"noexec mount", "[process]\ncommand = [\"" + mnt + "/probe\"]\n",
+			":3:12: process.command[0]: " + mnt + "/probe on the host is on a noexec mount, so exec would fail with EACCES"},
 		{"missing bind source", "[process]\ncommand = [\"PROBE\"]\n[[filesystem.bind]]\nsource = \"/var/lib/no-such-x\"\ntarget = \"/srv/x\"\n",
 			":5:10: filesystem.bind[0].source: /var/lib/no-such-x: no such file or directory, so the mounts step would fail"},
 	}
