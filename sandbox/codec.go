@@ -308,6 +308,8 @@ func (e *encoder) plan(p *Plan) {
 	e.strs(p.GroupNames)
 	e.int(int64(p.LandlockABI))
 	e.seccompPolicy(p.SeccompPolicy)
+	e.str(p.EnvFile)
+	e.strs(p.EnvFileNames)
 }
 
 func (d *decoder) plan() *Plan {
@@ -317,6 +319,8 @@ func (d *decoder) plan() *Plan {
 	p.GroupNames = d.strs()
 	p.LandlockABI = int(d.int())
 	p.SeccompPolicy = d.seccompPolicy()
+	p.EnvFile = d.str()
+	p.EnvFileNames = d.strs()
 	return p
 }
 

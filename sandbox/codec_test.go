@@ -50,7 +50,8 @@ func fullPlan(t *testing.T) *Plan {
 		},
 		Names: Names{UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""}, LandlockABI: 7,
 			SeccompPolicy: &seccomp.Policy{Allow: []string{"@system-service", "io_uring_setup"}, Deny: []string{"@network-io"}, Action: seccomp.ActionErrno, Errno: 13, NoMPTCP: true,
-				Families: []int{1, 2, 10}, DenyWriteExecute: true}},
+				Families: []int{1, 2, 10}, DenyWriteExecute: true},
+			EnvFile: "/etc/default/web", EnvFileNames: []string{"TOKEN"}},
 	}
 	for _, part := range []any{&p.Launch, &p.Lifecycle, &p.Names} {
 		v := reflect.ValueOf(part).Elem()

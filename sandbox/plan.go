@@ -102,6 +102,11 @@ type Names struct {
 	GroupNames          []string
 	LandlockABI         int             // the kernel's, with [landlock]: what explain says is enforced
 	SeccompPolicy       *seccomp.Policy // the filter's policy as the spec gives it; nil when the filter is off
+	// The variables process.env_file set, with the file's name: explain
+	// names their source instead of printing values kept in a file the
+	// operator may have made unreadable to others (passwords, tokens).
+	EnvFile      string
+	EnvFileNames []string
 }
 
 // pidfileDir is where root's daemons have their pidfiles when the spec

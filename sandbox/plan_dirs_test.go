@@ -128,6 +128,9 @@ func TestPlanEnvFile(t *testing.T) {
 	if want := []string{"A=file", "B=two words", "C=spec"}; !slices.Equal(p.Env, want) {
 		t.Errorf("env %q, want %q", p.Env, want)
 	}
+	if p.EnvFile != file || !slices.Equal(p.EnvFileNames, []string{"A", "B"}) {
+		t.Errorf("env file %q names %q, for explain", p.EnvFile, p.EnvFileNames)
+	}
 	must(t, os.WriteFile(file, []byte("A=1\n\nB\n"), 0o600))
 	if _, err := plan(t, h, doc); err == nil || !strings.Contains(err.Error(), "t.toml:4:12: process.env_file: "+file+":3: \"B\" is not NAME=VALUE") {
 		t.Errorf("got %v", err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/daemonbox/daemonbox/hostpath"
 	"github.com/daemonbox/daemonbox/spec"
@@ -37,6 +38,13 @@ func (r *resolver) envFile(p *Plan) {
 		return
 	}
 	p.Env = r.s.Environ(r.h.LookupEnv, env)
+	p.EnvFile = name
+	for k := range env {
+		if !slices.Contains(r.s.Process.InheritEnv, k) { // inherit_env's value wins
+			p.EnvFileNames = append(p.EnvFileNames, k)
+		}
+	}
+	slices.Sort(p.EnvFileNames)
 }
 
 // readGuarded reads a regular file of at most maxEnvFile bytes at path,

@@ -159,4 +159,9 @@ mode = 0o750
 	if env["GREETING"] != "hello world" || env["STATE_DIRECTORY"] != dirs["state"] || env["RUNTIME_DIRECTORY"] != dirs["runtime"] {
 		t.Errorf("environment %q", env)
 	}
+	// explain names where the file's values come from, and shows none.
+	r := launch{cmd: "explain", spec: spec}.do(t)
+	if r.code != 0 || !strings.Contains(r.stdout, "GREETING=(from "+envFile+")") || strings.Contains(r.stdout, "hello world") {
+		t.Errorf("explain: exit %d\n%s", r.code, r.stdout)
+	}
 }
