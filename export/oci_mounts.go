@@ -88,6 +88,9 @@ func rootReadonly(root string, m sandbox.Mount) []specs.Mount {
 func ownMount(root string, m sandbox.Mount) []specs.Mount {
 	switch m.Kind {
 	case sandbox.MountBind:
+		if m.InRoot { // the root's own path with its own flags: writable under a read-only root
+			return []specs.Mount{{Destination: m.Target, Type: "bind", Source: m.Source, Options: []string{"rbind", "rw"}}}
+		}
 		opts := []string{"rbind", "nosuid"}
 		if fi, err := os.Stat(m.Source); err != nil || fi.IsDir() {
 			opts = append(opts, "nodev")

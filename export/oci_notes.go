@@ -1,6 +1,9 @@
 package export
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
@@ -12,6 +15,7 @@ import (
 func OCINotCarried(s *spec.Spec, p *sandbox.Plan) map[string]string {
 	n := lifecycleNotes(s, p)
 	confinementNotes(n, s, p)
+	fileNotes(n, s, p)
 	return n
 }
 
@@ -87,4 +91,28 @@ func confinementNotes(n map[string]string, s *spec.Spec, p *sandbox.Plan) {
 	if p.UserName != "" || p.GroupName != "" || len(p.GroupNames) > 0 {
 		n["user"] = "names are resolved when exported, from this host's /etc/passwd and /etc/group: the config holds numbers"
 	}
+}
+
+// fileNotes are those of what daemonbox makes or reads on the host for the
+// daemon before the launch.
+func fileNotes(n map[string]string, s *spec.Spec, p *sandbox.Plan) {
+	if s.Process.EnvFile != "" {
+		n["process.env_file"] = "read when exported: the config holds its values, which a change to the file does not reach"
+	}
+	if len(p.Directories) > 0 {
+		n["directories"] = "OCI cannot make directories: make " + directoryList(p) + " before the runtime starts (the config binds them in where the root is read-only or a chroot, and sets STATE_DIRECTORY and its kin); nothing removes the runtime ones"
+	}
+}
+
+// directoryList names each of [directories] with its owner and mode.
+func directoryList(p *sandbox.Plan) string {
+	var parts []string
+	for _, d := range p.Directories {
+		owner := "daemonbox's user"
+		if d.UID >= 0 {
+			owner = fmt.Sprintf("%d:%d", d.UID, d.GID)
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s, mode %04o)", d.Path(), owner, d.Mode))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -174,3 +174,30 @@ func TestOCIJSONEmptyCaps(t *testing.T) {
 		t.Errorf("ociVersion %v", back["ociVersion"])
 	}
 }
+
+// filesystem.writable is a bind of the root's own path, with its own
+// flags; [directories] are noted, since OCI cannot make them.
+func TestOCIWritableAndDirectories(t *testing.T) {
+	s, p := testPlan()
+	p.Mounts = []sandbox.Mount{{Kind: sandbox.MountReadonly, Target: "/"},
+		{Kind: sandbox.MountBind, Source: "/var/lib/web", Target: "/var/lib/web", InRoot: true}}
+	p.Directories = []sandbox.Directory{{Kind: "state", Base: "/var/lib", Name: "web", Mode: 0o750, UID: 33, GID: 33}}
+	s.Process.EnvFile = "/etc/default/web"
+	c, err := OCI(s, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range c.Mounts {
+		if m.Destination == "/var/lib/web" {
+			found = m.Source == "/var/lib/web" && slices.Equal(m.Options, []string{"rbind", "rw"})
+		}
+	}
+	if !found {
+		t.Errorf("no writable bind of /var/lib/web in %+v", c.Mounts)
+	}
+	n := OCINotCarried(s, p)
+	if !strings.Contains(n["directories"], "/var/lib/web (33:33, mode 0750)") || !strings.Contains(n["process.env_file"], "read when exported") {
+		t.Errorf("notes %q", n)
+	}
+}

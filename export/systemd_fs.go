@@ -74,8 +74,12 @@ func (g *serviceGen) mounts() {
 			u.note("MountAPIVFS=yes stands for the fresh /proc of namespaces.pid; systemd also mounts /sys, /dev and a tmpfs /run in the root.")
 		}
 	}
+	g.directories()
 	masked := false
 	for _, m := range p.Mounts {
+		if g.directoryBind(m) {
+			continue // StateDirectory= and its kin make their directories writable themselves
+		}
 		g.mount(m)
 		masked = masked || m.Kind == sandbox.MountMasked
 	}
@@ -95,6 +99,10 @@ func (g *serviceGen) mount(m sandbox.Mount) {
 	}
 	switch m.Kind {
 	case sandbox.MountBind:
+		if m.InRoot {
+			g.pathList("ReadWritePaths", "", m.Target)
+			return
+		}
 		g.pathList(map[bool]string{false: "BindPaths", true: "BindReadOnlyPaths"}[m.Readonly], ":", m.Source, ":", m.Target)
 	case sandbox.MountTmpfs:
 		g.pathList("TemporaryFileSystem", ":", m.Target, ":mode=1777,nosuid,nodev")
@@ -112,6 +120,41 @@ func (g *serviceGen) mount(m sandbox.Mount) {
 	default:
 		u.fail(fmt.Errorf("export systemd: mount %s of kind %q has no systemd directive", m.Target, m.Kind))
 	}
+}
+
+// directories writes [directories] as systemd's StateDirectory= and its
+// kin, which make, own and (under a read-only or private root) bind them
+// as daemonbox does, and set the same variables.
+func (g *serviceGen) directories() {
+	d := g.s.Directories
+	for _, k := range []struct {
+		key   string
+		names []string
+	}{{"RuntimeDirectory", d.Runtime}, {"StateDirectory", d.State}, {"CacheDirectory", d.Cache}, {"LogsDirectory", d.Logs}} {
+		if len(k.names) == 0 {
+			continue
+		}
+		var parts []string
+		for i, n := range k.names {
+			if i > 0 {
+				parts = append(parts, " ")
+			}
+			parts = append(parts, n)
+		}
+		g.pathList(k.key, "", parts...)
+		g.u.set(k.key+"Mode", fmt.Sprintf("%04o", d.Mode))
+	}
+}
+
+// directoryBind reports whether m is the bind that makes a directory of
+// [directories] writable, which systemd's own directives stand for.
+func (g *serviceGen) directoryBind(m sandbox.Mount) bool {
+	for _, d := range g.p.Directories {
+		if m.Kind == sandbox.MountBind && m.Target == d.Path() && m.Source == d.Path() {
+			return true
+		}
+	}
+	return false
 }
 
 // pathList writes key with parts joined: the paths quoted as systemdPath

@@ -68,6 +68,10 @@ func (g *serviceGen) process() {
 		u.note("process.inherit_env: taken from the service manager's environment, as daemonbox takes it from its own.")
 		u.set("PassEnvironment", quoteAll(g.s.Process.InheritEnv, systemdEnv))
 	}
+	if f := g.s.Process.EnvFile; f != "" {
+		u.set("EnvironmentFile", systemdEnv(f))
+		u.note("process.env_file: systemd reads it at every start, daemonbox when it reads the spec (a restart keeps its values); and here its values override PassEnvironment='s, where daemonbox's inherit_env overrides the file.")
+	}
 	u.note("systemd adds variables daemonbox does not set (INVOCATION_ID, JOURNAL_STREAM, and HOME, USER, LOGNAME, SHELL with User=).")
 	u.line("WorkingDirectory", p.Cwd)
 	u.set("UMask", fmt.Sprintf("%04o", p.Umask))

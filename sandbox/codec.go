@@ -184,6 +184,7 @@ func (e *encoder) launch(l *Launch) {
 		e.str(m.Target)
 		e.bool(m.Readonly)
 		e.bool(m.Optional)
+		e.bool(m.InRoot)
 	}
 	e.bool(l.UserNS)
 	e.idMaps(l.UIDMap)
@@ -230,7 +231,7 @@ func (d *decoder) launch() *Launch {
 	if n := d.count(); n > 0 {
 		l.Mounts = make([]Mount, n)
 		for i := range l.Mounts {
-			l.Mounts[i] = Mount{Kind: MountKind(d.str()), Source: d.str(), Target: d.str(), Readonly: d.bool(), Optional: d.bool()}
+			l.Mounts[i] = Mount{Kind: MountKind(d.str()), Source: d.str(), Target: d.str(), Readonly: d.bool(), Optional: d.bool(), InRoot: d.bool()}
 		}
 	}
 	l.UserNS = d.bool()
@@ -263,6 +264,15 @@ func (e *encoder) lifecycle(c *Lifecycle) {
 	e.int(int64(c.Reload))
 	e.str(c.Manager)
 	e.cgroup(&c.Cgroup)
+	e.uint(uint64(len(c.Directories)))
+	for _, d := range c.Directories {
+		e.str(d.Kind)
+		e.str(d.Base)
+		e.str(d.Name)
+		e.uint(uint64(d.Mode))
+		e.int(int64(d.UID))
+		e.int(int64(d.GID))
+	}
 }
 
 func (d *decoder) lifecycle() Lifecycle {
@@ -281,6 +291,12 @@ func (d *decoder) lifecycle() Lifecycle {
 	c.Reload = int(d.int())
 	c.Manager = d.str()
 	c.Cgroup = d.cgroup()
+	if n := d.count(); n > 0 {
+		c.Directories = make([]Directory, n)
+		for i := range c.Directories {
+			c.Directories[i] = Directory{Kind: d.str(), Base: d.str(), Name: d.str(), Mode: uint32(d.uint()), UID: int(d.int()), GID: int(d.int())}
+		}
+	}
 	return c
 }
 
@@ -292,6 +308,8 @@ func (e *encoder) plan(p *Plan) {
 	e.strs(p.GroupNames)
 	e.int(int64(p.LandlockABI))
 	e.seccompPolicy(p.SeccompPolicy)
+	e.str(p.EnvFile)
+	e.strs(p.EnvFileNames)
 }
 
 func (d *decoder) plan() *Plan {
@@ -301,6 +319,8 @@ func (d *decoder) plan() *Plan {
 	p.GroupNames = d.strs()
 	p.LandlockABI = int(d.int())
 	p.SeccompPolicy = d.seccompPolicy()
+	p.EnvFile = d.str()
+	p.EnvFileNames = d.strs()
 	return p
 }
 

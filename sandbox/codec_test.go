@@ -30,7 +30,7 @@ func fullPlan(t *testing.T) *Plan {
 				{Name: "ctl", Network: spec.NetUnix, Address: "unix:///run/c", Path: "/run/c", Mode: 0o660, UID: 33, GID: 0},
 				{Name: "web", Network: spec.NetSystemd, Address: "systemd:web.socket", Systemd: "web.socket", UID: -1, GID: -1}},
 			Unshare: 0x20000, PIDNS: true, Init: true, Hostname: "web",
-			Mounts: []Mount{{Kind: MountBind, Source: "/a", Target: "/b", Readonly: true, Optional: true}},
+			Mounts: []Mount{{Kind: MountBind, Source: "/a", Target: "/b", Readonly: true, Optional: true, InRoot: true}},
 			UserNS: true, UIDMap: []spec.IDMap{{Inside: 0, Outside: 100000, Count: 65536}},
 			GIDMap:   []spec.IDMap{{Inside: 33, Outside: 1000, Count: 1}, {Inside: 4294967294, Outside: 7, Count: 1}},
 			Rootless: true, NotifySocket: "daemonbox/notify/0123",
@@ -42,14 +42,16 @@ func fullPlan(t *testing.T) *Plan {
 			Stdio:   [3]spec.Stdio{{Kind: spec.StdioNull}, {Kind: spec.StdioFile, Path: "/log"}, {Kind: spec.StdioInherit}},
 			Pidfile: "/run/web.pid", PidfileDir: "/run/user/1000/daemonbox", Manager: "/run/systemd/notify",
 			Restart: spec.RestartAlways, Ready: spec.ReadyNotify, ReadyTimeout: time.Minute,
-			Stop: 15, StopTimeout: 1500 * time.Millisecond, Reload: 10,
+			Directories: []Directory{{Kind: "state", Base: "/var/lib", Name: "web/x", Mode: 0o750, UID: 33, GID: -1}},
+			Stop:        15, StopTimeout: 1500 * time.Millisecond, Reload: 10,
 			Cgroup: Cgroup{Path: "u/daemonbox/web", V2: true, Base: "u", Delegated: true, None: "n", Set: true, MemoryMax: "1MiB", Spec: "/etc/daemonbox/web.toml",
 				Limits: cgroup.Limits{MemoryMax: ptr(uint64(1 << 20)), MemorySwapMax: ptr(uint64(0)), PidsMax: ptr(int64(64)),
 					CPUQuota: ptr(int64(50000)), CPUPeriod: 100000, CPUWeight: ptr(uint64(200)), IOWeight: ptr(uint64(10000))}},
 		},
 		Names: Names{UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""}, LandlockABI: 7,
 			SeccompPolicy: &seccomp.Policy{Allow: []string{"@system-service", "io_uring_setup"}, Deny: []string{"@network-io"}, Action: seccomp.ActionErrno, Errno: 13, NoMPTCP: true,
-				Families: []int{1, 2, 10}, DenyWriteExecute: true}},
+				Families: []int{1, 2, 10}, DenyWriteExecute: true},
+			EnvFile: "/etc/default/web", EnvFileNames: []string{"TOKEN"}},
 	}
 	for _, part := range []any{&p.Launch, &p.Lifecycle, &p.Names} {
 		v := reflect.ValueOf(part).Elem()

@@ -74,11 +74,11 @@ func TestExposureNotFooled(t *testing.T) {
 			"namespace user", "the host's, or host root mapped"},
 		{"[seccomp]\naction = \"log\"\n", "namespace creation", "allowed"},
 		{"[seccomp]\naction = \"log\"\n", "seccomp @mount", "allowed"},
-		{"[filesystem]\nroot = \"/usr/share\"\nreadonly = [\"/\"]\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n",
+		{"[filesystem]\nroot = \"/usr\"\nreadonly = [\"/\"]\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n",
 			"root", "the host's / bound at /host"},
-		{"[filesystem]\nroot = \"/usr/share\"\nreadonly = [\"/\"]\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n",
+		{"[filesystem]\nroot = \"/usr\"\nreadonly = [\"/\"]\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n",
 			"/tmp", "the host's"},
-		{"[filesystem]\nroot = \"/usr/share\"\nreadonly = [\"/\"]\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n",
+		{"[filesystem]\nroot = \"/usr\"\nreadonly = [\"/\"]\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n",
 			"read-only root", "read-only but writable binds: /host"},
 	}
 	for _, c := range cases {
@@ -105,7 +105,7 @@ func TestFilterAndMapWarnings(t *testing.T) {
 		"[seccomp]\nallow = [\"@system-service\", \"io_uring_setup\"]\n":                                                 "sockets of any family through it",
 		"[seccomp]\nenabled = false\naddress_families = [\"AF_UNIX\"]\n":                                                 "seccomp.address_families: has no effect",
 		"[user]\nuser = \"nobody\"\n[namespaces]\nuser = true\nuid_map = [{ inside = 65534, outside = 0, count = 1 }]\n": "maps an id to the host's uid 0",
-		"[filesystem]\nroot = \"/usr/share\"\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n":                 "the host's / is bound at /host",
+		"[filesystem]\nroot = \"/usr\"\n[[filesystem.bind]]\nsource = \"/\"\ntarget = \"/host\"\n":                       "the host's / is bound at /host",
 	}
 	for doc, want := range cases {
 		full := "[process]\ncommand = [\"/bin/true\"]\n" + doc

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
@@ -17,7 +18,12 @@ import (
 func (p *Plan) NeedsSupervisor() bool {
 	return p.Pidfile != "" || p.Restart != spec.RestartNo || p.Ready == spec.ReadyNotify || p.PIDNS || p.UserNS ||
 		p.Stdio[1].Kind == spec.StdioFile || p.Stdio[2].Kind == spec.StdioFile ||
-		p.Manager != ""
+		p.Manager != "" || p.hasRuntimeDirectories()
+}
+
+// hasRuntimeDirectories: someone must be left to remove them.
+func (p *Plan) hasRuntimeDirectories() bool {
+	return slices.ContainsFunc(p.Directories, func(d Directory) bool { return d.Kind == "runtime" })
 }
 
 // InPlace reports whether daemonbox can exec the daemon in place: setsid

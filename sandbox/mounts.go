@@ -26,12 +26,18 @@ func (l *launch) mounts() error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return OpError("mount --make-rprivate", "/", err)
 	}
+	// The root as it is before any mount: in-root binds are taken from it.
+	orig, err := unix.Open(l.plan.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return OpError("open", l.plan.Root, err)
+	}
+	defer unix.Close(orig)
 	root, err := cloneRoot(l.plan.Root)
 	if err != nil {
 		return err
 	}
 	l.newRoot = root
-	ms := &mountSet{root: root}
+	ms := &mountSet{root: root, orig: orig}
 	if err := ms.makeTargets(l.plan.Mounts); err != nil {
 		return err
 	}
@@ -50,6 +56,12 @@ type Mount struct {
 	Target   string // a path inside the root
 	Readonly bool   // bind: made read-only once every mount is in place
 	Optional bool   // a missing target is skipped, not an error
+	// InRoot: a bind of the root's own Target over itself, resolved inside
+	// the root as it stood before any mount (filesystem.writable, and
+	// [directories] under "/"): it keeps the host's mount flags, so it is
+	// writable under a read-only root. Source is the host path, for
+	// messages and exports.
+	InRoot bool
 }
 
 // MountKind says what a Mount makes.
@@ -68,6 +80,7 @@ const (
 // mountSet is the launch's mounting state: the root being prepared.
 type mountSet struct {
 	root int // the root's clone, attached over the root path
+	orig int // the root as it was before the clone; -1 where unknown
 }
 
 // cloneRoot stacks a recursive private copy of the root over the root path:
@@ -111,7 +124,7 @@ func (ms *mountSet) makeTargets(mounts []Mount) error {
 			continue
 		}
 		dir := true
-		if m.Kind == MountBind {
+		if m.Kind == MountBind && !m.InRoot { // an in-root bind's target is its source: it exists
 			fi, err := os.Stat(m.Source)
 			if err != nil {
 				return OpError("stat", m.Source, err)
@@ -148,6 +161,9 @@ func (ms *mountSet) apply(m Mount) error {
 // bind mounts a host path recursively, nosuid; nodev too unless the source
 // is a device or other non-directory that is bound for its own sake.
 func (ms *mountSet) bind(m Mount) error {
+	if m.InRoot {
+		return ms.bindInRoot(m.Target)
+	}
 	return ms.bindHost(m.Source, m.Target, true, true, func(dir bool) uint64 {
 		if dir {
 			return unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV
@@ -174,6 +190,23 @@ func (ms *mountSet) bindHost(host, target string, recursive, create bool, attrs 
 		return err
 	}
 	return ms.attach(tree, target, create, dir)
+}
+
+// bindInRoot clones target, resolved inside the root as it was before the
+// mounts, with its own flags, and attaches it over the same path: what
+// the root's read-only mounts did to the clone does not reach it.
+func (ms *mountSet) bindInRoot(target string) error {
+	src, err := openInRoot(ms.orig, target)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(src)
+	tree, err := unix.OpenTree(src, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return OpError("open_tree", target+" inside the root", err)
+	}
+	defer unix.Close(tree)
+	return ms.attach(tree, target, false, isDir(tree))
 }
 
 func always(attr uint64) func(bool) uint64 { return func(bool) uint64 { return attr } }

@@ -28,6 +28,11 @@ type Plan struct {
 	Launch
 	Lifecycle
 	Names
+
+	// StartErrs are what start (not a foreground run) would fail on, such
+	// as a pidfile it cannot create; check reports them too. They stay with
+	// the process that read the spec.
+	StartErrs spec.Errors
 }
 
 // Launch is what the launch steps read, in whichever process runs them.
@@ -86,8 +91,9 @@ type Lifecycle struct {
 	Stop         int
 	StopTimeout  time.Duration
 	Reload       int
-	Manager      string // the service manager's socket ($NOTIFY_SOCKET of daemonbox), told when the daemon is ready
-	Cgroup       Cgroup // the daemon's control group ([resources]; plan_cgroup.go)
+	Manager      string      // the service manager's socket ($NOTIFY_SOCKET of daemonbox), told when the daemon is ready
+	Cgroup       Cgroup      // the daemon's control group ([resources]; plan_cgroup.go)
+	Directories  []Directory // [directories]: made before the launch, the runtime ones removed after (plan_dirs.go)
 }
 
 // Names are the names the spec gave ids, for explain.
@@ -96,6 +102,11 @@ type Names struct {
 	GroupNames          []string
 	LandlockABI         int             // the kernel's, with [landlock]: what explain says is enforced
 	SeccompPolicy       *seccomp.Policy // the filter's policy as the spec gives it; nil when the filter is off
+	// The variables process.env_file set, with the file's name: explain
+	// names their source instead of printing values kept in a file the
+	// operator may have made unreadable to others (passwords, tokens).
+	EnvFile      string
+	EnvFileNames []string
 }
 
 // pidfileDir is where root's daemons have their pidfiles when the spec
@@ -173,7 +184,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r := &resolver{s: s, h: h}
 	p := &Plan{
 		Launch: Launch{
-			Argv: s.Process.Command, Env: s.Environ(h.LookupEnv),
+			Argv: s.Process.Command, Env: s.Environ(h.LookupEnv, nil),
 			Root: s.Filesystem.Root, Cwd: s.Process.Cwd, Umask: s.Process.Umask,
 			NoNewPrivs: s.Process.NoNewPrivileges, OOMScoreAdj: s.Process.OOMScoreAdj,
 			Preserve:    append([]int(nil), s.FDs.Preserve...),
@@ -195,6 +206,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.capabilities(p)
 	r.rlimits(p)
 	r.root(p)
+	r.directories(p)
 	r.namespaces(p)
 	r.privilege(p)
 	r.escapes(p)
@@ -204,6 +216,11 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.landlock(p)
 	r.cgroup(p)
 	r.seccompFilter(p)
+	r.command(p)
+	r.bindSources(p)
+	r.pidfilePlace(p)
+	r.envFile(p)
+	p.Env = directoryEnv(p.Env, p.Directories)
 	if len(r.errs) > 0 {
 		return nil, r.errs
 	}
@@ -468,6 +485,9 @@ func (r *resolver) daemonPaths(p *Plan) {
 		if s.Network == spec.NetUnix {
 			r.guardedDir(g, fmt.Sprintf("fds.listen[%d].address", i), s.Path)
 		}
+	}
+	for _, d := range p.Directories { // made below their base, as root
+		r.guardedDir(g, "directories."+d.Kind, filepath.Join(d.Base, d.Name))
 	}
 }
 

@@ -47,7 +47,7 @@ func (r *resolver) namespaces(p *Plan) {
 	}
 	p.PIDNS, p.Init, p.Hostname = n.PID, n.PID && !n.NoInit, n.Hostname
 	if n.Mount {
-		p.Mounts = r.mounts(n.PID)
+		p.Mounts = r.mounts(n.PID, p.Directories)
 	}
 }
 
@@ -60,8 +60,8 @@ func (r *resolver) namespaces(p *Plan) {
 //  3. read-only binds, readonly paths inside daemonbox's mounts, and the
 //     hardening of /proc;
 //  4. masked paths.
-func (r *resolver) mounts(pidns bool) []Mount {
-	own := r.ownMounts(pidns)
+func (r *resolver) mounts(pidns bool, dirs []Directory) []Mount {
+	own := r.ownMounts(pidns, dirs)
 	early, late := r.readonly(own)
 	out := append(early, own...)
 	for _, m := range own {
@@ -79,11 +79,14 @@ func (r *resolver) mounts(pidns bool) []Mount {
 }
 
 // ownMounts are daemonbox's own mounts, parents first.
-func (r *resolver) ownMounts(pidns bool) []Mount {
+func (r *resolver) ownMounts(pidns bool, dirs []Directory) []Mount {
 	f := r.s.Filesystem
-	var own []Mount
+	own := r.directoryMounts(dirs)
 	for _, b := range f.Bind {
 		own = append(own, Mount{Kind: MountBind, Source: b.Source, Target: b.Target, Readonly: b.Readonly})
+	}
+	for _, w := range f.Writable {
+		own = append(own, Mount{Kind: MountBind, Source: path.Join(r.s.Filesystem.Root, w), Target: w, InRoot: true})
 	}
 	for _, t := range f.Tmpfs {
 		own = append(own, Mount{Kind: MountTmpfs, Target: t})

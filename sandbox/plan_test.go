@@ -148,7 +148,7 @@ readonly = true
 		t.Fatal(err)
 	}
 	var got []string
-	for _, m := range (&resolver{s: s}).mounts(false) {
+	for _, m := range (&resolver{s: s}).mounts(false, nil) {
 		got = append(got, string(m.Kind)+" "+m.Target)
 	}
 	want := []string{"readonly /", "bind /data", "tmpfs /tmp", "tmpfs /data/tmp", "readonly /data",
@@ -166,7 +166,7 @@ func TestSysReadonlyFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := (&resolver{s: s}).mounts(false)
+	got := (&resolver{s: s}).mounts(false, nil)
 	if len(got) < 2 || got[0] != (Mount{Kind: MountReadonly, Target: "/sys", Optional: true}) || got[1].Target != "/sys/fs/cgroup" {
 		t.Errorf("mounts %+v, want the optional read-only /sys first, then the tmpfs", got)
 	}

@@ -9,7 +9,7 @@ import (
 // The top level of a spec: the tables it may hold, and its own keys.
 
 var (
-	topKeys = []string{"version", "name", "process", "user", "filesystem", "namespaces", "capabilities", "rlimits", "fds", "signals", "daemon", "seccomp", "resources", "landlock"}
+	topKeys = []string{"version", "name", "process", "user", "filesystem", "namespaces", "capabilities", "rlimits", "fds", "signals", "daemon", "seccomp", "resources", "landlock", "directories"}
 )
 
 // MaxID is the largest uid or gid; (uid_t)-1 means "unchanged" to the kernel.
@@ -39,6 +39,7 @@ func (d *decoder) document(doc map[string]any) {
 		{"capabilities", d.capabilities}, {"rlimits", d.rlimits}, {"fds", d.fds},
 		{"signals", d.signals}, {"daemon", d.daemon},
 		{"seccomp", d.seccomp}, {"resources", d.resources}, {"landlock", d.landlock},
+		{"directories", d.directories},
 	}
 	for _, sec := range sections {
 		if v, ok := m[sec.key]; ok {

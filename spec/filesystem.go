@@ -5,7 +5,7 @@ import "strconv"
 // [filesystem]: the root directory and the mounts made inside it.
 
 var (
-	filesystemKeys = []string{"root", "readonly", "masked", "tmpfs", "bind", "dev"}
+	filesystemKeys = []string{"root", "readonly", "writable", "masked", "tmpfs", "bind", "dev"}
 	bindKeys       = []string{"source", "target", "readonly"}
 )
 
@@ -20,11 +20,13 @@ func (d *decoder) filesystem(v any) {
 			f.Root = s
 		}
 	}
-	each(m, []string{"readonly", "masked", "tmpfs"}, func(k string, x any) {
+	each(m, []string{"readonly", "writable", "masked", "tmpfs"}, func(k string, x any) {
 		list := d.paths("filesystem."+k, x)
 		switch k {
 		case "readonly":
 			f.Readonly = list
+		case "writable":
+			f.Writable = list
 		case "masked":
 			f.Masked = list
 		case "tmpfs":
@@ -64,11 +66,12 @@ func (d *decoder) requiredPath(table string, m map[string]any, key string) (stri
 }
 
 // implyMount turns the mount namespace on for what needs it, as the format
-// says: a PID namespace (its /proc), and every mount in [filesystem].
+// says: a PID namespace (its /proc), every mount in [filesystem], and
+// [directories] under a chroot, where they are bound in.
 func (d *decoder) implyMount() {
 	f := &d.s.Filesystem
-	if d.s.Namespaces.PID || len(f.Readonly) > 0 || len(f.Masked) > 0 || len(f.Tmpfs) > 0 ||
-		len(f.Bind) > 0 || f.Dev != nil && *f.Dev {
+	if d.s.Namespaces.PID || len(f.Readonly) > 0 || len(f.Writable) > 0 || len(f.Masked) > 0 || len(f.Tmpfs) > 0 ||
+		len(f.Bind) > 0 || f.Dev != nil && *f.Dev || f.Root != "/" && d.s.Directories.Any() {
 		d.s.Namespaces.Mount = true
 	}
 }

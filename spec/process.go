@@ -8,7 +8,7 @@ import (
 // [process]: the command, its environment, cwd, umask and privileges.
 
 var (
-	processKeys = []string{"command", "env", "inherit_env", "cwd", "umask", "no_new_privileges", "oom_score_adj"}
+	processKeys = []string{"command", "env", "inherit_env", "env_file", "cwd", "umask", "no_new_privileges", "oom_score_adj"}
 )
 
 func (d *decoder) process(v any) {
@@ -37,6 +37,10 @@ func (d *decoder) process(v any) {
 					}
 				}
 				p.InheritEnv = names
+			}
+		case "env_file":
+			if s, ok := d.absPath(key, v); ok {
+				p.EnvFile = s
 			}
 		case "cwd":
 			if s, ok := d.absPath(key, v); ok {

@@ -33,6 +33,7 @@ type Spec struct {
 	Seccomp      Seccomp
 	Resources    Resources
 	Landlock     Landlock
+	Directories  Directories
 
 	locs *place // where each key path stands in the file
 }
@@ -46,6 +47,7 @@ type Process struct {
 	Command         []string          // argv; Command[0] is absolute, resolved inside the root
 	Env             map[string]string // the whole environment; nil: PATH=DefaultPath only
 	InheritEnv      []string          // names copied from daemonbox's own environment when set there
+	EnvFile         string            // a host file of KEY=VALUE lines, read by daemonbox before the drop
 	Cwd             string            // inside the root
 	Umask           uint32
 	NoNewPrivileges bool
@@ -79,6 +81,7 @@ type User struct {
 type Filesystem struct {
 	Root     string // "/" means no chroot
 	Readonly []string
+	Writable []string // left writable under a read-only root (systemd's ReadWritePaths=)
 	Masked   []string
 	Tmpfs    []string
 	Bind     []Bind
@@ -236,17 +239,24 @@ func defaults() *Spec {
 	s.Seccomp = Seccomp{Enabled: true, Action: SeccompErrno, Errno: syscall.EPERM, DenyWriteExecute: true}
 	s.Resources.Parent = DefaultCgroupParent
 	s.Landlock.Mode = LandlockRequired
+	s.Directories.Mode = DefaultDirectoryMode
 	return s
 }
 
-// Environ returns the daemon's environment as NAME=value lines, sorted, taking
-// inherit_env values from lookup (os.LookupEnv for the real launcher).
-func (s *Spec) Environ(lookup func(string) (string, bool)) []string {
+// Environ returns the daemon's environment as NAME=value lines, sorted:
+// process.env (or PATH alone when it is not set), then the env file's
+// values over it, as systemd's EnvironmentFile= overrides Environment=,
+// then inherit_env's, taken from lookup (os.LookupEnv for the real
+// launcher), over both.
+func (s *Spec) Environ(lookup func(string) (string, bool), file map[string]string) []string {
 	env := map[string]string{}
 	if s.Process.Env == nil {
 		env["PATH"] = DefaultPath
 	}
 	for k, v := range s.Process.Env {
+		env[k] = v
+	}
+	for k, v := range file {
 		env[k] = v
 	}
 	for _, k := range s.Process.InheritEnv {

@@ -43,7 +43,7 @@ func TestDefaults(t *testing.T) {
 	if !slices.Equal(sig.Ignore, []int{21, 22, 20}) || sig.Stop != 15 || sig.StopTimeout != 10*time.Second || sig.ParentDeath != 9 {
 		t.Errorf("signals %+v", sig)
 	}
-	if env := s.Environ(noEnv); !slices.Equal(env, []string{"PATH=" + DefaultPath}) {
+	if env := s.Environ(noEnv, nil); !slices.Equal(env, []string{"PATH=" + DefaultPath}) {
 		t.Errorf("environment %q, want PATH only", env)
 	}
 }
@@ -178,11 +178,11 @@ func TestEnviron(t *testing.T) {
 		}
 		return "", false
 	}
-	if got := s.Environ(lookup); !slices.Equal(got, []string{"A=1", "B=2", "HOME=/root"}) {
+	if got := s.Environ(lookup, nil); !slices.Equal(got, []string{"A=1", "B=2", "HOME=/root"}) {
 		t.Errorf("environment %q", got)
 	}
 	s = mustParse(t, "[process]\ncommand = [\"/bin/true\"]\nenv = {}\n")
-	if got := s.Environ(lookup); len(got) != 0 {
+	if got := s.Environ(lookup, nil); len(got) != 0 {
 		t.Errorf("env = {} gave %q, want an empty environment", got)
 	}
 }

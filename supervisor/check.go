@@ -15,6 +15,14 @@ const NoMaxExposure = -1
 // returns the exit code: 0, or ExitFailure when its exposure score is above
 // maxExposure (NoMaxExposure for no bound), so that CI can gate on it.
 func Check(stdout, stderr io.Writer, file string, s *spec.Spec, p *sandbox.Plan, maxExposure float64) int {
+	// What only start would fail on fails check too: check answers for
+	// start as well as for run.
+	for _, e := range p.StartErrs {
+		fmt.Fprintln(stderr, "daemonbox:", e)
+	}
+	if len(p.StartErrs) > 0 {
+		return sandbox.ExitFailure
+	}
 	for _, w := range sandbox.Warnings(s, p) {
 		fmt.Fprintln(stderr, "daemonbox: warning:", w)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/daemonbox/daemonbox/sandbox"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/daemonbox/daemonbox/caps"
@@ -21,7 +22,7 @@ func Explain(w io.Writer, p *sandbox.Plan) error {
 		line("name", "%s", p.Name)
 	}
 	line("command", "%q", p.Argv)
-	line("environment", "%s", orNone(strings.Join(p.Env, " ")))
+	line("environment", "%s", orNone(strings.Join(envShown(p), " ")))
 	line("root", "%s", describeRoot(p))
 	line("namespaces", "%s", describeNamespaces(p))
 	if p.UserNS {
@@ -263,4 +264,18 @@ func describeMap(maps []spec.IDMap) string {
 		lines = append(lines, fmt.Sprintf("%d %d %d", m.Inside, m.Outside, m.Count))
 	}
 	return strings.Join(lines, ", ")
+}
+
+// envShown is the environment with the values env_file gave replaced by
+// where they come from: explain's output ends up in terminals and CI logs.
+func envShown(p *sandbox.Plan) []string {
+	out := make([]string, len(p.Env))
+	for i, e := range p.Env {
+		name, _, _ := strings.Cut(e, "=")
+		if slices.Contains(p.EnvFileNames, name) {
+			e = name + "=(from " + p.EnvFile + ")"
+		}
+		out[i] = e
+	}
+	return out
 }

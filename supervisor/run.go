@@ -53,11 +53,15 @@ func runHere(p *sandbox.Plan) (int, error) {
 		return sandbox.ExitFailure, err
 	}
 	if sandbox.InPlace() && !p.NeedsSupervisor() {
-		if err := enterCgroup(p); err != nil {
+		err := sandbox.MakeDirectories(p)
+		if err == nil {
+			err = enterCgroup(p)
+		}
+		if err != nil {
 			sandbox.CloseAll(append(stdio[:], listen...))
 			return sandbox.ExitFailure, err
 		}
-		err := sandbox.ExecInPlace(&p.Launch, stdio, listen)
+		err = sandbox.ExecInPlace(&p.Launch, stdio, listen)
 		return sandbox.ExitCode(err), err
 	}
 	// The supervisor stays beside the daemon for its whole life: it keeps

@@ -26,6 +26,9 @@ func IsSupervisor(args []string) bool { return len(args) == 3 && args[1] == Supe
 // daemon is ready (exec'd, or READY=1 sent), or with the reason it failed,
 // after the supervisor has cleaned up and exited.
 func Start(p *sandbox.Plan) (int, error) {
+	if len(p.StartErrs) > 0 {
+		return sandbox.ExitFailure, p.StartErrs
+	}
 	if err := sandbox.CheckPreserved(p.Preserve); err != nil {
 		return sandbox.ExitFailure, err
 	}

@@ -45,6 +45,7 @@ type supervisor struct {
 	stopping bool
 	restart  restarter
 	ran      time.Duration // how long the last run lasted
+	dirs     bool          // this supervisor made [directories]: it removes the runtime ones
 }
 
 // daemon is one run of the daemon.
@@ -101,6 +102,10 @@ func (s *supervisor) setup() error {
 	if err := s.makeCgroup(); err != nil {
 		return err
 	}
+	if err := sandbox.MakeDirectories(s.plan); err != nil {
+		return err
+	}
+	s.dirs = true
 	if err := sandbox.PrepareMountPoints(&s.plan.Launch); err != nil {
 		return sandbox.AtStep("mounts", err)
 	}
@@ -404,6 +409,11 @@ func (s *supervisor) cleanup() {
 		s.notify.close()
 	}
 	s.removeCgroup()
+	if s.dirs {
+		if err := sandbox.RemoveRuntimeDirectories(s.plan); err != nil {
+			s.logf("%v", err)
+		}
+	}
 	if s.pidfile != nil {
 		s.pidfile.Remove()
 	}

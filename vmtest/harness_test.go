@@ -55,7 +55,28 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(jailBase)
 	rootlessSkip = makeRootlessUser()
-	return m.Run()
+	return runBeside(m)
+}
+
+// runBeside runs the tests beside the bystander, an unrelated service
+// (bystander_test.go), and fails the run if any of them disturbed it.
+func runBeside(m *testing.M) int {
+	b, err := startBystander()
+	if err != nil {
+		bystanderSkip = err.Error()
+		return m.Run()
+	}
+	theBystander = b
+	code := m.Run()
+	if err := b.untouched(); err != nil {
+		fmt.Fprintf(os.Stderr, "vmtest: the unrelated service %q was disturbed by the suite: %v\n", bystanderName, err)
+		code = 1
+	}
+	if err := b.stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "vmtest: bystander:", err)
+		code = 1
+	}
+	return code
 }
 
 func build(dir string) error {

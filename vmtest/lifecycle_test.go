@@ -164,7 +164,11 @@ func mustSid(t *testing.T) int {
 func TestFailedStartLeavesNothing(t *testing.T) {
 	need(t)
 	l := newLifecycle(t, "")
-	l.file = specFile(t, strings.Replace(readLog(l.file), strconv.Quote(probe), `"/no/such/daemon"`, 1))
+	// A script whose interpreter is missing: check cannot see it, the
+	// exec step fails on it.
+	script := filepath.Join(rootDir(t), "daemon")
+	os.WriteFile(script, []byte("#!/no/such/interpreter\n"), 0o755)
+	l.file = specFile(t, strings.Replace(readLog(l.file), strconv.Quote(probe), strconv.Quote(script), 1))
 	r := l.do(t, "start")
 	if r.code != 127 || !strings.Contains(r.stderr, `step "exec"`) {
 		t.Errorf("exit %d, %q; want 127 from the exec step", r.code, r.stderr)
@@ -313,9 +317,31 @@ func TestConcurrentStarts(t *testing.T) {
 	if won != 1 {
 		t.Errorf("%d starts succeeded, want exactly 1", won)
 	}
-	if n := countProcs(t, probe+"\x00wait"); n != 1 {
+	if n := runningDaemons(t); n != 1 {
 		t.Errorf("%d daemons run, want 1", n)
 	}
+}
+
+// runningDaemons counts the probes in wait mode whose supervisor is the
+// suite's daemonbox: those the suite started, and not another service's,
+// even one that runs the same program. (The log cannot tell: a losing start
+// may unlink the winner's log while it is still empty.)
+func runningDaemons(t *testing.T) int {
+	t.Helper()
+	entries, _ := os.ReadDir("/proc")
+	n := 0
+	for _, e := range entries {
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		exe, _ := os.Readlink("/proc/" + e.Name() + "/exe")
+		if err != nil || exe != probe || !strings.HasSuffix(string(cmdline), "\x00wait\x00") {
+			continue
+		}
+		pid, _ := strconv.Atoi(e.Name())
+		if parent, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", ppid(t, pid))); err == nil && parent == daemonbox {
+			n++
+		}
+	}
+	return n
 }
 
 // A supervisor killed outright takes its daemon with it (parent_death), and
