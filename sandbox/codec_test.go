@@ -41,7 +41,7 @@ func fullPlan(t *testing.T) *Plan {
 			Name:    "web",
 			Stdio:   [3]spec.Stdio{{Kind: spec.StdioNull}, {Kind: spec.StdioFile, Path: "/log"}, {Kind: spec.StdioInherit}},
 			Pidfile: "/run/web.pid", PidfileDir: "/run/user/1000/daemonbox", Manager: "/run/systemd/notify",
-			Restart: spec.RestartAlways, Ready: spec.ReadyNotify, ReadyTimeout: time.Minute,
+			Restart: spec.RestartAlways, Ready: spec.ReadyNotify, ReadyTimeout: time.Minute, StartSettle: time.Second, Watchdog: 30 * time.Second,
 			Stop: 15, StopTimeout: 1500 * time.Millisecond, Reload: 10,
 			Cgroup: Cgroup{Path: "u/daemonbox/web", V2: true, Base: "u", Delegated: true, None: "n", Set: true, MemoryMax: "1MiB", Spec: "/etc/daemonbox/web.toml",
 				Limits: cgroup.Limits{MemoryMax: ptr(uint64(1 << 20)), MemorySwapMax: ptr(uint64(0)), PidsMax: ptr(int64(64)),

@@ -83,6 +83,8 @@ type Lifecycle struct {
 	Restart      spec.Restart
 	Ready        spec.Ready
 	ReadyTimeout time.Duration
+	StartSettle  time.Duration // start's wait for an early death (ready = "exec")
+	Watchdog     time.Duration // WATCHDOG=1 at least this often, or a restart
 	Stop         int
 	StopTimeout  time.Duration
 	Reload       int
@@ -184,6 +186,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 			Name: planName(s), Stdio: [3]spec.Stdio{s.FDs.Stdin, s.FDs.Stdout, s.FDs.Stderr},
 			Detach: s.Daemon.Detach, Pidfile: s.Daemon.Pidfile, PidfileDir: defaultPidfileDir(h.Euid, h.LookupEnv),
 			Restart: s.Daemon.Restart, Ready: s.Daemon.Ready, ReadyTimeout: s.Daemon.ReadyTimeout,
+			StartSettle: s.Daemon.StartSettle, Watchdog: s.Daemon.Watchdog,
 			Stop: s.Signals.Stop, StopTimeout: s.Signals.StopTimeout, Reload: s.Signals.Reload,
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/daemonbox/daemonbox/sandbox"
+	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
 )
 
@@ -71,9 +72,10 @@ func (s *supervisor) heard(d *daemon, r received) {
 	if n.stopping {
 		s.logf("%s: stopping", s.plan.Name)
 	}
-	if n.ready && !d.ready {
+	if n.ready && !d.ready && s.plan.Ready == spec.ReadyNotify {
 		s.ready(d)
 	}
+	d.pinged = d.pinged || n.watchdog
 }
 
 // handOver is called when the process daemonbox started has exited. If it

@@ -3,12 +3,14 @@ package supervisor
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"syscall"
 	"time"
 	"unsafe"
 
+	"github.com/daemonbox/daemonbox/pidfile"
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
@@ -190,4 +192,19 @@ func asStepError(err error) *sandbox.StepError {
 		return se
 	}
 	return &sandbox.StepError{Msg: err.Error()}
+}
+
+// AlreadyRunning reports, for start, a daemon whose supervisor holds its
+// pidfile, and says so on w: LSB has start succeed on a running service.
+func AlreadyRunning(w io.Writer, p *sandbox.Plan) bool {
+	st, err := pidfile.Read(p.PidfilePath(), p.PathGuard())
+	if err != nil || !st.Running {
+		return false
+	}
+	if st.PID == 0 {
+		fmt.Fprintf(w, "%s: already running (starting or restarting); nothing done\n", p.Name)
+	} else {
+		fmt.Fprintf(w, "%s: already running (pid %d); nothing done\n", p.Name, st.PID)
+	}
+	return true
 }

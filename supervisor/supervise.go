@@ -5,6 +5,7 @@ import (
 	"github.com/daemonbox/daemonbox/sandbox"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -45,6 +46,8 @@ type supervisor struct {
 	stopping bool
 	restart  restarter
 	ran      time.Duration // how long the last run lasted
+	restarts int           // since the start, for status
+	last     lastExit      // how the last run ended
 }
 
 // daemon is one run of the daemon.
@@ -52,6 +55,8 @@ type daemon struct {
 	pid, pidfd int
 	since      time.Time
 	ready      bool
+	pinged     bool               // a WATCHDOG=1 came, not yet acted on
+	why        string             // what the supervisor did to end it: " (watchdog: ...)"
 	target     int                // pidfd that signals go to: the daemon's, or MAINPID's
 	mainPID    int                // from MAINPID=, or the daemon under a PID 1 of daemonbox's; 0 if none
 	pid1       bool               // pid is daemonbox's PID 1 of a PID namespace, mainPID the daemon
@@ -97,6 +102,10 @@ func (s *supervisor) setup() error {
 			return &sandbox.StepError{Step: "pidfile", Msg: err.Error()}
 		}
 		s.pidfile = f
+		// A failure recorded by an earlier supervisor is over.
+		if err := f.RemoveState(); err != nil {
+			return &sandbox.StepError{Step: "pidfile", Msg: err.Error()}
+		}
 	}
 	if err := s.makeCgroup(); err != nil {
 		return err
@@ -108,7 +117,7 @@ func (s *supervisor) setup() error {
 	if s.logs, err = pipeLogs(s.plan, &s.stdio); err != nil {
 		return err
 	}
-	if s.plan.Ready == spec.ReadyNotify {
+	if s.plan.Ready == spec.ReadyNotify || s.plan.Watchdog > 0 {
 		if s.notify, err = newNotifySocket(); err != nil {
 			return sandbox.AtStep("notify", err)
 		}
@@ -156,10 +165,14 @@ func (s *supervisor) loop() (int, error) {
 		delay, ok := s.restart.next(time.Now(), s.ran)
 		if !ok {
 			s.logf("%s restarted %d times within %v; giving up", s.plan.Name, startLimit, startWindow)
+			s.record(recFailed, fmt.Sprintf("gave up after %d restarts", s.restarts))
 			return code, err
 		}
-		s.logf("%s ended with status %d; restarting in %v", s.plan.Name, code, delay)
+		s.restarts++
+		s.record(recRestarting, "")
+		s.logf("%s ended (%s); restarting in %v", s.plan.Name, s.last.how, delay)
 		if !s.pause(delay) {
+			s.forget()
 			return code, nil
 		}
 	}
@@ -169,7 +182,8 @@ func (s *supervisor) loop() (int, error) {
 func (s *supervisor) once() (int, error) {
 	d, err := s.start()
 	if err != nil {
-		return sandbox.ExitCode(err), err
+		s.last = lastExit{how: err.Error(), code: sandbox.ExitCode(err), at: time.Now()}
+		return s.last.code, err
 	}
 	return s.run(d)
 }
@@ -180,6 +194,11 @@ func (s *supervisor) start() (*daemon, error) {
 	l := s.plan.Launch
 	if s.notify != nil {
 		l.NotifySocket = s.notify.name
+	}
+	if s.plan.Watchdog > 0 {
+		// No WATCHDOG_PID: the daemon's pid is not known before the
+		// fork, and in a PID namespace it is another number.
+		l.Env = append(slices.Clip(l.Env), "WATCHDOG_USEC="+strconv.FormatInt(s.plan.Watchdog.Microseconds(), 10))
 	}
 	if s.cgroup != nil {
 		s.ooms, _ = s.cgroup.OOMKills()
@@ -206,31 +225,27 @@ func (s *supervisor) start() (*daemon, error) {
 // forwarded signals pass as they are. It returns the daemon's status, 128+n
 // for signal n, and an error if it never became ready.
 func (s *supervisor) run(d *daemon) (int, error) {
-	var readyBy <-chan time.Time
-	if s.notify == nil {
-		s.ready(d)
-	} else {
-		t := time.NewTimer(s.plan.ReadyTimeout)
-		defer t.Stop()
-		readyBy = t.C
-	}
-	var kill <-chan time.Time
+	t := s.arm(d)
+	defer t.stop()
 	for {
 		select {
 		case sig := <-s.sigs:
-			if s.forward(d, sig) && kill == nil {
-				kill = time.After(s.plan.StopTimeout)
+			if s.forward(d, sig) && t.kill == nil {
+				t.kill = time.After(s.plan.StopTimeout)
 			}
-		case <-kill:
+		case <-t.kill:
 			s.kill(d)
-		case <-readyBy:
+		case <-t.readyBy:
 			d.failure = &sandbox.StepError{Step: "ready", Msg: fmt.Sprintf("no READY=1 within %v; the daemon was killed", s.plan.ReadyTimeout)}
 			unix.PidfdSendSignal(d.pidfd, unix.SIGKILL, nil, 0)
+		case <-t.settled:
+			t.settled = nil
+			s.ready(d)
+		case <-t.watchdogC():
+			s.watchdogMissed(d, t)
 		case n := <-s.notices():
 			s.heard(d, n)
-			if d.ready {
-				readyBy = nil
-			}
+			t.heard(d, s.plan.Watchdog)
 		case <-s.chld:
 			reapOrphans(d.pid, d.mainPID)
 		case code := <-d.exited:
@@ -239,6 +254,78 @@ func (s *supervisor) run(d *daemon) (int, error) {
 			}
 			return s.end(d, code)
 		}
+	}
+}
+
+// timers are a run's deadlines; a nil channel is one not armed.
+type timers struct {
+	readyBy  <-chan time.Time // READY=1 by then (ready = "notify")
+	settled  <-chan time.Time // start_settle over: the start succeeds
+	kill     <-chan time.Time // stop_timeout over: SIGKILL
+	watchdog *time.Timer      // WATCHDOG=1 by then
+	held     []*time.Timer    // to stop
+}
+
+// arm sets a run's first deadlines. With ready = "exec" the daemon is
+// ready at once, or, on the first start with start_settle, once it has
+// lived that long.
+func (s *supervisor) arm(d *daemon) *timers {
+	t := &timers{}
+	switch {
+	case s.plan.Ready == spec.ReadyNotify:
+		t.readyBy = t.after(s.plan.ReadyTimeout)
+	case s.plan.StartSettle > 0 && s.started != nil:
+		t.settled = t.after(s.plan.StartSettle)
+	default:
+		s.ready(d)
+	}
+	if s.plan.Watchdog > 0 {
+		t.watchdog = time.NewTimer(s.plan.Watchdog)
+		t.held = append(t.held, t.watchdog)
+	}
+	return t
+}
+
+func (t *timers) after(d time.Duration) <-chan time.Time {
+	tm := time.NewTimer(d)
+	t.held = append(t.held, tm)
+	return tm.C
+}
+
+func (t *timers) stop() {
+	for _, tm := range t.held {
+		tm.Stop()
+	}
+}
+
+func (t *timers) watchdogC() <-chan time.Time {
+	if t.watchdog == nil {
+		return nil
+	}
+	return t.watchdog.C
+}
+
+// heard acts on what a notice changed: READY=1 ends the wait for it, and
+// WATCHDOG=1 puts the watchdog's deadline off.
+func (t *timers) heard(d *daemon, watchdog time.Duration) {
+	if d.ready {
+		t.readyBy = nil
+	}
+	if d.pinged && t.watchdog != nil {
+		t.watchdog.Reset(watchdog)
+	}
+	d.pinged = false
+}
+
+// watchdogMissed ends a daemon that sent no WATCHDOG=1 in time, as systemd
+// does: SIGABRT (for a core dump), then SIGKILL after stop_timeout. Its end
+// is a failure, for the restart policy.
+func (s *supervisor) watchdogMissed(d *daemon, t *timers) {
+	d.why = fmt.Sprintf(" (watchdog: no WATCHDOG=1 within %v)", s.plan.Watchdog)
+	s.logf("%s: watchdog: no WATCHDOG=1 within %v; sending SIGABRT", s.plan.Name, s.plan.Watchdog)
+	unix.PidfdSendSignal(d.target, unix.SIGABRT, nil, 0)
+	if t.kill == nil {
+		t.kill = time.After(s.plan.StopTimeout)
 	}
 }
 
@@ -295,6 +382,7 @@ func (s *supervisor) writePID(pid int) *sandbox.StepError {
 // a pid, that pid cannot be reused.
 func (s *supervisor) end(d *daemon, code int) (int, error) {
 	again := d.ready && !s.stopping && s.restart.again(code)
+	s.ended(d, code, again)
 	if s.pidfile != nil {
 		if again {
 			s.pidfile.Clear()
@@ -314,9 +402,55 @@ func (s *supervisor) end(d *daemon, code int) (int, error) {
 		return code, nil
 	}
 	if d.failure == nil {
-		d.failure = &sandbox.StepError{Step: "ready", Msg: fmt.Sprintf("the daemon ended (%s) before it was ready", sandbox.DescribeStatus(code, nil))}
+		d.failure = &sandbox.StepError{Step: "ready", Msg: s.notReady(code)}
 	}
 	return code, d.failure
+}
+
+// ended notes how a run ended in the state file, while the pidfile is
+// still held; a restart is recorded by loop, once it is decided.
+func (s *supervisor) ended(d *daemon, code int, again bool) {
+	s.last = lastExit{how: sandbox.DescribeStatus(code, nil) + d.why, code: code, at: time.Now()}
+	switch {
+	case s.started != nil: // a start that fails leaves nothing behind
+	case s.stopping || (!again && code == 0 && d.ready):
+		s.forget()
+	case !d.ready:
+		s.record(recFailed, "it did not become ready")
+	case !again:
+		s.record(recFailed, fmt.Sprintf("not restarted (restart = %q)", s.plan.Restart))
+	}
+}
+
+// record writes the state file. A failure to is logged: status then knows
+// less, and the daemon is not affected.
+func (s *supervisor) record(state, reason string) {
+	if s.pidfile == nil {
+		return
+	}
+	r := record{state: state, reason: reason, restarts: s.restarts, last: s.last}
+	if err := s.pidfile.WriteState(r.text()); err != nil {
+		s.logf("state: %v", err)
+	}
+}
+
+// forget removes the state file: the daemon was stopped, or ended cleanly.
+func (s *supervisor) forget() {
+	if s.pidfile == nil {
+		return
+	}
+	if err := s.pidfile.RemoveState(); err != nil {
+		s.logf("state: %v", err)
+	}
+}
+
+// notReady says how a daemon ended before it was ready.
+func (s *supervisor) notReady(code int) string {
+	how := sandbox.DescribeStatus(code, nil)
+	if s.plan.Ready == spec.ReadyExec && s.plan.StartSettle > 0 {
+		return fmt.Sprintf("the daemon ended (%s) within start_settle (%v)", how, s.plan.StartSettle)
+	}
+	return fmt.Sprintf("the daemon ended (%s) before it was ready", how)
 }
 
 // endLeftovers ends what the daemon left running: everything in its
