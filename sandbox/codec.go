@@ -190,6 +190,7 @@ func (e *encoder) launch(l *Launch) {
 	e.idMaps(l.GIDMap)
 	e.bool(l.Rootless)
 	e.str(l.NotifySocket)
+	e.str(l.Title)
 	e.str(string(l.Filter))
 	e.landlock(l.Landlock)
 }
@@ -238,6 +239,7 @@ func (d *decoder) launch() *Launch {
 	l.GIDMap = d.idMaps()
 	l.Rootless = d.bool()
 	l.NotifySocket = d.str()
+	l.Title = d.str()
 	if f := d.str(); f != "" {
 		l.Filter = []byte(f)
 	}

@@ -21,7 +21,7 @@ func fullPlan(t *testing.T) *Plan {
 	p := &Plan{
 		Launch: Launch{
 			Argv: []string{"/bin/x", "", "a b"}, Env: []string{"A=1", "B="},
-			Root: "/srv", Cwd: "/data", Umask: 0o027, NoNewPrivs: true, OOMScoreAdj: &adj,
+			Title: "web", Root: "/srv", Cwd: "/data", Umask: 0o027, NoNewPrivs: true, OOMScoreAdj: &adj,
 			UID: 33, GID: 4294967294, Groups: []uint32{0, 112},
 			Caps:     caps.Want{Keep: 1<<10 | 1<<40, Ambient: true},
 			Rlimits:  []rlimit.Limit{{Name: "nofile", Resource: 7, Soft: 64, Hard: rlimit.Unlimited}},

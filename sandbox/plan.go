@@ -66,6 +66,10 @@ type Launch struct {
 	// launch binds it there too. The supervisor sets it; "" for none.
 	NotifySocket string
 
+	// Title is the spec's name, which the init stages show in ps
+	// ("daemonbox: web pid1").
+	Title string
+
 	// What the kernel lets the daemon do ([seccomp], [landlock]), applied
 	// as the last steps before exec.
 	Filter   []byte         // the seccomp BPF program, as struct sock_filter entries; nil: no filter
@@ -114,6 +118,10 @@ func defaultPidfileDir(euid uint32, lookupEnv func(string) (string, bool)) strin
 	}
 	return pidfileDir
 }
+
+// DefaultPidfileDir is where this process's start puts the pidfiles of
+// specs that name none.
+func DefaultPidfileDir() string { return defaultPidfileDir(uint32(os.Geteuid()), os.LookupEnv) }
 
 // PidfilePath is where the daemon's pidfile is: daemon.pidfile, or
 // NAME.pid in PidfileDir, NAME being the spec's name or its file's.
@@ -181,6 +189,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 			Preserve:    append([]int(nil), s.FDs.Preserve...),
 			Ignore:      s.Signals.Ignore,
 			ParentDeath: s.Signals.ParentDeath,
+			Title:       planName(s),
 		},
 		Lifecycle: Lifecycle{
 			Name: planName(s), Stdio: [3]spec.Stdio{s.FDs.Stdin, s.FDs.Stdout, s.FDs.Stderr},

@@ -46,6 +46,7 @@ type supervisor struct {
 	stopping bool
 	restart  restarter
 	ran      time.Duration // how long the last run lasted
+	journal  bool          // its stderr is systemd's journal
 	restarts int           // since the start, for status
 	last     lastExit      // how the last run ended
 }
@@ -68,7 +69,7 @@ type daemon struct {
 // started, if not nil, learns when the daemon first became ready, or why it
 // did not.
 func supervise(p *sandbox.Plan, stdio [3]int, listen []int, started func(int, error)) (int, error) {
-	s := &supervisor{plan: p, stdio: stdio, listen: listen, started: started, restart: restarter{policy: p.Restart}}
+	s := &supervisor{plan: p, stdio: stdio, listen: listen, started: started, restart: restarter{policy: p.Restart}, journal: stderrIsJournal()}
 	// Before the start, so that no signal is lost while the daemon launches.
 	s.sigs = make(chan os.Signal, 8)
 	signal.Notify(s.sigs, append(forwarded, reopenSignal)...)
@@ -138,7 +139,7 @@ func (s *supervisor) makeCgroup() error {
 		return err
 	}
 	if err != nil {
-		s.logf("%s: no cgroup: %v", s.plan.Name, err)
+		s.warnf("%s: no cgroup: %v", s.plan.Name, err)
 	}
 	s.cgroup = g
 	return nil
@@ -157,20 +158,20 @@ func (s *supervisor) loop() (int, error) {
 			return code, err
 		}
 		if err != nil {
-			s.logf("%v", err)
+			s.errorf("%v", err)
 		}
 		if final {
 			return code, nil
 		}
 		delay, ok := s.restart.next(time.Now(), s.ran)
 		if !ok {
-			s.logf("%s restarted %d times within %v; giving up", s.plan.Name, startLimit, startWindow)
+			s.errorf("%s restarted %d times within %v; giving up", s.plan.Name, startLimit, startWindow)
 			s.record(recFailed, fmt.Sprintf("gave up after %d restarts", s.restarts))
 			return code, err
 		}
 		s.restarts++
 		s.record(recRestarting, "")
-		s.logf("%s ended (%s); restarting in %v", s.plan.Name, s.last.how, delay)
+		s.warnf("%s ended (%s); restarting in %v", s.plan.Name, s.last.how, delay)
 		if !s.pause(delay) {
 			s.forget()
 			return code, nil
@@ -322,7 +323,7 @@ func (t *timers) heard(d *daemon, watchdog time.Duration) {
 // is a failure, for the restart policy.
 func (s *supervisor) watchdogMissed(d *daemon, t *timers) {
 	d.why = fmt.Sprintf(" (watchdog: no WATCHDOG=1 within %v)", s.plan.Watchdog)
-	s.logf("%s: watchdog: no WATCHDOG=1 within %v; sending SIGABRT", s.plan.Name, s.plan.Watchdog)
+	s.errorf("%s: watchdog: no WATCHDOG=1 within %v; sending SIGABRT", s.plan.Name, s.plan.Watchdog)
 	unix.PidfdSendSignal(d.target, unix.SIGABRT, nil, 0)
 	if t.kill == nil {
 		t.kill = time.After(s.plan.StopTimeout)
@@ -335,7 +336,7 @@ func (s *supervisor) kill(d *daemon) {
 	unix.PidfdSendSignal(d.target, unix.SIGKILL, nil, 0)
 	if s.cgroup != nil {
 		if err := s.cgroup.Kill(stopGrace); err != nil {
-			s.logf("%v", err)
+			s.errorf("%v", err)
 		}
 	}
 }
@@ -430,7 +431,7 @@ func (s *supervisor) record(state, reason string) {
 	}
 	r := record{state: state, reason: reason, restarts: s.restarts, last: s.last}
 	if err := s.pidfile.WriteState(r.text()); err != nil {
-		s.logf("state: %v", err)
+		s.errorf("state: %v", err)
 	}
 }
 
@@ -440,7 +441,7 @@ func (s *supervisor) forget() {
 		return
 	}
 	if err := s.pidfile.RemoveState(); err != nil {
-		s.logf("state: %v", err)
+		s.errorf("state: %v", err)
 	}
 }
 
@@ -461,15 +462,15 @@ func (s *supervisor) endLeftovers() {
 	if s.cgroup != nil {
 		var err error
 		if n, err = endGroup(s.cgroup, syscall.Signal(s.plan.Stop), s.plan.StopTimeout); err != nil {
-			s.logf("%v", err)
+			s.errorf("%v", err)
 		}
 		if now, err := s.cgroup.OOMKills(); err == nil && now > s.ooms {
-			s.logf("%s", oomMessage(s.plan, now-s.ooms))
+			s.errorf("%s", oomMessage(s.plan, now-s.ooms))
 		}
 	}
 	n = max(n, endLeftovers(syscall.Signal(s.plan.Stop), s.plan.StopTimeout))
 	if n > 0 {
-		s.logf("%s: ended %d processes it left behind", s.plan.Name, n)
+		s.warnf("%s: ended %d processes it left behind", s.plan.Name, n)
 	}
 }
 
@@ -495,7 +496,7 @@ func (s *supervisor) pause(delay time.Duration) bool {
 
 func (s *supervisor) reopenLogs() {
 	if err := s.logs.reopen(); err != nil {
-		s.logf("reopen logs: %v", err)
+		s.errorf("reopen logs: %v", err)
 	}
 }
 
@@ -506,13 +507,22 @@ func (s *supervisor) tell(pid int, err error) {
 	}
 }
 
-// logf writes one of the supervisor's own lines: into the stderr log if
-// there is one, else to its own stderr.
-func (s *supervisor) logf(format string, args ...any) {
-	line := fmt.Sprintf("daemonbox: "+format+"\n", args...)
-	if !s.logs.printf("%s", line) {
-		os.Stderr.WriteString(line)
+// logf writes one of the supervisor's own lines, at info priority: into
+// the stderr log if there is one, else to its own stderr.
+func (s *supervisor) logf(format string, args ...any) { s.logAt(prioInfo, format, args...) }
+
+func (s *supervisor) warnf(format string, args ...any) { s.logAt(prioWarning, format, args...) }
+
+func (s *supervisor) errorf(format string, args ...any) { s.logAt(prioErr, format, args...) }
+
+// logAt writes a line, stamped (logline.go); the journal's prefix only on
+// a stderr that is the journal, a log file being the supervisor's own.
+func (s *supervisor) logAt(prio int, format string, args ...any) {
+	msg := fmt.Sprintf("daemonbox: "+format, args...)
+	if s.logs.printf("%s", logLine(false, prio, time.Now(), msg)) {
+		return
 	}
+	os.Stderr.WriteString(logLine(s.journal, prio, time.Now(), msg))
 }
 
 // removeCgroup removes the daemon's cgroup once the daemon is gone,
@@ -526,7 +536,7 @@ func (s *supervisor) removeCgroup() {
 		err = s.cgroup.Remove()
 	}
 	if err != nil {
-		s.logf("%v", err)
+		s.errorf("%v", err)
 	}
 	s.cgroup = nil
 }

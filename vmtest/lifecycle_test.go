@@ -286,9 +286,10 @@ func countProcs(t *testing.T, arg string) int {
 	return n
 }
 
-// supervisors counts the detached supervisors this suite started; the tests
-// run one at a time and stop what they start.
-func supervisors(t *testing.T) int { return countProcs(t, "__daemonbox_supervise") }
+// supervisors counts the detached supervisors this suite started (their
+// title: "daemonbox: NAME supervisor"); the tests run one at a time and
+// stop what they start.
+func supervisors(t *testing.T) int { return countProcs(t, " supervisor\x00") }
 
 // Two starts at once: exactly one runs, the others say it already runs.
 func TestConcurrentStarts(t *testing.T) {

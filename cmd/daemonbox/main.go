@@ -14,6 +14,7 @@
 //	daemonbox stop|status|reload|restart|reopen-logs spec.toml
 //	daemonbox check [--max-exposure N] spec.toml  validate against this host; no side effects
 //	daemonbox explain spec.toml       print the effective confinement
+//	daemonbox list                    the daemons that run, from the pidfile directory
 //	daemonbox export --format oci [--bundle DIR] spec.toml  an OCI runtime's config.json
 package main
 
@@ -42,6 +43,8 @@ commands:
   reload          send it signals.reload
   restart         stop, then start
   reopen-logs     make its supervisor reopen its log files (after a rotation)
+  list            (no spec file) the daemons running on this machine, from the pidfile
+                  directory: name, pid, uptime, state
   check           validate the spec against this host (no side effects); exit 0 or 125;
                   --max-exposure N: 125 when explain's exposure score is above N
   explain         print the effective confinement after defaults and name resolution
@@ -90,6 +93,12 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "export":
 		return exportCmd(args, stdout, stderr)
+	case "list":
+		if len(args) != 0 {
+			fmt.Fprintf(stderr, "daemonbox list: takes no arguments\n%s", usage)
+			return sandbox.ExitFailure
+		}
+		return supervisor.List(stdout, sandbox.DefaultPidfileDir())
 	default:
 		fmt.Fprintf(stderr, "daemonbox: unknown command %q\n%s", cmd, usage)
 		return sandbox.ExitFailure
