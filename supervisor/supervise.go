@@ -47,6 +47,7 @@ type supervisor struct {
 	restart  restarter
 	ran      time.Duration // how long the last run lasted
 	journal  bool          // its stderr is systemd's journal
+	wasReady bool          // a run became ready: only then is the daemon restarted
 	restarts int           // since the start, for status
 	last     lastExit      // how the last run ended
 }
@@ -152,7 +153,7 @@ func (s *supervisor) makeCgroup() error {
 func (s *supervisor) loop() (int, error) {
 	for {
 		code, err := s.once()
-		final := s.stopping || !s.restart.again(code)
+		final := !s.restarting(code)
 		if err != nil && (s.started != nil || final) {
 			s.tell(0, err)
 			return code, err
@@ -364,6 +365,7 @@ func (s *supervisor) ready(d *daemon) {
 		return
 	}
 	d.ready = true
+	s.wasReady = true
 	s.tell(s.mainPID(d), nil)
 	notifyManager(s.plan.Manager, "READY=1\nMAINPID="+strconv.Itoa(os.Getpid()))
 }
@@ -382,7 +384,7 @@ func (s *supervisor) writePID(pid int) *sandbox.StepError {
 // or removed before the daemon is reaped, so that as long as the file names
 // a pid, that pid cannot be reused.
 func (s *supervisor) end(d *daemon, code int) (int, error) {
-	again := d.ready && !s.stopping && s.restart.again(code)
+	again := s.restarting(code)
 	s.ended(d, code, again)
 	if s.pidfile != nil {
 		if again {
@@ -408,6 +410,13 @@ func (s *supervisor) end(d *daemon, code int) (int, error) {
 	return code, d.failure
 }
 
+// restarting reports whether a run that ended with code is followed by
+// another: as the policy says, unless a stop came, or no run has been
+// ready yet (a failed start fails).
+func (s *supervisor) restarting(code int) bool {
+	return s.wasReady && !s.stopping && s.restart.again(code)
+}
+
 // ended notes how a run ended in the state file, while the pidfile is
 // still held; a restart is recorded by loop, once it is decided.
 func (s *supervisor) ended(d *daemon, code int, again bool) {
@@ -416,9 +425,10 @@ func (s *supervisor) ended(d *daemon, code int, again bool) {
 	case s.started != nil: // a start that fails leaves nothing behind
 	case s.stopping || (!again && code == 0 && d.ready):
 		s.forget()
-	case !d.ready:
-		s.record(recFailed, "it did not become ready")
-	case !again:
+	case again: // recorded by loop, which counts the restart
+	case !s.wasReady:
+		s.record(recFailed, "it never became ready")
+	default:
 		s.record(recFailed, fmt.Sprintf("not restarted (restart = %q)", s.plan.Restart))
 	}
 }
