@@ -33,10 +33,13 @@ func waitSupervisorGone(t *testing.T, l lifecycle) {
 
 // A daemon that dies without a restart policy is failed, not stopped:
 // status exits 1 and says how it died, after its supervisor is gone; stop
-// clears the failure, and status is back to 3.
+// clears the failure, and status is back to 3. As root and rootless.
 func TestStatusFailedWithoutRestart(t *testing.T) {
-	need(t)
-	l := newLifecycle(t, "", "segv")
+	eachMode(t, testStatusFailedWithoutRestart)
+}
+
+func testStatusFailedWithoutRestart(t *testing.T, m mode) {
+	l := newLifecycleIn(t, m, "", "segv")
 	l.must(t, "start")
 	waitSupervisorGone(t, l)
 	r := l.do(t, "status")
