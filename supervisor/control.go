@@ -36,16 +36,17 @@ const (
 func Status(w io.Writer, p *sandbox.Plan) int {
 	path := p.PidfilePath()
 	st, err := pidfile.Read(path, p.PathGuard())
-	rec := readState(w, p)
-	switch {
-	case errors.Is(err, os.ErrNotExist) && rec != nil && rec.state == recFailed:
-		fmt.Fprintf(w, "%s: %s\n", p.Name, rec.failedLine())
-		return StatusDead
-	case errors.Is(err, os.ErrNotExist):
-		return statusInPlace(w, p)
-	case err != nil:
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(w, "%s: unknown: %v\n", p.Name, err)
 		return StatusUnknown
+	}
+	rec := readState(w, p)
+	switch {
+	case err != nil && rec != nil && rec.state == recFailed:
+		fmt.Fprintf(w, "%s: %s\n", p.Name, rec.failedLine())
+		return StatusDead
+	case err != nil:
+		return statusInPlace(w, p)
 	case !st.Running && st.PID == 0:
 		fmt.Fprintf(w, "%s: dead, but its pidfile %s remains, empty: its supervisor ended while the daemon was starting or restarting\n", p.Name, path)
 		return StatusDead
