@@ -15,6 +15,7 @@ import (
 	"github.com/daemonbox/daemonbox/cgroup"
 	"github.com/daemonbox/daemonbox/pidfile"
 	"github.com/daemonbox/daemonbox/sandbox"
+	"golang.org/x/sys/unix"
 )
 
 // List prints the daemons that daemonbox knows of on this machine, from
@@ -29,7 +30,11 @@ func List(w io.Writer, dir string) int {
 	dirs := []string{dir}
 	if os.Geteuid() == 0 {
 		users, _ := filepath.Glob("/run/user/*/daemonbox")
-		dirs = append(dirs, users...)
+		for _, u := range users {
+			if usersOwn(u) {
+				dirs = append(dirs, u)
+			}
+		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tPID\tUPTIME\tSTATE")
@@ -40,6 +45,23 @@ func List(w io.Writer, dir string) int {
 	}
 	tw.Flush()
 	return 0
+}
+
+// usersOwn reports whether dir, /run/user/UID/daemonbox, and its parent
+// are directories of UID's, not symlinks: root reads in it only what that
+// user could read anyway.
+func usersOwn(dir string) bool {
+	uid, err := strconv.ParseUint(filepath.Base(filepath.Dir(dir)), 10, 32)
+	if err != nil {
+		return false
+	}
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		var st unix.Stat_t
+		if unix.Lstat(d, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR || uint64(st.Uid) != uid {
+			return false
+		}
+	}
+	return true
 }
 
 // listed is one row of List.
@@ -60,7 +82,7 @@ func listDir(dir string, other bool) []listed {
 			continue
 		}
 		seen[name] = true
-		row := listOne(dir, name)
+		row := listOne(dir, name, other)
 		if row.state == "" {
 			continue
 		}
@@ -89,7 +111,7 @@ func listName(file string) (name, kind string) {
 
 // listOne describes the daemon NAME from its files in dir; a row with no
 // state is one with nothing to say (a record of a cgroup that is gone).
-func listOne(dir, name string) listed {
+func listOne(dir, name string, other bool) listed {
 	path := filepath.Join(dir, name+".pid")
 	row := listed{name: name, pid: "-", uptime: "-"}
 	st, err := pidfile.Read(path, nil)
@@ -104,6 +126,8 @@ func listOne(dir, name string) listed {
 		row.state = rec.failedLine()
 	case errors.Is(err, os.ErrNotExist):
 		return listInPlace(dir, name, row)
+	case err != nil && other: // its text may quote a file of root's
+		row.state = "unknown: its pidfile cannot be read"
 	case err != nil:
 		row.state = "unknown: " + err.Error()
 	case !st.Running:
