@@ -208,6 +208,16 @@ func TestList(t *testing.T) {
 	if out := list(); strings.Contains(out, ownName("listed")+" ") {
 		t.Errorf("a stopped daemon listed:\n%s", out)
 	}
+	// A failed one, with its failure.
+	f := lifecycle{file: specFile(t, fmt.Sprintf("name = %q\n[process]\ncommand = [%q, \"segv\"]\n[user]\nuser = \"nobody\"\n", ownName("failed"), probe))}
+	f.pidfile = filepath.Join("/run/daemonbox", ownName("failed")+".pid")
+	f.must(t, "start")
+	t.Cleanup(func() { f.do(t, "stop") })
+	waitSupervisorGone(t, f)
+	row = regexp.MustCompile(`(?m)^` + ownName("failed") + ` +- +- +failed: not restarted \(restart = "no"\); last exit: killed by SIGSEGV at `)
+	if out := list(); !row.MatchString(out) {
+		t.Errorf("no failed row for %s:\n%s", ownName("failed"), out)
+	}
 }
 
 // daemon.watchdog: the daemon finds WATCHDOG_USEC, its WATCHDOG=1 pings
