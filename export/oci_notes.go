@@ -44,6 +44,12 @@ func lifecycleNotes(s *spec.Spec, p *sandbox.Plan) map[string]string {
 	if p.Ready == spec.ReadyNotify {
 		n["daemon.ready"] = "runc relays sd_notify only when it runs with NOTIFY_SOCKET itself (under systemd Type=notify)"
 	}
+	if p.Watchdog > 0 {
+		n["daemon.watchdog"] = "the watchdog is the engine's (systemd WatchdogSec= around runc, a Kubernetes liveness probe); runc has none"
+	}
+	if p.StartSettle > 0 {
+		n["daemon.start_settle"] = "runc run returns at the exec; the engine watches what follows"
+	}
 	if p.ParentDeath != 0 {
 		n["signals.parent_death"] = "OCI has no parent-death signal"
 	}

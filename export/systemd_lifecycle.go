@@ -100,6 +100,7 @@ func (g *serviceGen) lifecycle() {
 		u.line("PIDFile", p.Pidfile)
 		u.note("daemon.pidfile: daemonbox wrote it for the daemon; systemd knows the main pid without it, reads it only if the daemon writes it, and removes it at stop.")
 	}
+	g.watchdog()
 	if p.Detach {
 		u.note("daemon.detach = true: a service always runs in the background; `systemctl start` returns when Type= says it started.")
 	}
@@ -108,6 +109,19 @@ func (g *serviceGen) lifecycle() {
 	u.note("signals.reload: \"+\" runs kill outside the sandbox, as root, as daemonbox's supervisor sends it.")
 	u.set("ExecReload", "+/bin/kill -s "+spec.SignalName(p.Reload)+" $MAINPID")
 	g.signals()
+}
+
+// watchdog writes daemon.watchdog, which systemd has as it is (SIGABRT,
+// WATCHDOG_USEC, NotifyAccess=main implied), and daemon.start_settle,
+// which it has not.
+func (g *serviceGen) watchdog() {
+	u, p := &g.u, g.p
+	if p.Watchdog > 0 {
+		u.set("WatchdogSec", duration(p.Watchdog))
+	}
+	if p.StartSettle > 0 {
+		u.note("daemon.start_settle = %s: systemd has no such wait; `systemctl start` returns at the exec (Type=exec), and a daemon that dies right after shows in `systemctl status`.", duration(p.StartSettle))
+	}
 }
 
 func (g *serviceGen) signals() {

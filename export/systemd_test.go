@@ -132,6 +132,8 @@ var keyCases = []keyCase{
 	{key: "daemon.restart", doc: "[daemon]\nrestart = \"always\"\n", want: []string{"Restart=always", "daemon.restart:"}},
 	{key: "daemon.ready", doc: "[daemon]\nready = \"notify\"\n", want: []string{"Type=notify"}},
 	{key: "daemon.ready_timeout", doc: "[daemon]\nready_timeout = \"5s\"\n", want: []string{"TimeoutStartSec=5s"}},
+	{key: "daemon.start_settle", doc: "[daemon]\nstart_settle = \"2s\"\n", want: []string{"daemon.start_settle = 2s: systemd has no such wait"}},
+	{key: "daemon.watchdog", doc: "[daemon]\nwatchdog = \"30s\"\n", want: []string{"WatchdogSec=30s"}},
 	{key: "seccomp.enabled", doc: "[seccomp]\nenabled = false\n", want: []string{"seccomp.enabled = false", "!SystemCallFilter="}},
 	{key: "seccomp.allow", doc: "[seccomp]\nallow = [\"@system-service\", \"io_uring_setup\"]\n", want: []string{"SystemCallFilter=@system-service io_uring_setup", "!~add_key get_mempolicy io_uring_enter io_uring_register io_uring_setup"}},
 	{key: "seccomp.deny", doc: "[seccomp]\ndeny = [\"@resources\"]\n", want: []string{"SystemCallFilter=~@resources"}},

@@ -195,9 +195,12 @@ func newVersionSetup(fd int, content string) error {
 
 // replace renames the new version fd over the pidfile, through a temporary
 // name, since an unnamed file can only be linked to a free name.
-func (f *File) replace(fd int) error {
+func (f *File) replace(fd int) error { return f.replaceAs(fd, f.name) }
+
+// replaceAs renames the unnamed file fd over name in the pidfile's directory.
+func (f *File) replaceAs(fd int, name string) error {
 	for i := 0; ; i++ {
-		tmp := fmt.Sprintf(".%s.%d.%d", f.name, os.Getpid(), i)
+		tmp := fmt.Sprintf(".%s.%d.%d", name, os.Getpid(), i)
 		err := unix.Linkat(unix.AT_FDCWD, procFD(fd), f.dir, tmp, unix.AT_SYMLINK_FOLLOW)
 		if err == unix.EEXIST && i < maxAttempts {
 			continue
@@ -205,9 +208,9 @@ func (f *File) replace(fd int) error {
 		if err != nil {
 			return pathError("link", filepath.Join(filepath.Dir(f.path), tmp), err)
 		}
-		if err := unix.Renameat(f.dir, tmp, f.dir, f.name); err != nil {
+		if err := unix.Renameat(f.dir, tmp, f.dir, name); err != nil {
 			unix.Unlinkat(f.dir, tmp, 0)
-			return pathError("rename", f.path, err)
+			return pathError("rename", filepath.Join(filepath.Dir(f.path), name), err)
 		}
 		return nil
 	}

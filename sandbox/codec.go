@@ -191,6 +191,7 @@ func (e *encoder) launch(l *Launch) {
 	e.idMaps(l.GIDMap)
 	e.bool(l.Rootless)
 	e.str(l.NotifySocket)
+	e.str(l.Title)
 	e.str(string(l.Filter))
 	e.landlock(l.Landlock)
 }
@@ -239,6 +240,7 @@ func (d *decoder) launch() *Launch {
 	l.GIDMap = d.idMaps()
 	l.Rootless = d.bool()
 	l.NotifySocket = d.str()
+	l.Title = d.str()
 	if f := d.str(); f != "" {
 		l.Filter = []byte(f)
 	}
@@ -259,6 +261,8 @@ func (e *encoder) lifecycle(c *Lifecycle) {
 	e.str(string(c.Restart))
 	e.str(string(c.Ready))
 	e.int(int64(c.ReadyTimeout))
+	e.int(int64(c.StartSettle))
+	e.int(int64(c.Watchdog))
 	e.int(int64(c.Stop))
 	e.int(int64(c.StopTimeout))
 	e.int(int64(c.Reload))
@@ -286,6 +290,8 @@ func (d *decoder) lifecycle() Lifecycle {
 	c.Restart = spec.Restart(d.str())
 	c.Ready = spec.Ready(d.str())
 	c.ReadyTimeout = time.Duration(d.int())
+	c.StartSettle = time.Duration(d.int())
+	c.Watchdog = time.Duration(d.int())
 	c.Stop = int(d.int())
 	c.StopTimeout = time.Duration(d.int())
 	c.Reload = int(d.int())

@@ -21,7 +21,7 @@ func fullPlan(t *testing.T) *Plan {
 	p := &Plan{
 		Launch: Launch{
 			Argv: []string{"/bin/x", "", "a b"}, Env: []string{"A=1", "B="},
-			Root: "/srv", Cwd: "/data", Umask: 0o027, NoNewPrivs: true, OOMScoreAdj: &adj,
+			Title: "web", Root: "/srv", Cwd: "/data", Umask: 0o027, NoNewPrivs: true, OOMScoreAdj: &adj,
 			UID: 33, GID: 4294967294, Groups: []uint32{0, 112},
 			Caps:     caps.Want{Keep: 1<<10 | 1<<40, Ambient: true},
 			Rlimits:  []rlimit.Limit{{Name: "nofile", Resource: 7, Soft: 64, Hard: rlimit.Unlimited}},
@@ -41,7 +41,7 @@ func fullPlan(t *testing.T) *Plan {
 			Name:    "web",
 			Stdio:   [3]spec.Stdio{{Kind: spec.StdioNull}, {Kind: spec.StdioFile, Path: "/log"}, {Kind: spec.StdioInherit}},
 			Pidfile: "/run/web.pid", PidfileDir: "/run/user/1000/daemonbox", Manager: "/run/systemd/notify",
-			Restart: spec.RestartAlways, Ready: spec.ReadyNotify, ReadyTimeout: time.Minute,
+			Restart: spec.RestartAlways, Ready: spec.ReadyNotify, ReadyTimeout: time.Minute, StartSettle: time.Second, Watchdog: 30 * time.Second,
 			Directories: []Directory{{Kind: "state", Base: "/var/lib", Name: "web/x", Mode: 0o750, UID: 33, GID: -1}},
 			Stop:        15, StopTimeout: 1500 * time.Millisecond, Reload: 10,
 			Cgroup: Cgroup{Path: "u/daemonbox/web", V2: true, Base: "u", Delegated: true, None: "n", Set: true, MemoryMax: "1MiB", Spec: "/etc/daemonbox/web.toml",

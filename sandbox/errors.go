@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"github.com/daemonbox/daemonbox/spec"
 	"os"
 	"syscall"
 )
@@ -86,8 +87,16 @@ func AtStep(step string, err error) *StepError {
 // ExitCode is the code daemonbox exits with after err.
 func ExitCode(err error) int {
 	var se *StepError
-	if errors.As(err, &se) && se.Step == "exec" {
-		switch se.Errno {
+	var pe *spec.Error
+	errno := syscall.Errno(0)
+	switch {
+	case errors.As(err, &se) && se.Step == "exec":
+		errno = se.Errno
+	case errors.As(err, &pe) && len(spec.List(err)) == 1: // found by the plan, ahead of exec, alone
+		errno = pe.ExecErrno
+	}
+	if errno != 0 {
+		switch errno {
 		case syscall.ENOENT:
 			return ExitNotFound
 		case syscall.EACCES, syscall.ENOEXEC, syscall.EISDIR, syscall.ETXTBSY, syscall.ENOTDIR, syscall.ELOOP:

@@ -11,12 +11,12 @@ import (
 
 // NeedsSupervisor reports whether the daemon needs a daemonbox process
 // beside it for its whole life: to hold its pidfile's lock, copy its logs
-// (so that they can be reopened), hear READY=1, restart it, or tell a
+// (so that they can be reopened), hear READY=1 or WATCHDOG=1, restart it, or tell a
 // service manager that waits for readiness (NOTIFY_SOCKET) that it is up.
 // A PID or user namespace is entered only by a new process, which clone
 // creates.
 func (p *Plan) NeedsSupervisor() bool {
-	return p.Pidfile != "" || p.Restart != spec.RestartNo || p.Ready == spec.ReadyNotify || p.PIDNS || p.UserNS ||
+	return p.Pidfile != "" || p.Restart != spec.RestartNo || p.Ready == spec.ReadyNotify || p.Watchdog > 0 || p.PIDNS || p.UserNS ||
 		p.Stdio[1].Kind == spec.StdioFile || p.Stdio[2].Kind == spec.StdioFile ||
 		p.Manager != "" || p.hasRuntimeDirectories()
 }

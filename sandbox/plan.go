@@ -71,6 +71,10 @@ type Launch struct {
 	// launch binds it there too. The supervisor sets it; "" for none.
 	NotifySocket string
 
+	// Title is the spec's name, which the init stages show in ps
+	// ("daemonbox: web pid1").
+	Title string
+
 	// What the kernel lets the daemon do ([seccomp], [landlock]), applied
 	// as the last steps before exec.
 	Filter   []byte         // the seccomp BPF program, as struct sock_filter entries; nil: no filter
@@ -88,6 +92,8 @@ type Lifecycle struct {
 	Restart      spec.Restart
 	Ready        spec.Ready
 	ReadyTimeout time.Duration
+	StartSettle  time.Duration // start's wait for an early death (ready = "exec")
+	Watchdog     time.Duration // WATCHDOG=1 at least this often, or a restart
 	Stop         int
 	StopTimeout  time.Duration
 	Reload       int
@@ -123,6 +129,10 @@ func defaultPidfileDir(euid uint32, lookupEnv func(string) (string, bool)) strin
 	}
 	return pidfileDir
 }
+
+// DefaultPidfileDir is where this process's start puts the pidfiles of
+// specs that name none.
+func DefaultPidfileDir() string { return defaultPidfileDir(uint32(os.Geteuid()), os.LookupEnv) }
 
 // PidfilePath is where the daemon's pidfile is: daemon.pidfile, or
 // NAME.pid in PidfileDir, NAME being the spec's name or its file's.
@@ -190,11 +200,13 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 			Preserve:    append([]int(nil), s.FDs.Preserve...),
 			Ignore:      s.Signals.Ignore,
 			ParentDeath: s.Signals.ParentDeath,
+			Title:       planName(s),
 		},
 		Lifecycle: Lifecycle{
 			Name: planName(s), Stdio: [3]spec.Stdio{s.FDs.Stdin, s.FDs.Stdout, s.FDs.Stderr},
 			Detach: s.Daemon.Detach, Pidfile: s.Daemon.Pidfile, PidfileDir: defaultPidfileDir(h.Euid, h.LookupEnv),
 			Restart: s.Daemon.Restart, Ready: s.Daemon.Ready, ReadyTimeout: s.Daemon.ReadyTimeout,
+			StartSettle: s.Daemon.StartSettle, Watchdog: s.Daemon.Watchdog,
 			Stop: s.Signals.Stop, StopTimeout: s.Signals.StopTimeout, Reload: s.Signals.Reload,
 		},
 	}

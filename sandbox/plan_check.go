@@ -23,7 +23,7 @@ func (r *resolver) command(p *Plan) {
 	argv0 := p.Argv[0]
 	base, rel, via := r.commandBase(p, argv0)
 	if base == "" {
-		r.fail(key, "%s is hidden by %s inside the sandbox, so exec would fail with ENOENT; move the command or the mount", argv0, via)
+		r.failExec(unix.ENOENT, key, "%s is hidden by %s inside the sandbox, so exec would fail with ENOENT; move the command or the mount", argv0, via)
 		return
 	}
 	dirFd, err := unix.Open(base, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -41,7 +41,7 @@ func (r *resolver) command(p *Plan) {
 	case errors.Is(err, unix.EXDEV) && via != "":
 		return // a symlink out of the bind: resolved only in the finished root, not checked here
 	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR):
-		r.fail(key, "%s does not exist %s, so exec would fail with ENOENT; install it there, bind it in with [[filesystem.bind]], or correct the path", argv0, r.where(p, via))
+		r.failExec(unix.ENOENT, key, "%s does not exist %s, so exec would fail with ENOENT; install it there, bind it in with [[filesystem.bind]], or correct the path", argv0, r.where(p, via))
 		return
 	case err != nil:
 		r.fail(key, "resolve %s %s: %v", argv0, r.where(p, via), err)
@@ -49,8 +49,17 @@ func (r *resolver) command(p *Plan) {
 	}
 	defer unix.Close(fd)
 	if problem := execProblem(p, fd); problem != "" {
-		r.fail(key, "%s %s %s", argv0, r.where(p, via), problem)
+		r.failExec(unix.EACCES, key, "%s %s %s", argv0, r.where(p, via), problem)
 	}
+}
+
+// failExec records a problem that exec itself would meet with errno: a
+// launch refused for it alone exits as the exec step would (127 for
+// ENOENT, 126 for EACCES), as run, the shell and env do.
+func (r *resolver) failExec(errno unix.Errno, path, format string, args ...any) {
+	e := r.s.Errorf(path, format, args...)
+	e.ExecErrno = errno
+	r.errs = append(r.errs, e)
 }
 
 // commandBase is the host directory argv[0] is resolved in and the path

@@ -11,6 +11,7 @@ import (
 
 	"github.com/daemonbox/daemonbox/caps"
 	"github.com/daemonbox/daemonbox/cgroup"
+	"github.com/daemonbox/daemonbox/proctitle"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
 )
@@ -24,13 +25,23 @@ import (
 // the supervisor's socket, to answer on.
 const InitArg = "__daemonbox_init"
 
-// IsInit reports whether args are those of an init stage.
-func IsInit(args []string) bool { return (len(args) == 3 || len(args) == 4) && args[1] == InitArg }
+// IsInit reports whether args are those of an init stage: daemonbox,
+// InitArg, one or two fds, and room for its title (proctitle.Room).
+func IsInit(args []string) bool { return len(args) >= 3 && len(args) <= 5 && args[1] == InitArg }
+
+// withoutRoom drops the title's room from a stage's argv.
+func withoutRoom(args []string) []string {
+	if n := len(args); n > 3 && args[n-1] == proctitle.Room {
+		return args[:n-1]
+	}
+	return args
+}
 
 // InitMain is the init stage: it receives its launch, runs the sequence and
 // execs the daemon. It returns only on failure, after telling the
 // supervisor. Like ExecInPlace, it must be called from an init function.
 func InitMain(args []string) int {
+	args = withoutRoom(args)
 	closed := CloseInherited(upTo(lastFD(args)))
 	sock, err := strconv.Atoi(args[2])
 	if err != nil {
@@ -49,6 +60,7 @@ func InitMain(args []string) int {
 		}
 		unix.CloseOnExec(sock)
 	}
+	setTitle(l.Title, "init")
 	if closed != nil {
 		sendError(sock, AtStep("fds", closed))
 		return ExitFailure
@@ -246,7 +258,13 @@ func forkStage(stdio [3]int, listen, preserve []int, sys *syscall.SysProcAttr, s
 		files = append(files, uintptr(sock))
 		argv = append(argv, strconv.Itoa(next+1+i))
 	}
+	argv = append(argv, proctitle.Room)
 	return syscall.ForkExec("/proc/self/exe", argv, &syscall.ProcAttr{Env: []string{}, Files: files, Sys: sys})
+}
+
+// setTitle shows the stage in ps as "daemonbox: NAME ROLE".
+func setTitle(name, role string) {
+	proctitle.Set("daemonbox: "+name+" "+role, proctitle.Comm(name))
 }
 
 // ChildFiles lays out a child's fds: stdio (-1: the parent's own), the
@@ -325,6 +343,7 @@ func (l *launch) pid1() error {
 	if !l.plan.Init || l.resumed {
 		return nil
 	}
+	setTitle(l.plan.Title, "pid1")
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return OpError("socketpair", "", err)

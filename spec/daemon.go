@@ -3,7 +3,7 @@ package spec
 // [daemon]: detaching, the pidfile, the restart and readiness policies.
 
 var (
-	daemonKeys = []string{"detach", "pidfile", "restart", "ready", "ready_timeout"}
+	daemonKeys = []string{"detach", "pidfile", "restart", "ready", "ready_timeout", "start_settle", "watchdog"}
 )
 
 func (d *decoder) daemon(v any) {
@@ -31,6 +31,17 @@ func (d *decoder) daemon(v any) {
 			if t, ok := d.duration(key, x); ok {
 				dm.ReadyTimeout = t
 			}
+		case "start_settle":
+			if t, ok := d.duration(key, x); ok {
+				dm.StartSettle = t
+			}
+		case "watchdog":
+			if t, ok := d.duration(key, x); ok {
+				dm.Watchdog = t
+			}
 		}
 	})
+	if dm.StartSettle > 0 && dm.Ready != ReadyExec {
+		d.fail("daemon.start_settle", "only with ready = \"exec\": with \"notify\", start waits for READY=1")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -15,6 +16,10 @@ type Error struct {
 	Col  int
 	Path string // the key path, e.g. "rlimits.nofile.soft"; empty for file-level problems
 	Msg  string
+	// ExecErrno is the errno the daemon's exec would meet, for a problem
+	// found ahead of it (a command missing or not executable), so that a
+	// launch refused for it exits as exec's failure would: 127 or 126.
+	ExecErrno syscall.Errno
 }
 
 func (e *Error) Error() string {

@@ -209,6 +209,12 @@ type Daemon struct {
 	// in the reference format, which names no bound; systemd's default
 	// TimeoutStartSec is the default here.
 	ReadyTimeout time.Duration
+	// StartSettle is how long start waits after the exec, with ready =
+	// "exec", for a daemon that dies at once (0: not at all).
+	StartSettle time.Duration
+	// Watchdog is the longest a daemon may go without WATCHDOG=1 before it
+	// is killed and handled as a failure (0: no watchdog); WatchdogSec=.
+	Watchdog time.Duration
 }
 
 // defaults returns a Spec holding every default of the format.

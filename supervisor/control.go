@@ -22,40 +22,87 @@ import (
 // LSB exit codes of status and of the other actions.
 const (
 	StatusRunning    = 0
-	StatusDead       = 1 // not running, but a pidfile is left
+	StatusDead       = 1 // not running, but a pidfile is left; or failed (see Status)
 	StatusNotRunning = 3
 	StatusUnknown    = 4
 	ExitNotRunning   = 7 // reload or reopen-logs of a daemon that is not running
 )
 
-// Status prints whether the daemon runs, its pid and uptime, and returns the
-// LSB status code.
+// Status prints whether the daemon runs, its pid and uptime, what the
+// supervisor recorded of its past runs, and returns the LSB status code:
+// 0 running or starting; 1 failed (the supervisor gave up, or does not
+// restart a daemon that failed), restarting after a failure, or dead with
+// a pidfile left; 3 not running; 4 unknown.
 func Status(w io.Writer, p *sandbox.Plan) int {
 	path := p.PidfilePath()
 	st, err := pidfile.Read(path, p.PathGuard())
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return statusInPlace(w, p)
-	case err != nil:
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(w, "%s: unknown: %v\n", p.Name, err)
 		return StatusUnknown
+	}
+	rec := readState(w, p)
+	switch {
+	case err != nil && rec != nil && rec.state == recFailed:
+		fmt.Fprintf(w, "%s: %s\n", p.Name, rec.failedLine())
+		return StatusDead
+	case err != nil:
+		return statusInPlace(w, p)
 	case !st.Running && st.PID == 0:
 		fmt.Fprintf(w, "%s: dead, but its pidfile %s remains, empty: its supervisor ended while the daemon was starting or restarting\n", p.Name, path)
 		return StatusDead
 	case !st.Running:
 		fmt.Fprintf(w, "%s: dead, but its pidfile %s remains (pid %d)\n", p.Name, path, st.PID)
 		return StatusDead
+	case st.PID == 0 && rec != nil:
+		return statusRestarting(w, p, rec)
 	case st.PID == 0:
-		fmt.Fprintf(w, "%s: starting or restarting (supervised; no pid yet)\n", p.Name)
+		fmt.Fprintf(w, "%s: starting (supervised; no pid yet)\n", p.Name)
 		return StatusRunning
 	}
-	if up, err := uptime(st.PID); err == nil {
-		fmt.Fprintf(w, "%s: running (pid %d, up %v)\n", p.Name, st.PID, up.Round(time.Second))
-	} else {
-		fmt.Fprintf(w, "%s: running (pid %d)\n", p.Name, st.PID)
-	}
-	listCgroup(w, p, st.PID)
+	statusRunning(w, p, st.PID, rec)
 	return StatusRunning
+}
+
+// statusRestarting reports a daemon between two runs. One that failed is
+// not running, and a crash loop must not pass for a running service: LSB
+// 1, "dead and the pidfile exists", which it is until the next run. One
+// that ended cleanly under restart = "always" is 0.
+func statusRestarting(w io.Writer, p *sandbox.Plan, rec *record) int {
+	fmt.Fprintf(w, "%s: restarting (%s)\n", p.Name, rec.history())
+	if rec.last.code != 0 {
+		return StatusDead
+	}
+	return StatusRunning
+}
+
+func statusRunning(w io.Writer, p *sandbox.Plan, pid int, rec *record) {
+	extra := ""
+	if up, err := uptime(pid); err == nil {
+		extra = ", up " + up.Round(time.Second).String()
+	}
+	if rec != nil {
+		extra += "; " + rec.history()
+	}
+	fmt.Fprintf(w, "%s: running (pid %d%s)\n", p.Name, pid, extra)
+	listCgroup(w, p, pid)
+}
+
+// readState reads the state file beside the pidfile: nil if there is
+// none; one that cannot be read is said, and ignored.
+func readState(w io.Writer, p *sandbox.Plan) *record {
+	text, err := pidfile.ReadState(p.PidfilePath(), p.PathGuard())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	var r record
+	if err == nil {
+		r, err = parseRecord(text)
+	}
+	if err != nil {
+		fmt.Fprintf(w, "  state file %s%s: %v (ignored)\n", p.PidfilePath(), pidfile.StateSuffix, err)
+		return nil
+	}
+	return &r
 }
 
 // statusInPlace reports a daemon without a pidfile: one that runs in place
@@ -123,7 +170,7 @@ func Stop(w io.Writer, p *sandbox.Plan) (int, error) {
 	}
 	// stop_timeout for the daemon, and again for what it leaves behind.
 	if waitReadable(sup, 2*p.StopTimeout+stopGrace) {
-		return 0, nil
+		return 0, forgetState(p)
 	}
 	// The supervisor did not finish: end the daemon, then the supervisor.
 	if d, err := openDaemon(p); err == nil {
@@ -171,6 +218,9 @@ func stopUnsupervised(w io.Writer, p *sandbox.Plan) (int, error) {
 	if err == nil && o.rec != nil {
 		err = dropRecord(p)
 	}
+	if err == nil {
+		err = forgetState(p)
+	}
 	if err != nil {
 		return sandbox.ExitFailure, sandbox.AtStep("stop", err)
 	}
@@ -180,6 +230,15 @@ func stopUnsupervised(w io.Writer, p *sandbox.Plan) (int, error) {
 		fmt.Fprintf(w, "%s: ended %d processes in its cgroup\n", p.Name, n)
 	}
 	return 0, nil
+}
+
+// forgetState removes the state file once the daemon is stopped: a failure
+// it recorded is over.
+func forgetState(p *sandbox.Plan) error {
+	if err := pidfile.RemoveStateAt(p.PidfilePath(), p.PathGuard()); err != nil {
+		return sandbox.AtStep("stop", err)
+	}
+	return nil
 }
 
 // Reload sends signals.reload to the daemon.

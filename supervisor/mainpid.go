@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/daemonbox/daemonbox/sandbox"
+	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
 )
 
@@ -71,9 +72,10 @@ func (s *supervisor) heard(d *daemon, r received) {
 	if n.stopping {
 		s.logf("%s: stopping", s.plan.Name)
 	}
-	if n.ready && !d.ready {
+	if n.ready && !d.ready && s.plan.Ready == spec.ReadyNotify {
 		s.ready(d)
 	}
+	d.pinged = d.pinged || n.watchdog
 }
 
 // handOver is called when the process daemonbox started has exited. If it
@@ -123,11 +125,11 @@ func (s *supervisor) syncNotices(d *daemon) {
 func (s *supervisor) follow(d *daemon, pid int) {
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
-		s.logf("%s: MAINPID=%d: %v", s.plan.Name, pid, err)
+		s.warnf("%s: MAINPID=%d: %v", s.plan.Name, pid, err)
 		return
 	}
 	if !descends(pid) || unix.PidfdSendSignal(fd, 0, nil, 0) != nil {
-		s.logf("%s: MAINPID=%d is not one of the daemon's processes; ignored", s.plan.Name, pid)
+		s.warnf("%s: MAINPID=%d is not one of the daemon's processes; ignored", s.plan.Name, pid)
 		unix.Close(fd)
 		return
 	}
@@ -138,7 +140,7 @@ func (s *supervisor) follow(d *daemon, pid int) {
 	d.mainPID = pid
 	if d.ready {
 		if err := s.writePID(pid); err != nil {
-			s.logf("%v", err)
+			s.errorf("%v", err)
 		}
 	}
 }

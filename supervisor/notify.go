@@ -19,6 +19,7 @@ import (
 // notice is one datagram from the daemon.
 type notice struct {
 	ready, stopping bool
+	watchdog        bool // WATCHDOG=1
 	status          string
 	mainPID         int
 	mark            string // the supervisor's own marker (syncNotices)
@@ -91,6 +92,8 @@ func parseNotice(text string) notice {
 		switch k {
 		case "READY":
 			n.ready = v == "1"
+		case "WATCHDOG":
+			n.watchdog = v == "1"
 		case "STOPPING":
 			n.stopping = v == "1"
 		case "STATUS":

@@ -7,6 +7,7 @@ package supervisor
 import (
 	"slices"
 
+	"github.com/daemonbox/daemonbox/proctitle"
 	"github.com/daemonbox/daemonbox/sandbox"
 )
 
@@ -70,5 +71,8 @@ func runHere(p *sandbox.Plan) (int, error) {
 		sandbox.CloseAll(append(stdio[:], listen...))
 		return sandbox.ExitFailure, sandbox.AtStep("fds", err)
 	}
+	// The command line is the caller's (it names the spec file); the comm
+	// tells this supervisor from another's.
+	proctitle.SetComm(proctitle.Comm(p.Name))
 	return supervise(p, stdio, listen, nil)
 }

@@ -3,12 +3,14 @@ package supervisor
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"syscall"
 	"time"
-	"unsafe"
 
+	"github.com/daemonbox/daemonbox/pidfile"
+	"github.com/daemonbox/daemonbox/proctitle"
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
@@ -19,7 +21,10 @@ import (
 const SuperviseArg = "__daemonbox_supervise"
 
 // IsSupervisor reports whether args are those of a detached supervisor.
-func IsSupervisor(args []string) bool { return len(args) == 3 && args[1] == SuperviseArg }
+// Its fourth is room for its title (proctitle.Room).
+func IsSupervisor(args []string) bool {
+	return (len(args) == 3 || len(args) == 4) && args[1] == SuperviseArg
+}
 
 // Start detaches the daemon: a supervisor in a session of its own claims the
 // pidfile, launches the daemon and reports back. Start returns once the
@@ -92,7 +97,7 @@ func startSupervisor(listen, preserve []int, sock int) (int, error) {
 	}
 	defer unix.Close(null)
 	files, next := sandbox.ChildFiles([3]int{null, null, null}, listen, preserve, sock)
-	return syscall.ForkExec("/proc/self/exe", []string{"daemonbox", SuperviseArg, strconv.Itoa(next)}, &syscall.ProcAttr{
+	return syscall.ForkExec("/proc/self/exe", []string{"daemonbox", SuperviseArg, strconv.Itoa(next), proctitle.Room}, &syscall.ProcAttr{
 		Dir: "/", Env: []string{}, Files: files, Sys: &syscall.SysProcAttr{Setsid: true},
 	})
 }
@@ -164,8 +169,9 @@ func SuperviseMain(args []string) int {
 		conn.SendError(sandbox.AtStep("fds", closed))
 		return sandbox.ExitFailure
 	}
-	// Started as /proc/self/exe, it would show in ps as "exe".
-	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("daemonbox\x00")[0])), 0, 0, 0)
+	// Started as /proc/self/exe, it would show in ps as "exe"; and one
+	// supervisor should be told from another.
+	proctitle.Set("daemonbox: "+plan.Name+" supervisor", proctitle.Comm(plan.Name))
 	started := func(pid int, err error) {
 		if err != nil {
 			conn.SendError(asStepError(err))
@@ -193,4 +199,19 @@ func asStepError(err error) *sandbox.StepError {
 		return se
 	}
 	return &sandbox.StepError{Msg: err.Error()}
+}
+
+// AlreadyRunning reports, for start, a daemon whose supervisor holds its
+// pidfile, and says so on w: LSB has start succeed on a running service.
+func AlreadyRunning(w io.Writer, p *sandbox.Plan) bool {
+	st, err := pidfile.Read(p.PidfilePath(), p.PathGuard())
+	if err != nil || !st.Running {
+		return false
+	}
+	if st.PID == 0 {
+		fmt.Fprintf(w, "%s: already running (starting or restarting); nothing done\n", p.Name)
+	} else {
+		fmt.Fprintf(w, "%s: already running (pid %d); nothing done\n", p.Name, st.PID)
+	}
+	return true
 }

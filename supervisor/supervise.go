@@ -5,6 +5,7 @@ import (
 	"github.com/daemonbox/daemonbox/sandbox"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -46,6 +47,10 @@ type supervisor struct {
 	restart  restarter
 	ran      time.Duration // how long the last run lasted
 	dirs     bool          // this supervisor made [directories]: it removes the runtime ones
+	journal  bool          // its stderr is systemd's journal
+	wasReady bool          // a run became ready: only then is the daemon restarted
+	restarts int           // since the start, for status
+	last     lastExit      // how the last run ended
 }
 
 // daemon is one run of the daemon.
@@ -53,6 +58,8 @@ type daemon struct {
 	pid, pidfd int
 	since      time.Time
 	ready      bool
+	pinged     bool               // a WATCHDOG=1 came, not yet acted on
+	why        string             // what the supervisor did to end it: " (watchdog: ...)"
 	target     int                // pidfd that signals go to: the daemon's, or MAINPID's
 	mainPID    int                // from MAINPID=, or the daemon under a PID 1 of daemonbox's; 0 if none
 	pid1       bool               // pid is daemonbox's PID 1 of a PID namespace, mainPID the daemon
@@ -64,7 +71,7 @@ type daemon struct {
 // started, if not nil, learns when the daemon first became ready, or why it
 // did not.
 func supervise(p *sandbox.Plan, stdio [3]int, listen []int, started func(int, error)) (int, error) {
-	s := &supervisor{plan: p, stdio: stdio, listen: listen, started: started, restart: restarter{policy: p.Restart}}
+	s := &supervisor{plan: p, stdio: stdio, listen: listen, started: started, restart: restarter{policy: p.Restart}, journal: stderrIsJournal()}
 	// Before the start, so that no signal is lost while the daemon launches.
 	s.sigs = make(chan os.Signal, 8)
 	signal.Notify(s.sigs, append(forwarded, reopenSignal)...)
@@ -98,6 +105,10 @@ func (s *supervisor) setup() error {
 			return &sandbox.StepError{Step: "pidfile", Msg: err.Error()}
 		}
 		s.pidfile = f
+		// A failure recorded by an earlier supervisor is over.
+		if err := f.RemoveState(); err != nil {
+			return &sandbox.StepError{Step: "pidfile", Msg: err.Error()}
+		}
 	}
 	if err := s.makeCgroup(); err != nil {
 		return err
@@ -113,7 +124,7 @@ func (s *supervisor) setup() error {
 	if s.logs, err = pipeLogs(s.plan, &s.stdio); err != nil {
 		return err
 	}
-	if s.plan.Ready == spec.ReadyNotify {
+	if s.plan.Ready == spec.ReadyNotify || s.plan.Watchdog > 0 {
 		if s.notify, err = newNotifySocket(); err != nil {
 			return sandbox.AtStep("notify", err)
 		}
@@ -134,7 +145,7 @@ func (s *supervisor) makeCgroup() error {
 		return err
 	}
 	if err != nil {
-		s.logf("%s: no cgroup: %v", s.plan.Name, err)
+		s.warnf("%s: no cgroup: %v", s.plan.Name, err)
 	}
 	s.cgroup = g
 	return nil
@@ -147,24 +158,28 @@ func (s *supervisor) makeCgroup() error {
 func (s *supervisor) loop() (int, error) {
 	for {
 		code, err := s.once()
-		final := s.stopping || !s.restart.again(code)
+		final := !s.restarting(code)
 		if err != nil && (s.started != nil || final) {
 			s.tell(0, err)
 			return code, err
 		}
 		if err != nil {
-			s.logf("%v", err)
+			s.errorf("%v", err)
 		}
 		if final {
 			return code, nil
 		}
 		delay, ok := s.restart.next(time.Now(), s.ran)
 		if !ok {
-			s.logf("%s restarted %d times within %v; giving up", s.plan.Name, startLimit, startWindow)
+			s.errorf("%s restarted %d times within %v; giving up", s.plan.Name, startLimit, startWindow)
+			s.record(recFailed, fmt.Sprintf("gave up after %d restarts", s.restarts))
 			return code, err
 		}
-		s.logf("%s ended with status %d; restarting in %v", s.plan.Name, code, delay)
+		s.restarts++
+		s.record(recRestarting, "")
+		s.warnf("%s ended (%s); restarting in %v", s.plan.Name, s.last.how, delay)
 		if !s.pause(delay) {
+			s.forget()
 			return code, nil
 		}
 	}
@@ -174,7 +189,8 @@ func (s *supervisor) loop() (int, error) {
 func (s *supervisor) once() (int, error) {
 	d, err := s.start()
 	if err != nil {
-		return sandbox.ExitCode(err), err
+		s.last = lastExit{how: err.Error(), code: sandbox.ExitCode(err), at: time.Now()}
+		return s.last.code, err
 	}
 	return s.run(d)
 }
@@ -185,6 +201,11 @@ func (s *supervisor) start() (*daemon, error) {
 	l := s.plan.Launch
 	if s.notify != nil {
 		l.NotifySocket = s.notify.name
+	}
+	if s.plan.Watchdog > 0 {
+		// No WATCHDOG_PID: the daemon's pid is not known before the
+		// fork, and in a PID namespace it is another number.
+		l.Env = append(slices.Clip(l.Env), "WATCHDOG_USEC="+strconv.FormatInt(s.plan.Watchdog.Microseconds(), 10))
 	}
 	if s.cgroup != nil {
 		s.ooms, _ = s.cgroup.OOMKills()
@@ -211,31 +232,27 @@ func (s *supervisor) start() (*daemon, error) {
 // forwarded signals pass as they are. It returns the daemon's status, 128+n
 // for signal n, and an error if it never became ready.
 func (s *supervisor) run(d *daemon) (int, error) {
-	var readyBy <-chan time.Time
-	if s.notify == nil {
-		s.ready(d)
-	} else {
-		t := time.NewTimer(s.plan.ReadyTimeout)
-		defer t.Stop()
-		readyBy = t.C
-	}
-	var kill <-chan time.Time
+	t := s.arm(d)
+	defer t.stop()
 	for {
 		select {
 		case sig := <-s.sigs:
-			if s.forward(d, sig) && kill == nil {
-				kill = time.After(s.plan.StopTimeout)
+			if s.forward(d, sig) && t.kill == nil {
+				t.kill = time.After(s.plan.StopTimeout)
 			}
-		case <-kill:
+		case <-t.kill:
 			s.kill(d)
-		case <-readyBy:
+		case <-t.readyBy:
 			d.failure = &sandbox.StepError{Step: "ready", Msg: fmt.Sprintf("no READY=1 within %v; the daemon was killed", s.plan.ReadyTimeout)}
 			unix.PidfdSendSignal(d.pidfd, unix.SIGKILL, nil, 0)
+		case <-t.settled:
+			t.settled = nil
+			s.ready(d)
+		case <-t.watchdogC():
+			s.watchdogMissed(d, t)
 		case n := <-s.notices():
 			s.heard(d, n)
-			if d.ready {
-				readyBy = nil
-			}
+			t.heard(d, s.plan.Watchdog)
 		case <-s.chld:
 			reapOrphans(d.pid, d.mainPID)
 		case code := <-d.exited:
@@ -247,13 +264,85 @@ func (s *supervisor) run(d *daemon) (int, error) {
 	}
 }
 
+// timers are a run's deadlines; a nil channel is one not armed.
+type timers struct {
+	readyBy  <-chan time.Time // READY=1 by then (ready = "notify")
+	settled  <-chan time.Time // start_settle over: the start succeeds
+	kill     <-chan time.Time // stop_timeout over: SIGKILL
+	watchdog *time.Timer      // WATCHDOG=1 by then
+	held     []*time.Timer    // to stop
+}
+
+// arm sets a run's first deadlines. With ready = "exec" the daemon is
+// ready at once, or, on the first start with start_settle, once it has
+// lived that long.
+func (s *supervisor) arm(d *daemon) *timers {
+	t := &timers{}
+	switch {
+	case s.plan.Ready == spec.ReadyNotify:
+		t.readyBy = t.after(s.plan.ReadyTimeout)
+	case s.plan.StartSettle > 0 && s.started != nil:
+		t.settled = t.after(s.plan.StartSettle)
+	default:
+		s.ready(d)
+	}
+	if s.plan.Watchdog > 0 {
+		t.watchdog = time.NewTimer(s.plan.Watchdog)
+		t.held = append(t.held, t.watchdog)
+	}
+	return t
+}
+
+func (t *timers) after(d time.Duration) <-chan time.Time {
+	tm := time.NewTimer(d)
+	t.held = append(t.held, tm)
+	return tm.C
+}
+
+func (t *timers) stop() {
+	for _, tm := range t.held {
+		tm.Stop()
+	}
+}
+
+func (t *timers) watchdogC() <-chan time.Time {
+	if t.watchdog == nil {
+		return nil
+	}
+	return t.watchdog.C
+}
+
+// heard acts on what a notice changed: READY=1 ends the wait for it, and
+// WATCHDOG=1 puts the watchdog's deadline off.
+func (t *timers) heard(d *daemon, watchdog time.Duration) {
+	if d.ready {
+		t.readyBy = nil
+	}
+	if d.pinged && t.watchdog != nil {
+		t.watchdog.Reset(watchdog)
+	}
+	d.pinged = false
+}
+
+// watchdogMissed ends a daemon that sent no WATCHDOG=1 in time, as systemd
+// does: SIGABRT (for a core dump), then SIGKILL after stop_timeout. Its end
+// is a failure, for the restart policy.
+func (s *supervisor) watchdogMissed(d *daemon, t *timers) {
+	d.why = fmt.Sprintf(" (watchdog: no WATCHDOG=1 within %v)", s.plan.Watchdog)
+	s.errorf("%s: watchdog: no WATCHDOG=1 within %v; sending SIGABRT", s.plan.Name, s.plan.Watchdog)
+	unix.PidfdSendSignal(d.target, unix.SIGABRT, nil, 0)
+	if t.kill == nil {
+		t.kill = time.After(s.plan.StopTimeout)
+	}
+}
+
 // kill ends the daemon once stop_timeout is over: with everything in its
 // cgroup, if it has one.
 func (s *supervisor) kill(d *daemon) {
 	unix.PidfdSendSignal(d.target, unix.SIGKILL, nil, 0)
 	if s.cgroup != nil {
 		if err := s.cgroup.Kill(stopGrace); err != nil {
-			s.logf("%v", err)
+			s.errorf("%v", err)
 		}
 	}
 }
@@ -281,6 +370,7 @@ func (s *supervisor) ready(d *daemon) {
 		return
 	}
 	d.ready = true
+	s.wasReady = true
 	s.tell(s.mainPID(d), nil)
 	notifyManager(s.plan.Manager, "READY=1\nMAINPID="+strconv.Itoa(os.Getpid()))
 }
@@ -299,7 +389,8 @@ func (s *supervisor) writePID(pid int) *sandbox.StepError {
 // or removed before the daemon is reaped, so that as long as the file names
 // a pid, that pid cannot be reused.
 func (s *supervisor) end(d *daemon, code int) (int, error) {
-	again := d.ready && !s.stopping && s.restart.again(code)
+	again := s.restarting(code)
+	s.ended(d, code, again)
 	if s.pidfile != nil {
 		if again {
 			s.pidfile.Clear()
@@ -319,9 +410,63 @@ func (s *supervisor) end(d *daemon, code int) (int, error) {
 		return code, nil
 	}
 	if d.failure == nil {
-		d.failure = &sandbox.StepError{Step: "ready", Msg: fmt.Sprintf("the daemon ended (%s) before it was ready", sandbox.DescribeStatus(code, nil))}
+		d.failure = &sandbox.StepError{Step: "ready", Msg: s.notReady(code)}
 	}
 	return code, d.failure
+}
+
+// restarting reports whether a run that ended with code is followed by
+// another: as the policy says, unless a stop came, or no run has been
+// ready yet (a failed start fails).
+func (s *supervisor) restarting(code int) bool {
+	return s.wasReady && !s.stopping && s.restart.again(code)
+}
+
+// ended notes how a run ended in the state file, while the pidfile is
+// still held; a restart is recorded by loop, once it is decided.
+func (s *supervisor) ended(d *daemon, code int, again bool) {
+	s.last = lastExit{how: sandbox.DescribeStatus(code, nil) + d.why, code: code, at: time.Now()}
+	switch {
+	case s.started != nil: // a start that fails leaves nothing behind
+	case s.stopping || (!again && code == 0 && d.ready):
+		s.forget()
+	case again: // recorded by loop, which counts the restart
+	case !s.wasReady:
+		s.record(recFailed, "it never became ready")
+	default:
+		s.record(recFailed, fmt.Sprintf("not restarted (restart = %q)", s.plan.Restart))
+	}
+}
+
+// record writes the state file. A failure to is logged: status then knows
+// less, and the daemon is not affected.
+func (s *supervisor) record(state, reason string) {
+	if s.pidfile == nil {
+		return
+	}
+	r := record{state: state, reason: reason, restarts: s.restarts, last: s.last}
+	if err := s.pidfile.WriteState(r.text()); err != nil {
+		s.errorf("state: %v", err)
+	}
+}
+
+// forget removes the state file: the daemon was stopped, or ended cleanly.
+func (s *supervisor) forget() {
+	if s.pidfile == nil {
+		return
+	}
+	if err := s.pidfile.RemoveState(); err != nil {
+		s.errorf("state: %v", err)
+	}
+}
+
+// notReady says how a daemon ended before it was ready.
+func (s *supervisor) notReady(code int) string {
+	how := sandbox.DescribeStatus(code, nil)
+	if s.plan.Ready == spec.ReadyExec && s.plan.StartSettle > 0 {
+		return fmt.Sprintf("the daemon ended (%s) within start_settle (%v)", how, s.plan.StartSettle)
+	}
+	return fmt.Sprintf("the daemon ended (%s) before it was ready", how)
 }
 
 // endLeftovers ends what the daemon left running: everything in its
@@ -332,15 +477,15 @@ func (s *supervisor) endLeftovers() {
 	if s.cgroup != nil {
 		var err error
 		if n, err = endGroup(s.cgroup, syscall.Signal(s.plan.Stop), s.plan.StopTimeout); err != nil {
-			s.logf("%v", err)
+			s.errorf("%v", err)
 		}
 		if now, err := s.cgroup.OOMKills(); err == nil && now > s.ooms {
-			s.logf("%s", oomMessage(s.plan, now-s.ooms))
+			s.errorf("%s", oomMessage(s.plan, now-s.ooms))
 		}
 	}
 	n = max(n, endLeftovers(syscall.Signal(s.plan.Stop), s.plan.StopTimeout))
 	if n > 0 {
-		s.logf("%s: ended %d processes it left behind", s.plan.Name, n)
+		s.warnf("%s: ended %d processes it left behind", s.plan.Name, n)
 	}
 }
 
@@ -366,7 +511,7 @@ func (s *supervisor) pause(delay time.Duration) bool {
 
 func (s *supervisor) reopenLogs() {
 	if err := s.logs.reopen(); err != nil {
-		s.logf("reopen logs: %v", err)
+		s.errorf("reopen logs: %v", err)
 	}
 }
 
@@ -377,13 +522,22 @@ func (s *supervisor) tell(pid int, err error) {
 	}
 }
 
-// logf writes one of the supervisor's own lines: into the stderr log if
-// there is one, else to its own stderr.
-func (s *supervisor) logf(format string, args ...any) {
-	line := fmt.Sprintf("daemonbox: "+format+"\n", args...)
-	if !s.logs.printf("%s", line) {
-		os.Stderr.WriteString(line)
+// logf writes one of the supervisor's own lines, at info priority: into
+// the stderr log if there is one, else to its own stderr.
+func (s *supervisor) logf(format string, args ...any) { s.logAt(prioInfo, format, args...) }
+
+func (s *supervisor) warnf(format string, args ...any) { s.logAt(prioWarning, format, args...) }
+
+func (s *supervisor) errorf(format string, args ...any) { s.logAt(prioErr, format, args...) }
+
+// logAt writes a line, stamped (logline.go); the journal's prefix only on
+// a stderr that is the journal, a log file being the supervisor's own.
+func (s *supervisor) logAt(prio int, format string, args ...any) {
+	msg := fmt.Sprintf("daemonbox: "+format, args...)
+	if s.logs.printf("%s", logLine(false, prio, time.Now(), msg)) {
+		return
 	}
+	os.Stderr.WriteString(logLine(s.journal, prio, time.Now(), msg))
 }
 
 // removeCgroup removes the daemon's cgroup once the daemon is gone,
@@ -397,7 +551,7 @@ func (s *supervisor) removeCgroup() {
 		err = s.cgroup.Remove()
 	}
 	if err != nil {
-		s.logf("%v", err)
+		s.errorf("%v", err)
 	}
 	s.cgroup = nil
 }

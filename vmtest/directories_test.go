@@ -24,15 +24,18 @@ func TestCheckCatchesWhatStartHits(t *testing.T) {
 	}
 	t.Cleanup(func() { syscall.Unmount(mnt, syscall.MNT_DETACH) })
 	copyFile(t, probe, filepath.Join(mnt, "probe"), 0o755)
-	cases := []struct{ name, spec, want string }{
+	cases := []struct {
+		name, spec, want string
+		code             int // start's exit: 127 and 126 as exec's failure, else 125
+	}{
 		{"missing command", "[process]\ncommand = [\"/usr/sbin/no-such-daemon\"]\n",
-			":3:12: process.command[0]: /usr/sbin/no-such-daemon does not exist on the host, so exec would fail with ENOENT"},
+			":3:12: process.command[0]: /usr/sbin/no-such-daemon does not exist on the host, so exec would fail with ENOENT", 127},
 		{"not executable", "[process]\ncommand = [\"" + noexec + "\"]\n[user]\nuser = \"nobody\"\n",
-			":3:12: process.command[0]: " + noexec + " on the host is not executable by the daemon's uid 65534"},
+			":3:12: process.command[0]: " + noexec + " on the host is not executable by the daemon's uid 65534", 126},
 		{"noexec mount", "[process]\ncommand = [\"" + mnt + "/probe\"]\n",
-			":3:12: process.command[0]: " + mnt + "/probe on the host is on a noexec mount, so exec would fail with EACCES"},
+			":3:12: process.command[0]: " + mnt + "/probe on the host is on a noexec mount, so exec would fail with EACCES", 126},
 		{"missing bind source", "[process]\ncommand = [\"PROBE\"]\n[[filesystem.bind]]\nsource = \"/var/lib/no-such-x\"\ntarget = \"/srv/x\"\n",
-			":5:10: filesystem.bind[0].source: /var/lib/no-such-x: no such file or directory, so the mounts step would fail"},
+			":5:10: filesystem.bind[0].source: /var/lib/no-such-x: no such file or directory, so the mounts step would fail", 125},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -40,9 +43,13 @@ func TestCheckCatchesWhatStartHits(t *testing.T) {
 			spec := fmt.Sprintf("name = %q\n%s[daemon]\npidfile = %q\n", ownName("check"), c.spec, pidfile)
 			file := specFile(t, spec)
 			for _, cmd := range []string{"check", "start"} {
+				want := 125 // check validates; start exits as exec would, as run does
+				if cmd == "start" {
+					want = c.code
+				}
 				r := launch{cmd: cmd, file: file}.do(t)
-				if r.code != 125 || !strings.Contains(r.stderr, c.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
-					t.Errorf("%s: exit %d, stderr %q; want 125 and one line with %q", cmd, r.code, r.stderr, c.want)
+				if r.code != want || !strings.Contains(r.stderr, c.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+					t.Errorf("%s: exit %d, stderr %q; want %d and one line with %q", cmd, r.code, r.stderr, want, c.want)
 				}
 			}
 			if fileExists(pidfile) {

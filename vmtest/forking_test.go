@@ -32,7 +32,7 @@ func TestForkingDaemonMainPID(t *testing.T) {
 		t.Fatalf("pidfile names %d, MAINPID named %d", pid, child)
 	}
 	sup := ppid(t, pid)
-	if got := countProcs(t, "__daemonbox_supervise"); got != 1 {
+	if got := supervisors(t); got != 1 {
 		t.Fatalf("%d supervisors, want 1", got)
 	}
 	if r := l.do(t, "status"); r.code != 0 || !strings.Contains(r.stdout, strconv.Itoa(pid)) {

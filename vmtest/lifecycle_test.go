@@ -290,9 +290,10 @@ func countProcs(t *testing.T, arg string) int {
 	return n
 }
 
-// supervisors counts the detached supervisors this suite started; the tests
-// run one at a time and stop what they start.
-func supervisors(t *testing.T) int { return countProcs(t, "__daemonbox_supervise") }
+// supervisors counts the detached supervisors this suite started (their
+// title: "daemonbox: NAME supervisor"); the tests run one at a time and
+// stop what they start.
+func supervisors(t *testing.T) int { return countProcs(t, " supervisor\x00") }
 
 // Two starts at once: exactly one runs, the others say it already runs.
 func TestConcurrentStarts(t *testing.T) {
@@ -302,7 +303,11 @@ func TestConcurrentStarts(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range results {
 		wg.Add(1)
-		go func() { defer wg.Done(); results[i] = l.do(t, "start") }()
+		// --strict: a start that finds it running fails, as it did before LSB's 0.
+		go func() {
+			defer wg.Done()
+			results[i] = launch{cmd: "start", args: []string{"--strict"}, file: l.file}.do(t)
+		}()
 	}
 	wg.Wait()
 	won := 0
@@ -418,6 +423,13 @@ func TestRestartPolicy(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond) // bounded
 	}
+	checkLogLines(t, log)
+	// Given up on, it is failed, not stopped: LSB 1, with how it died.
+	r := l.do(t, "status")
+	want := ownName("probe") + ": failed: gave up after 5 restarts; last exit: killed by SIGSEGV at "
+	if r.code != 1 || !strings.HasPrefix(r.stdout, want) {
+		t.Errorf("status: exit %d, %q; want 1, %q...", r.code, r.stdout, want)
+	}
 }
 
 func fileExists(path string) bool { _, err := os.Lstat(path); return err == nil }
@@ -428,9 +440,13 @@ func TestStopDuringBackoff(t *testing.T) {
 	l := newLifecycle(t, "restart = \"always\"\n", "segv")
 	l.must(t, "start")
 	waitLog(t, l.log, "restarting in 400ms")
+	checkCrashLoopStatus(t, l)
 	l.must(t, "stop")
 	if supervisors(t) > 0 || fileExists(l.pidfile) {
 		t.Error("a supervisor or pidfile remains after stop")
+	}
+	if r := l.do(t, "status"); r.code != 3 {
+		t.Errorf("status after stop: exit %d, %q", r.code, r.stdout)
 	}
 }
 

@@ -128,11 +128,11 @@ func TestExecFailures(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"/missing", 125, ":2:12: process.command[0]: /missing does not exist" + in + ", so exec would fail with ENOENT"},
-		{probe, 125, ": process.command[0]: " + probe + " does not exist" + in}, // exists on the host, not inside the root
-		{"/noexec", 125, ": process.command[0]: /noexec" + in + " is not executable by the daemon's uid 0, gid 0 and groups [] (mode 0644, owner 0:0), so exec would fail with EACCES"},
-		{"/dir", 125, ": process.command[0]: /dir" + in + " is a directory, not a regular file"},
-		{"/data", 125, "is not executable by the daemon's uid 0"},
+		{"/missing", 127, ":2:12: process.command[0]: /missing does not exist" + in + ", so exec would fail with ENOENT"},
+		{probe, 127, ": process.command[0]: " + probe + " does not exist" + in}, // exists on the host, not inside the root
+		{"/noexec", 126, ": process.command[0]: /noexec" + in + " is not executable by the daemon's uid 0, gid 0 and groups [] (mode 0644, owner 0:0), so exec would fail with EACCES"},
+		{"/dir", 126, ": process.command[0]: /dir" + in + " is a directory, not a regular file"},
+		{"/data", 126, "is not executable by the daemon's uid 0"},
 		{"/garbage", 126, "daemonbox: step \"exec\": execve /garbage: exec format error\n"},
 		{"/script", 127, "daemonbox: step \"exec\": execve /script: no such file or directory\n"},
 	}

@@ -14,6 +14,7 @@
 //	daemonbox stop|status|reload|restart|reopen-logs spec.toml
 //	daemonbox check [--max-exposure N] spec.toml  validate against this host; no side effects
 //	daemonbox explain spec.toml       print the effective confinement
+//	daemonbox list                    the daemons that run, from the pidfile directory
 //	daemonbox export --format oci [--bundle DIR] spec.toml  an OCI runtime's config.json
 package main
 
@@ -34,12 +35,16 @@ const usage = `usage: daemonbox <command> spec.toml
 
 commands:
   run [--detach]  apply the spec and run the daemon (in the foreground, unless detached)
-  start           run it detached: return once it is ready, or fail saying why
+  start           run it detached: return once it is ready, or fail saying why;
+                  0 with a note if it already runs (--strict: 125)
   stop            stop it: signals.stop, then SIGKILL after signals.stop_timeout
-  status          print whether it runs; exit 0 running, 1 dead with a pidfile, 3 stopped
+  status          print whether it runs; exit 0 running, 1 failed (or dead with a
+                  pidfile, or restarting after a failure), 3 stopped, 4 unknown
   reload          send it signals.reload
   restart         stop, then start
   reopen-logs     make its supervisor reopen its log files (after a rotation)
+  list            (no spec file) the daemons running on this machine, from the pidfile
+                  directory: name, pid, uptime, state
   check           validate the spec against this host (no side effects); exit 0 or 125;
                   --max-exposure N: 125 when explain's exposure score is above N
   explain         print the effective confinement after defaults and name resolution
@@ -88,13 +93,20 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "export":
 		return exportCmd(args, stdout, stderr)
+	case "list":
+		if len(args) != 0 {
+			fmt.Fprintf(stderr, "daemonbox list: takes no arguments\n%s", usage)
+			return sandbox.ExitFailure
+		}
+		return supervisor.List(stdout, sandbox.DefaultPidfileDir())
 	default:
 		fmt.Fprintf(stderr, "daemonbox: unknown command %q\n%s", cmd, usage)
 		return sandbox.ExitFailure
 	}
 	file, opt, ok := parseArgs(args)
-	if !ok || (opt.detach && cmd != "run") || (opt.maxExposure != supervisor.NoMaxExposure && cmd != "check") {
-		fmt.Fprintf(stderr, "daemonbox %s: expected one spec file (--detach only for run, --max-exposure N only for check)\n%s", cmd, usage)
+	if !ok || (opt.detach && cmd != "run") || (opt.maxExposure != supervisor.NoMaxExposure && cmd != "check") ||
+		(opt.strict && cmd != "start" && cmd != "restart" && cmd != "run") {
+		fmt.Fprintf(stderr, "daemonbox %s: expected one spec file (--detach only for run, --max-exposure N only for check, --strict only for start)\n%s", cmd, usage)
 		return sandbox.ExitFailure
 	}
 	detach := opt.detach
@@ -109,27 +121,41 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 	case "start":
 		detach = true
 	}
-	return launch(cmd, file, detach, opt.maxExposure, stdout, stderr)
+	opt.detach = detach
+	return launch(cmd, file, opt, stdout, stderr)
 }
 
 // launch runs the commands that read the spec against this host: check,
 // explain, and run (start is run detached).
-func launch(cmd, file string, detach bool, maxExposure float64, stdout, stderr io.Writer) int {
+func launch(cmd, file string, opt options, stdout, stderr io.Writer) int {
 	s, plan, err := sandbox.Load(file)
 	if err != nil {
-		return report(stderr, err)
+		code := report(stderr, err)
+		if cmd == "check" || cmd == "explain" {
+			code = sandbox.ExitFailure // they validate: any problem is the spec's
+		}
+		return code
 	}
 	switch cmd {
 	case "check":
-		return supervisor.Check(stdout, stderr, file, s, plan, maxExposure)
+		return supervisor.Check(stdout, stderr, file, s, plan, opt.maxExposure)
 	case "explain":
 		if err := supervisor.Explain(stdout, plan); err != nil {
 			return report(stderr, err)
 		}
 		return 0
 	}
-	plan.Detach = plan.Detach || detach
+	plan.Detach = plan.Detach || opt.detach
+	// LSB: start on a running service succeeds; --strict keeps 125. A
+	// start that lost a race to another is told after its failure.
+	startOK := plan.Detach && !opt.strict
+	if startOK && supervisor.AlreadyRunning(stdout, plan) {
+		return 0
+	}
 	code, err := supervisor.Run(plan)
+	if err != nil && startOK && supervisor.AlreadyRunning(stdout, plan) {
+		return 0
+	}
 	if err != nil {
 		report(stderr, err)
 	}
@@ -162,6 +188,7 @@ func control(cmd, file string, stdout, stderr io.Writer) int {
 // options are the flags a command takes besides its spec file.
 type options struct {
 	detach      bool
+	strict      bool // start: a running daemon is an error (125), not LSB's success
 	maxExposure float64
 }
 
@@ -176,6 +203,8 @@ func parseArgs(args []string) (file string, opt options, ok bool) {
 		switch {
 		case a == "--detach" || a == "-detach":
 			opt.detach = true
+		case a == "--strict":
+			opt.strict = true
 		case a == "--max-exposure" && i+1 < len(args):
 			i++
 			if opt.maxExposure, ok = exposureBound(args[i]); !ok {

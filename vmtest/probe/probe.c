@@ -933,6 +933,19 @@ int main(int argc, char **argv)
 			return 4;
 		wait_signals(0);
 	}
+	if (strcmp(mode, "watchdog") == 0 && argc > 2) {
+		/* WATCHDOG=1 argv[2] times, each a quarter of WATCHDOG_USEC
+		 * after the last, then silence. */
+		long long usec = getenv("WATCHDOG_USEC") ? atoll(getenv("WATCHDOG_USEC")) : 0;
+		printf("watchdog_usec %lld\n", usec);
+		for (int i = atoi(argv[2]); usec > 0 && i > 0; i--) {
+			if (notify("WATCHDOG=1") < 0)
+				return 4;
+			usleep(usec / 4);
+		}
+		printf("watchdog silent\n");
+		wait_signals(0);
+	}
 	if (strcmp(mode, "forking") == 0)
 		return forking(argc, argv);
 	if (strcmp(mode, "forkbomb") == 0)
