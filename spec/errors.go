@@ -140,3 +140,9 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// DidYouMean is " (did you mean "X"?)" for the candidate closest to word, or
+// "" when none is close enough; the command line uses it for its commands.
+func DidYouMean(word string, candidates []string) string {
+	return didYouMean(word, candidates)
+}

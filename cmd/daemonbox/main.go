@@ -15,6 +15,8 @@
 //	daemonbox check [--max-exposure N] spec.toml  validate against this host; no side effects
 //	daemonbox explain spec.toml       print the effective confinement
 //	daemonbox export --format oci [--bundle DIR] spec.toml  an OCI runtime's config.json
+//	daemonbox spec [--name NAME] [--from-unit FILE.service] [-- command...]  a starter spec
+//	daemonbox completion bash|zsh|fish; daemonbox help [command]; daemonbox version
 package main
 
 import (
@@ -29,29 +31,6 @@ import (
 	"github.com/daemonbox/daemonbox/spec"
 	"github.com/daemonbox/daemonbox/supervisor"
 )
-
-const usage = `usage: daemonbox <command> spec.toml
-
-commands:
-  run [--detach]  apply the spec and run the daemon (in the foreground, unless detached)
-  start           run it detached: return once it is ready, or fail saying why
-  stop            stop it: signals.stop, then SIGKILL after signals.stop_timeout
-  status          print whether it runs; exit 0 running, 1 dead with a pidfile, 3 stopped
-  reload          send it signals.reload
-  restart         stop, then start
-  reopen-logs     make its supervisor reopen its log files (after a rotation)
-  check           validate the spec against this host (no side effects); exit 0 or 125;
-                  --max-exposure N: 125 when explain's exposure score is above N
-  explain         print the effective confinement after defaults and name resolution
-  export          --format systemd [--output FILE.service] [--systemd-version N]:
-                  the same confinement as systemd units (stdout, or FILE and its
-                  sockets beside it); --format oci [--bundle DIR]: as an OCI
-                  runtime config.json (stdout, or DIR/config.json)
-
-exit codes: 125 daemonbox or spec error, 126 command not executable,
-127 command not found, 128+n daemon killed by signal n, else the daemon's status;
-reload and reopen-logs exit 7 when the daemon is not running
-`
 
 // daemonbox does its work from init, not main. Go runs init functions on the
 // process's first thread and keeps the goroutine there, and the launch needs
@@ -77,24 +56,40 @@ func main() {}
 
 func daemonbox(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		writeUsage(stderr)
 		return sandbox.ExitFailure
 	}
 	cmd, args := args[0], args[1:]
-	switch cmd {
-	case "run", "start", "check", "explain", "stop", "status", "reload", "restart", "reopen-logs":
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	c, known := findCommand(cmd)
+	switch {
+	case cmd == "-h" || cmd == "--help":
+		return helpCmd(nil, stdout, stderr)
+	case cmd == "--version" || cmd == "-V":
+		return versionCmd(stdout)
+	case !known:
+		fmt.Fprintf(stderr, "daemonbox: unknown command %q%s\n", cmd, spec.DidYouMean(cmd, commandNames()))
+		writeUsage(stderr)
+		return sandbox.ExitFailure
+	case wantsHelp(args):
+		writeHelp(stdout, c)
 		return 0
+	}
+	switch cmd {
+	case "help":
+		return helpCmd(args, stdout, stderr)
+	case "version":
+		return versionCmd(stdout)
 	case "export":
 		return exportCmd(args, stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "daemonbox: unknown command %q\n%s", cmd, usage)
-		return sandbox.ExitFailure
+	case "spec":
+		return specCmd(args, stdout, stderr)
+	case "completion":
+		return completionCmd(args, stdout, stderr)
 	}
 	file, opt, ok := parseArgs(args)
 	if !ok || (opt.detach && cmd != "run") || (opt.maxExposure != supervisor.NoMaxExposure && cmd != "check") {
-		fmt.Fprintf(stderr, "daemonbox %s: expected one spec file (--detach only for run, --max-exposure N only for check)\n%s", cmd, usage)
+		fmt.Fprintf(stderr, "daemonbox %s: expected one spec file (--detach only for run, --max-exposure N only for check)\n", cmd)
+		writeHelp(stderr, c)
 		return sandbox.ExitFailure
 	}
 	detach := opt.detach
