@@ -22,12 +22,30 @@ func (t *translation) capabilities(name, value string) {
 	caps := strings.Fields(value)
 	t.set("capabilities", "drop", `["ALL"]`)
 	if name == "AmbientCapabilities" {
+		if !t.ambientSet {
+			t.add("capabilities", "keep", nil) // the ambient set replaces the bounding set's
+		}
 		t.ambientSet = true
 		t.add("capabilities", "keep", caps)
 		return
 	}
+	t.bounding = append(t.bounding, caps...)
 	if !t.ambientSet {
 		t.add("capabilities", "keep", caps)
+	}
+}
+
+// boundingOnly lists what the bounding set allowed beyond the ambient set:
+// a non-root daemon could use those only through file capabilities, which
+// no_new_privs and daemonbox's empty bounding set rule out.
+func (t *translation) boundingOnly() {
+	if !t.ambientSet {
+		return
+	}
+	for _, c := range t.bounding {
+		if !slices.Contains(t.lists["capabilities"]["keep"], c) {
+			t.note("CapabilityBoundingSet=%s: not in AmbientCapabilities=, so not kept", c)
+		}
 	}
 }
 

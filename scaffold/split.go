@@ -15,6 +15,13 @@ func splitCommand(s string) (words []string, problem string) {
 	problem = expansions(s)
 	for _, r := range s {
 		switch {
+		case escaped && r == '\n': // a continued line: systemd reads a space
+			escaped = false
+			if cur.Len() > 0 {
+				words = append(words, cur.String())
+				cur.Reset()
+			}
+			inWord = false
 		case escaped:
 			cur.WriteRune(unescape(r))
 			escaped = false
@@ -26,7 +33,7 @@ func splitCommand(s string) (words []string, problem string) {
 			cur.WriteRune(r)
 		case r == '"' || r == '\'':
 			quote, inWord = r, true
-		case r == ' ' || r == '\t':
+		case r == ' ' || r == '\t' || r == '\n':
 			if inWord {
 				words = append(words, cur.String())
 				cur.Reset()

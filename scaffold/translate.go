@@ -21,6 +21,7 @@ type translation struct {
 	envs         map[string]string // process.env; nil when the unit sets none
 	ambientSet   bool              // AmbientCapabilities= seen: it, not the bounding set, is kept
 	notify       bool              // Type=notify
+	bounding     []string          // CapabilityBoundingSet= names
 	startTimeout string            // TimeoutStartSec= before Type=notify was seen
 }
 
@@ -87,6 +88,10 @@ func (t *translation) boolKey(name, value, table, key string) {
 
 // render writes the spec: a header, what was left out, then the tables.
 func (t *translation) render(file, name string) string {
+	t.signalsIgnore()
+	t.boundingOnly()
+	t.finishEnv()
+	t.finishStartTimeout()
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Translated by `daemonbox spec --from-unit` from %s.\n", file)
 	if t.description != "" {
@@ -102,9 +107,6 @@ func (t *translation) render(file, name string) string {
 	t.set("", "version", "1")
 	t.set("", "name", toml(name))
 	t.tables["process"] = append([]string{"command = " + tomlArray(t.command)}, t.tables["process"]...)
-	t.signalsIgnore()
-	t.finishEnv()
-	t.finishStartTimeout()
 	for _, table := range tableOrder {
 		t.renderTable(&b, table)
 		if table == "filesystem" {
