@@ -14,21 +14,6 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// schemaTables maps each table of schema.json, by its path ("[]" for an
-// array's elements), to the decoder's list of its keys. A key in one and
-// not the other fails TestSchemaKeys, so the schema cannot drift from the
-// decoder; a new table needs its line here.
-func schemaTables() map[string][]string {
-	return map[string][]string{
-		"": topKeys, "process": processKeys, "user": userKeys,
-		"filesystem": filesystemKeys, "filesystem.bind[]": bindKeys,
-		"namespaces": namespaceKeys, "namespaces.uid_map[]": idMapKeys, "namespaces.gid_map[]": idMapKeys,
-		"capabilities": capKeys, "rlimits": rlimitKeys(), "fds": fdKeys, "fds.listen[]": listenKeys,
-		"signals": signalKeys, "daemon": daemonKeys, "seccomp": seccompKeys,
-		"resources": resourceKeys, "landlock": landlockKeys,
-	}
-}
-
 func readSchema(t *testing.T) map[string]any {
 	t.Helper()
 	data, err := os.ReadFile("schema.json")
@@ -45,11 +30,11 @@ func readSchema(t *testing.T) map[string]any {
 func TestSchemaKeys(t *testing.T) {
 	found := map[string][]string{}
 	schemaWalk(readSchema(t), "", found)
-	tables := schemaTables()
+	tables := keyTables()
 	for path, keys := range found {
 		want, ok := tables[path]
 		if !ok {
-			t.Errorf("schema.json has table %q, which the decoder's key lists (schemaTables) do not know", path)
+			t.Errorf("schema.json has table %q, which the decoder's key lists (keyTables, hints.go) do not know", path)
 			continue
 		}
 		for _, k := range want {
