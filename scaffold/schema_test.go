@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pelletier/go-toml/v2"
+	gotoml "github.com/pelletier/go-toml/v2"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -34,7 +34,7 @@ func TestOutputMatchesSchema(t *testing.T) {
 	}
 	for _, text := range []string{Starter("", nil), Starter("web", []string{"/usr/sbin/nginx", "-g", "daemon off;"}), fromUnit} {
 		var m map[string]any
-		if err := toml.Unmarshal([]byte(text), &m); err != nil {
+		if err := gotoml.Unmarshal([]byte(text), &m); err != nil {
 			t.Fatal(err)
 		}
 		j, _ := json.Marshal(m)
