@@ -9,74 +9,81 @@ import (
 // A setting is a handler for one [Service] key.
 type setting func(t *translation, name, value string)
 
-// settings maps the [Service] keys daemonbox has an equivalent for.
-var settings = map[string]setting{
-	"ExecStart":               (*translation).execStart,
-	"User":                    str("user", "user"),
-	"Group":                   str("user", "group"),
-	"SupplementaryGroups":     words("user", "groups"),
-	"WorkingDirectory":        (*translation).workingDirectory,
-	"RootDirectory":           str("filesystem", "root"),
-	"UMask":                   (*translation).umask,
-	"Environment":             (*translation).environment,
-	"PassEnvironment":         words("process", "inherit_env"),
-	"NoNewPrivileges":         boolean("process", "no_new_privileges"),
-	"OOMScoreAdjust":          number("process", "oom_score_adj"),
-	"CapabilityBoundingSet":   (*translation).capabilities,
-	"AmbientCapabilities":     (*translation).capabilities,
-	"PrivateNetwork":          boolean("namespaces", "network"),
-	"PrivateIPC":              boolean("namespaces", "ipc"),
-	"PrivatePIDs":             boolean("namespaces", "pid"),
-	"ProtectHostname":         boolean("namespaces", "uts"),
-	"PrivateUsers":            boolean("namespaces", "user"),
-	"PrivateMounts":           boolean("namespaces", "mount"),
-	"PrivateTmp":              (*translation).privateTmp,
-	"PrivateDevices":          boolean("filesystem", "dev"),
-	"ReadOnlyPaths":           (*translation).paths,
-	"InaccessiblePaths":       (*translation).paths,
-	"TemporaryFileSystem":     (*translation).temporaryFileSystem,
-	"BindPaths":               (*translation).bindPaths,
-	"BindReadOnlyPaths":       (*translation).bindPaths,
-	"ReadWritePaths":          (*translation).readWritePaths,
-	"SystemCallFilter":        (*translation).systemCallFilter,
-	"SystemCallErrorNumber":   (*translation).systemCallErrorNumber,
-	"RestrictAddressFamilies": (*translation).addressFamilies,
-	"MemoryDenyWriteExecute":  boolean("seccomp", "memory_deny_write_execute"),
-	"MemoryMax":               (*translation).size,
-	"MemorySwapMax":           (*translation).size,
-	"TasksMax":                number("resources", "pids_max"),
-	"CPUQuota":                str("resources", "cpu_max"),
-	"CPUWeight":               number("resources", "cpu_weight"),
-	"IOWeight":                number("resources", "io_weight"),
-	"KillSignal":              str("signals", "stop"),
-	"TimeoutStopSec":          (*translation).timeout,
-	"TimeoutStartSec":         (*translation).timeout,
-	"Restart":                 (*translation).restart,
-	"Type":                    (*translation).serviceType,
-	"PIDFile":                 str("daemon", "pidfile"),
-	"StandardInput":           (*translation).stream,
-	"StandardOutput":          (*translation).stream,
-	"StandardError":           (*translation).stream,
-	"ExecReload":              (*translation).execReload,
-	"IgnoreSIGPIPE":           (*translation).ignoreSIGPIPE,
+// settings maps the [Service] keys daemonbox has an equivalent for. It is
+// made on use: a package-level map is built by an initializer on every
+// launch of daemonbox, run included.
+func settings() map[string]setting {
+	return map[string]setting{
+		"ExecStart":               (*translation).execStart,
+		"User":                    str("user", "user"),
+		"Group":                   str("user", "group"),
+		"SupplementaryGroups":     words("user", "groups"),
+		"WorkingDirectory":        (*translation).workingDirectory,
+		"RootDirectory":           str("filesystem", "root"),
+		"UMask":                   (*translation).umask,
+		"Environment":             (*translation).environment,
+		"PassEnvironment":         words("process", "inherit_env"),
+		"NoNewPrivileges":         boolean("process", "no_new_privileges"),
+		"OOMScoreAdjust":          number("process", "oom_score_adj"),
+		"CapabilityBoundingSet":   (*translation).capabilities,
+		"AmbientCapabilities":     (*translation).capabilities,
+		"PrivateNetwork":          boolean("namespaces", "network"),
+		"PrivateIPC":              boolean("namespaces", "ipc"),
+		"PrivatePIDs":             boolean("namespaces", "pid"),
+		"ProtectHostname":         boolean("namespaces", "uts"),
+		"PrivateUsers":            boolean("namespaces", "user"),
+		"PrivateMounts":           boolean("namespaces", "mount"),
+		"PrivateTmp":              (*translation).privateTmp,
+		"PrivateDevices":          boolean("filesystem", "dev"),
+		"ReadOnlyPaths":           (*translation).paths,
+		"InaccessiblePaths":       (*translation).paths,
+		"TemporaryFileSystem":     (*translation).temporaryFileSystem,
+		"BindPaths":               (*translation).bindPaths,
+		"BindReadOnlyPaths":       (*translation).bindPaths,
+		"ReadWritePaths":          (*translation).readWritePaths,
+		"SystemCallFilter":        (*translation).systemCallFilter,
+		"SystemCallErrorNumber":   (*translation).systemCallErrorNumber,
+		"RestrictAddressFamilies": (*translation).addressFamilies,
+		"MemoryDenyWriteExecute":  boolean("seccomp", "memory_deny_write_execute"),
+		"MemoryMax":               (*translation).size,
+		"MemorySwapMax":           (*translation).size,
+		"TasksMax":                number("resources", "pids_max"),
+		"CPUQuota":                str("resources", "cpu_max"),
+		"CPUWeight":               number("resources", "cpu_weight"),
+		"IOWeight":                number("resources", "io_weight"),
+		"KillSignal":              str("signals", "stop"),
+		"TimeoutStopSec":          (*translation).timeout,
+		"TimeoutStartSec":         (*translation).timeout,
+		"Restart":                 (*translation).restart,
+		"Type":                    (*translation).serviceType,
+		"PIDFile":                 str("daemon", "pidfile"),
+		"StandardInput":           (*translation).stream,
+		"StandardOutput":          (*translation).stream,
+		"StandardError":           (*translation).stream,
+		"ExecReload":              (*translation).execReload,
+		"IgnoreSIGPIPE":           (*translation).ignoreSIGPIPE,
+	}
 }
 
 // sameAsDefault are settings whose value daemonbox always applies: written
 // by daemonbox's own systemd export, they translate to nothing.
-var sameAsDefault = map[string]string{
-	"SystemCallArchitectures": "native", "RestrictNamespaces": "yes", "LockPersonality": "yes",
-	"MountAPIVFS": "no",
+func sameAsDefault(name, value string) bool {
+	switch name + "=" + value {
+	case "SystemCallArchitectures=native", "RestrictNamespaces=yes", "LockPersonality=yes", "MountAPIVFS=no":
+		return true
+	}
+	return false
 }
 
 func (t *translation) entry(name, value string) {
-	if want, ok := sameAsDefault[name]; ok && value == want {
+	if sameAsDefault(name, value) {
 		return
 	}
 	if strings.HasPrefix(name, "Limit") {
 		t.limit(name, value)
 		return
 	}
-	if fn, ok := settings[name]; ok {
+	if fn, ok := t.settings[name]; ok {
 		fn(t, name, value)
 		return
 	}

@@ -22,7 +22,8 @@ type translation struct {
 	ambientSet   bool              // AmbientCapabilities= seen: it, not the bounding set, is kept
 	notify       bool              // Type=notify
 	bounding     []string          // CapabilityBoundingSet= names
-	startTimeout string            // TimeoutStartSec= before Type=notify was seen
+	settings     map[string]setting
+	startTimeout string // TimeoutStartSec= before Type=notify was seen
 }
 
 type bind struct {
@@ -34,7 +35,7 @@ type bind struct {
 var tableOrder = []string{"", "process", "user", "filesystem", "namespaces", "capabilities", "rlimits", "fds", "signals", "daemon", "seccomp", "resources"}
 
 func newTranslation() *translation {
-	return &translation{tables: map[string][]string{}, lists: map[string]map[string][]string{}, ignorePipe: true}
+	return &translation{tables: map[string][]string{}, lists: map[string]map[string][]string{}, ignorePipe: true, settings: settings()}
 }
 
 func (t *translation) note(format string, args ...any) {
