@@ -63,6 +63,12 @@ var baselineRefused = []string{
 	"process_madvise", // acts on another process's memory
 }
 
+// BaselineRefused lists the calls the baseline refuses, so that a filter
+// translated from another engine's terms, which spell them out, need not.
+func BaselineRefused() []string {
+	return append([]string(nil), baselineRefused...)
+}
+
 const (
 	// cloneNewFlags are the CLONE_NEW* flags clone can take: NEWNS, NEWCGROUP,
 	// NEWUTS, NEWIPC, NEWUSER, NEWPID and NEWNET.

@@ -41,7 +41,7 @@ func (d *decoder) capList(key string, v any) (all bool, set caps.Set) {
 		}
 		n, ok := caps.Number(name)
 		if !ok {
-			d.failElem(key, i, "unknown capability %q%s", name, didYouMean(strings.ToUpper(name), caps.Names()))
+			d.failElem(key, i, "unknown capability %q%s", name, didYouMeanPrefixed(name, "CAP_", caps.Names()))
 			continue
 		}
 		set |= 1 << uint(n)

@@ -138,7 +138,7 @@ func (d *decoder) table(path string, v any, known []string) (map[string]any, boo
 	}
 	for _, k := range sortedKeys(m) {
 		if !slices.Contains(known, k) {
-			d.failKey(path, k, "unknown key %q%s", clip(k), didYouMean(k, known))
+			d.failKey(path, k, "unknown key %q%s", clip(k), keyHint(path, k, m[k], known))
 		}
 	}
 	return m, true

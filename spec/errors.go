@@ -101,20 +101,44 @@ func List(err error) []error {
 }
 
 // suggest returns the candidate closest to word, if it is close enough to be
-// a plausible misspelling.
+// a plausible misspelling: fewer edits than a third of the word plus two,
+// and no more than half of it, so that a short word is not "corrected" into
+// an unrelated one.
 func suggest(word string, candidates []string) string {
 	best, bestDist := "", len(word)/3+2
 	for _, c := range candidates {
 		d := editDistance(strings.ToLower(word), strings.ToLower(c))
-		if d < bestDist {
+		if d < bestDist && 2*d <= len(word) {
 			best, bestDist = c, d
 		}
 	}
 	return best
 }
 
+// suggestPrefixed is suggest for names that share a prefix (CAP_, SIG),
+// which is compared apart: the word may lack it ("net_admn"), and it must not
+// make an unrelated name look close ("CAP_FOO" is not "CAP_BPF").
+func suggestPrefixed(word, prefix string, candidates []string) string {
+	bare := strings.TrimPrefix(strings.ToUpper(word), prefix)
+	stripped := make([]string, len(candidates))
+	for i, c := range candidates {
+		stripped[i] = strings.TrimPrefix(c, prefix)
+	}
+	if s := suggest(bare, stripped); s != "" {
+		return prefix + s
+	}
+	return ""
+}
+
 func didYouMean(word string, candidates []string) string {
 	if s := suggest(word, candidates); s != "" {
+		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return ""
+}
+
+func didYouMeanPrefixed(word, prefix string, candidates []string) string {
+	if s := suggestPrefixed(word, prefix, candidates); s != "" {
 		return fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return ""
@@ -144,4 +168,10 @@ func editDistance(a, b string) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(rb)]
+}
+
+// DidYouMean is " (did you mean "X"?)" for the candidate closest to word, or
+// "" when none is close enough; the command line uses it for its commands.
+func DidYouMean(word string, candidates []string) string {
+	return didYouMean(word, candidates)
 }

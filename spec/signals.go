@@ -52,7 +52,7 @@ func (d *decoder) signal(key string, v any) (int, bool) {
 	}
 	n, ok := signalNumber(name)
 	if !ok {
-		d.fail(key, "unknown signal %q%s", name, didYouMean(strings.ToUpper(name), signalList()))
+		d.fail(key, "unknown signal %q%s", name, didYouMeanPrefixed(name, "SIG", signalList()))
 	}
 	return n, ok
 }
@@ -67,7 +67,7 @@ func (d *decoder) ignoreList(key string, v any) []int {
 		n, ok := signalNumber(name)
 		switch {
 		case !ok:
-			d.failElem(key, i, "unknown signal %q%s", name, didYouMean(strings.ToUpper(name), signalList()))
+			d.failElem(key, i, "unknown signal %q%s", name, didYouMeanPrefixed(name, "SIG", signalList()))
 		case n == 9 || n == 19:
 			d.failElem(key, i, "%s cannot be ignored", SignalName(n))
 		case slices.Contains(out, n):

@@ -104,7 +104,7 @@ func TestErrorMessages(t *testing.T) {
 		{"[process]\nenv = {}\n", "t.toml:1:2: process: command is required"},
 		{cmd + "env = { \"A=B\" = \"1\" }\n", `t.toml:3:9: process.env: "A=B" is not a valid variable name`},
 		{cmd + "[daemon]\nrestart = \"alway\"\n", `t.toml:4:11: daemon.restart: "alway": expected one of ["no" "on-failure" "always"] (did you mean "always"?)`},
-		{cmd + "version = 2\n", "t.toml:3:1: process: unknown key \"version\""},
+		{cmd + "version = 2\n", "t.toml:3:1: process: unknown key \"version\" (did you mean \"version\" at the top level, before any [table]?)"},
 		{"version = 2\n" + cmd, "t.toml:1:11: version: 2 is out of range (1 to 1)"},
 	}
 	for _, c := range cases {
@@ -196,7 +196,7 @@ func TestDeepNesting(t *testing.T) {
 }
 
 func TestSuggest(t *testing.T) {
-	cases := map[string]string{"capabilites": "capabilities", "stdot": "stdout", "zzz": "", "nofiles": "nofile"}
+	cases := map[string]string{"capabilites": "capabilities", "stdot": "stdout", "zzz": "", "nofiles": "nofile", "fd": "fds", "xyz": ""}
 	keys := append(append([]string{}, topKeys...), "stdout", "nofile")
 	for word, want := range cases {
 		if got := suggest(word, keys); got != want {
@@ -237,6 +237,40 @@ func TestNamespaceKeys(t *testing.T) {
 	} {
 		if _, err := Parse("t.toml", []byte(text)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: got %v, want %q", text, err, want)
+		}
+	}
+}
+
+// Issue 21, item 7: a key in the wrong table is pointed to the right one, a
+// capability or signal is found without its prefix, and nothing far away is
+// suggested.
+func TestDidYouMeanElsewhere(t *testing.T) {
+	const cmd = "[process]\ncommand = [\"/bin/true\"]\n"
+	for text, want := range map[string]string{
+		cmd + "[[bind]]\nsource = \"/a\"\ntarget = \"/a\"\n":        `unknown key "bind" (did you mean [[filesystem.bind]]?)`,
+		cmd + "[rlimit]\nnofile = 1\n":                              `unknown key "rlimit" (did you mean "rlimits"?)`,
+		cmd + "[landlock]\nread = []\n[seccomp.landlock]\n":         `unknown key "landlock" (did you mean [landlock]?)`,
+		cmd + "pidfile = \"/run/x.pid\"\n":                          `unknown key "pidfile" (did you mean "pidfile" in [daemon]?)`,
+		cmd + "hostname = \"x\"\n":                                  `unknown key "hostname" (did you mean "hostname" in [namespaces]?)`,
+		cmd + "[capabilities]\nkeep = [\"net_admn\"]\n":             `unknown capability "net_admn" (did you mean "CAP_NET_ADMIN"?)`,
+		cmd + "[capabilities]\nkeep = [\"CAP_NET_BIND_SERIVCE\"]\n": `(did you mean "CAP_NET_BIND_SERVICE"?)`,
+		cmd + "[signals]\nstop = \"trem\"\n":                        `unknown signal "trem" (did you mean "SIGTERM"?)`,
+	} {
+		_, err := Parse("t.toml", []byte(text))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", text, err, want)
+		}
+	}
+	for text, refused := range map[string]string{
+		cmd + "[capabilities]\nkeep = [\"CAP_FOO\"]\n": `unknown capability "CAP_FOO"`,
+		cmd + "[capabilities]\nkeep = [\"foo\"]\n":     `unknown capability "foo"`,
+		cmd + "[signals]\nstop = \"SIGFOO\"\n":         `unknown signal "SIGFOO"`,
+		cmd + "colour = 1\n":                           `unknown key "colour"`,
+		cmd + "zz = 1\n":                               `unknown key "zz"`,
+	} {
+		_, err := Parse("t.toml", []byte(text))
+		if err == nil || !strings.Contains(err.Error(), refused) || strings.Contains(err.Error(), "did you mean") {
+			t.Errorf("%q: got %v, want %q with no suggestion", text, err, refused)
 		}
 	}
 }

@@ -23,7 +23,9 @@ type exportOptions struct {
 func exportCmd(args []string, stdout, stderr io.Writer) int {
 	opt, problem := parseExportArgs(args)
 	if problem != "" {
-		fmt.Fprintf(stderr, "daemonbox export: %s\n%s", problem, usage)
+		fmt.Fprintf(stderr, "daemonbox export: %s\n", problem)
+		c, _ := findCommand("export")
+		writeHelp(stderr, c)
 		return sandbox.ExitFailure
 	}
 	switch opt.format {

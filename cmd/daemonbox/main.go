@@ -15,7 +15,9 @@
 //	daemonbox check [--max-exposure N] spec.toml  validate against this host; no side effects
 //	daemonbox explain spec.toml       print the effective confinement
 //	daemonbox list                    the daemons that run, from the pidfile directory
-//	daemonbox export --format oci [--bundle DIR] spec.toml  an OCI runtime's config.json
+//	daemonbox export --format systemd|oci spec.toml  the confinement as systemd units or an OCI config.json
+//	daemonbox spec [--name NAME] [--from-unit FILE.service] [-- command...]  a starter spec
+//	daemonbox completion bash|zsh|fish; daemonbox help [command]; daemonbox version
 package main
 
 import (
@@ -30,33 +32,6 @@ import (
 	"github.com/daemonbox/daemonbox/spec"
 	"github.com/daemonbox/daemonbox/supervisor"
 )
-
-const usage = `usage: daemonbox <command> spec.toml
-
-commands:
-  run [--detach]  apply the spec and run the daemon (in the foreground, unless detached)
-  start           run it detached: return once it is ready, or fail saying why;
-                  0 with a note if it already runs (--strict: 125)
-  stop            stop it: signals.stop, then SIGKILL after signals.stop_timeout
-  status          print whether it runs; exit 0 running, 1 failed (or dead with a
-                  pidfile, or restarting after a failure), 3 stopped, 4 unknown
-  reload          send it signals.reload
-  restart         stop, then start
-  reopen-logs     make its supervisor reopen its log files (after a rotation)
-  list            (no spec file) the daemons running on this machine, from the pidfile
-                  directory: name, pid, uptime, state
-  check           validate the spec against this host (no side effects); exit 0 or 125;
-                  --max-exposure N: 125 when explain's exposure score is above N
-  explain         print the effective confinement after defaults and name resolution
-  export          --format systemd [--output FILE.service] [--systemd-version N]:
-                  the same confinement as systemd units (stdout, or FILE and its
-                  sockets beside it); --format oci [--bundle DIR]: as an OCI
-                  runtime config.json (stdout, or DIR/config.json)
-
-exit codes: 125 daemonbox or spec error, 126 command not executable,
-127 command not found, 128+n daemon killed by signal n, else the daemon's status;
-reload and reopen-logs exit 7 when the daemon is not running
-`
 
 // daemonbox does its work from init, not main. Go runs init functions on the
 // process's first thread and keeps the goroutine there, and the launch needs
@@ -82,31 +57,48 @@ func main() {}
 
 func daemonbox(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		writeUsage(stderr)
 		return sandbox.ExitFailure
 	}
 	cmd, args := args[0], args[1:]
-	switch cmd {
-	case "run", "start", "check", "explain", "stop", "status", "reload", "restart", "reopen-logs":
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	c, known := findCommand(cmd)
+	switch {
+	case cmd == "-h" || cmd == "--help":
+		return helpCmd(nil, stdout, stderr)
+	case cmd == "--version" || cmd == "-V":
+		return versionCmd(stdout)
+	case !known:
+		fmt.Fprintf(stderr, "daemonbox: unknown command %q%s\n", cmd, spec.DidYouMean(cmd, commandNames()))
+		writeUsage(stderr)
+		return sandbox.ExitFailure
+	case wantsHelp(args):
+		writeHelp(stdout, c)
 		return 0
+	}
+	switch cmd {
+	case "help":
+		return helpCmd(args, stdout, stderr)
+	case "version":
+		return versionCmd(stdout)
 	case "export":
 		return exportCmd(args, stdout, stderr)
+	case "spec":
+		return specCmd(args, stdout, stderr)
+	case "completion":
+		return completionCmd(args, stdout, stderr)
 	case "list":
 		if len(args) != 0 {
-			fmt.Fprintf(stderr, "daemonbox list: takes no arguments\n%s", usage)
+			fmt.Fprintln(stderr, "daemonbox list: takes no arguments")
+			writeHelp(stderr, c)
 			return sandbox.ExitFailure
 		}
 		return supervisor.List(stdout, sandbox.DefaultPidfileDir())
-	default:
-		fmt.Fprintf(stderr, "daemonbox: unknown command %q\n%s", cmd, usage)
-		return sandbox.ExitFailure
 	}
 	file, opt, ok := parseArgs(args)
 	if !ok || (opt.detach && cmd != "run") || (opt.maxExposure != supervisor.NoMaxExposure && cmd != "check") ||
 		(opt.strict && cmd != "start" && cmd != "restart" && cmd != "run") {
-		fmt.Fprintf(stderr, "daemonbox %s: expected one spec file (--detach only for run, --max-exposure N only for check, --strict only for start)\n%s", cmd, usage)
+		fmt.Fprintf(stderr, "daemonbox %s: expected one spec file (--detach only for run, --max-exposure N only for check, --strict only for start)\n", cmd)
+		writeHelp(stderr, c)
 		return sandbox.ExitFailure
 	}
 	detach := opt.detach
@@ -188,11 +180,11 @@ func control(cmd, file string, stdout, stderr io.Writer) int {
 // options are the flags a command takes besides its spec file.
 type options struct {
 	detach      bool
-	strict      bool // start: a running daemon is an error (125), not LSB's success
 	maxExposure float64
+	strict      bool // start: a running daemon is an error (125), not LSB's success
 }
 
-// parseArgs reads "[--detach] [--max-exposure N] spec.toml". The flag
+// parseArgs reads "[--detach] [--strict] [--max-exposure N] spec.toml". The flag
 // package would do, but it is the largest thing daemonbox would link for
 // three words, and every package linked costs start-up time on the launch
 // path.
