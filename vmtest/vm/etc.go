@@ -41,6 +41,15 @@ func (g Guest) etc(im *Image) error {
 	im.Bytes("/etc/nsswitch.conf", []byte("passwd: files\ngroup: files\nshadow: files\nhosts: files\n"), 0o644)
 	im.Bytes("/etc/hosts", []byte("127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"), 0o644)
 	im.Bytes("/etc/hostname", []byte("vmtest\n"), 0o644)
+	// The loader's cache and the time zone: the examples' Landlock rules
+	// name them.
+	for _, f := range []string{"/etc/ld.so.cache", "/etc/localtime"} {
+		if _, err := os.Stat(f); err == nil {
+			if err := im.HostFile(f); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 

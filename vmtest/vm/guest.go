@@ -97,7 +97,7 @@ func (g Guest) busybox(im *Image) error {
 }
 
 func (g Guest) examples(im *Image) error {
-	return im.HostTree(filepath.Join(g.Repo, "examples"), nil)
+	return im.HostTreeAt(filepath.Join(g.Repo, "examples"), path.Join(path.Dir(testDir), "examples"))
 }
 
 func (g Guest) runConfig() []byte {

@@ -152,3 +152,28 @@ func (im *Image) HostTree(dir string, skip func(rel string) bool) error {
 		return im.hostFile(p, false)
 	})
 }
+
+// HostTreeAt packs the host directory from at the guest directory to:
+// its directories, regular files (with their libraries) and symlinks.
+func (im *Image) HostTreeAt(from, to string) error {
+	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("pack %s: %w", p, err)
+		}
+		rel, _ := filepath.Rel(from, p)
+		dest := path.Join(to, filepath.ToSlash(rel))
+		switch {
+		case d.IsDir():
+			im.Dir(dest, 0o755)
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return fmt.Errorf("pack %s: %w", p, err)
+			}
+			im.Symlink(dest, target)
+		default:
+			return im.Copy(dest, p)
+		}
+		return nil
+	})
+}

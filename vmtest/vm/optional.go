@@ -14,12 +14,12 @@ var optional = []struct {
 	program string
 	trees   []string
 }{
+	{"/usr/bin/install", nil}, // coreutils': Debian's busybox has none, and the examples' scripts use it
 	{"/usr/bin/perl", []string{"/usr/lib/x86_64-linux-gnu/perl-base"}}, // POSIX, IO::Socket::INET
 	{"/usr/bin/setpriv", nil},
 	{"/usr/bin/nsenter", nil},
 	{"/usr/sbin/logrotate", nil},
 	{"/usr/sbin/runc", nil},
-	{"/usr/bin/crun", nil},
 	{"/usr/sbin/nginx", []string{"/etc/nginx", "/usr/share/nginx", "/usr/lib/nginx"}},
 	{"/usr/bin/redis-server", nil},
 	{"/usr/bin/redis-cli", nil},
@@ -28,7 +28,7 @@ var optional = []struct {
 }
 
 // emptyDirs are directories that the packed daemons expect.
-var emptyDirs = []string{"/var/lib/nginx", "/var/log/nginx", "/var/www"}
+var emptyDirs = []string{"/var/lib/nginx", "/var/log/nginx", "/var/www", "/var/lib/redis"}
 
 // pythonSkip are the parts of Python's library that no daemon of the
 // tests imports and that would make up half of the image.
@@ -37,7 +37,25 @@ var pythonSkip = map[string]bool{
 	"distutils": true, "pydoc_data": true, "turtledemo": true, "unittest": true,
 }
 
+// crun is packed only with DAEMONBOX_VMTEST_CRUN=1, for now: in the
+// guest, Debian 12's crun 1.8 fails every bundle ("mount of / to an empty
+// target: Invalid argument"; the guest's root is a bind mount of the initramfs),
+// and TestOCIExportRunc takes crun wherever it finds it on pure cgroup v2.
+// This is the hook that turns the crun comparison on once that is solved.
+func packCrun(im *Image) error {
+	if os.Getenv("DAEMONBOX_VMTEST_CRUN") != "1" {
+		return nil
+	}
+	if _, err := os.Stat("/usr/bin/crun"); err != nil {
+		return nil
+	}
+	return im.HostFile("/usr/bin/crun")
+}
+
 func packOptional(im *Image) error {
+	if err := packCrun(im); err != nil {
+		return err
+	}
 	for _, o := range optional {
 		if _, err := os.Stat(o.program); err != nil {
 			continue

@@ -38,6 +38,9 @@ func setup() error {
 	if err := os.Chmod("/", 0o755); err != nil {
 		return fmt.Errorf("chmod /: %w", err)
 	}
+	if err := leaveRootfs(); err != nil {
+		return err
+	}
 	for _, m := range mounts {
 		if err := os.MkdirAll(m.target, m.mode); err != nil {
 			return err
@@ -49,6 +52,14 @@ func setup() error {
 	const controllers = "+memory +pids +cpu +io"
 	if err := os.WriteFile("/sys/fs/cgroup/cgroup.subtree_control", []byte(controllers), 0); err != nil {
 		return fmt.Errorf("enable %q in /sys/fs/cgroup/cgroup.subtree_control: %w", controllers, err)
+	}
+	// udev makes these on a host; devtmpfs does not, and daemons write
+	// to /dev/stderr.
+	for name, target := range map[string]string{"/dev/fd": "/proc/self/fd", "/dev/stdin": "/proc/self/fd/0",
+		"/dev/stdout": "/proc/self/fd/1", "/dev/stderr": "/proc/self/fd/2"} {
+		if err := os.Symlink(target, name); err != nil && !os.IsExist(err) {
+			return fmt.Errorf("symlink %s: %w", name, err)
+		}
 	}
 	// As on a host that systemd runs, the tests run in a leaf cgroup, not
 	// in the root: daemonbox makes its groups beside theirs.
@@ -69,6 +80,31 @@ func setup() error {
 		return fmt.Errorf("sethostname: %w", err)
 	}
 	return loopbackUp()
+}
+
+// leaveRootfs makes the root a bind mount of the initramfs instead of
+// the initramfs itself: pivot_root(2), which daemonbox's root step calls
+// in its mount namespace, refuses a root that is the kernel's rootfs
+// (EINVAL), as it is on a host booted from an initramfs before
+// switch_root. Nothing is copied.
+func leaveRootfs() error {
+	const dir = "/.root"
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return fmt.Errorf("mkdir %s: %w", dir, err)
+	}
+	if err := syscall.Mount("/", dir, "", syscall.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind / on %s: %w", dir, err)
+	}
+	if err := syscall.Chdir(dir); err != nil {
+		return fmt.Errorf("chdir %s: %w", dir, err)
+	}
+	if err := syscall.Mount(".", "/", "", syscall.MS_MOVE, ""); err != nil {
+		return fmt.Errorf("move %s to /: %w", dir, err)
+	}
+	if err := syscall.Chroot("."); err != nil {
+		return fmt.Errorf("chroot %s: %w", dir, err)
+	}
+	return syscall.Chdir("/")
 }
 
 // loopbackUp sets IFF_UP on lo, the guest's only network interface.
