@@ -101,7 +101,7 @@ func checkMembership(t *testing.T, pid int, path string) {
 	t.Helper()
 	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
 	lines := string(b)
-	want := []string{"0::/" + path}
+	want := []string{":/" + path} // the line is "0::/PATH"
 	if !cgroup.V2() {
 		want = []string{"memory:/" + path, "pids:/" + path, "cpu:/" + path, "blkio:/" + path, "freezer:/" + path}
 	}

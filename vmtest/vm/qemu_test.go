@@ -1,0 +1,40 @@
+package vm
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReadConsole(t *testing.T) {
+	console := "SeaBIOS\r\n" + MarkerBoot + " in 3.1s\r\n=== RUN   TestX\r\n--- PASS: TestX\r\n\r\n" + MarkerExit + "3\r\n[ 9.1] reboot: Power down\r\n"
+	var out bytes.Buffer
+	var res Result
+	res.Status = -1
+	readConsole(strings.NewReader(console), &out, time.Now(), &res)
+	if res.Status != 3 || !res.SawBootMarker {
+		t.Errorf("status %d, boot marker %v; want 3, true", res.Status, res.SawBootMarker)
+	}
+	if strings.Contains(out.String(), "\r") || !strings.Contains(out.String(), "--- PASS: TestX\n") {
+		t.Errorf("console copied as %q", out.String())
+	}
+}
+
+func TestMachineArgs(t *testing.T) {
+	m := Machine{QEMU: "q", Kernel: "k", Initrd: "i", MemoryMiB: 2048, CPUs: 2}
+	args := m.Args("tcg")
+	for _, pair := range [][2]string{{"-accel", "tcg"}, {"-kernel", "k"}, {"-initrd", "i"}, {"-m", "2048"}, {"-serial", "stdio"}} {
+		i := slices.Index(args, pair[0])
+		if i < 0 || i+1 >= len(args) || args[i+1] != pair[1] {
+			t.Errorf("args %q lack %s %s", args, pair[0], pair[1])
+		}
+	}
+	if !slices.Contains(args, "-no-reboot") || !strings.Contains(strings.Join(args, " "), "lsm=landlock") {
+		t.Errorf("args %q: want -no-reboot and Landlock enabled", args)
+	}
+	if got := m.Args("kvm"); !slices.Contains(got, "host") {
+		t.Errorf("kvm args %q: want -cpu host", got)
+	}
+}
