@@ -97,15 +97,19 @@ func TestStarterSpecRuns(t *testing.T) {
 	}
 }
 
-// Each completion script is made; bash's parses.
+// Each completion script is made and parses in its shell, where the shell
+// is installed; the scripts are cobra's, which ask daemonbox's hidden
+// __complete command what to offer. What they offer is tested in bash and
+// fish below, and through __complete here, which zsh's script calls too.
 func TestCompletionScripts(t *testing.T) {
 	need(t)
 	for _, shell := range []string{"bash", "zsh", "fish"} {
 		out, errs, code := cli(t, "completion", shell)
-		if code != 0 || !strings.Contains(out, "daemonbox") || !strings.Contains(out, "reopen-logs") {
+		if code != 0 || !strings.Contains(out, "daemonbox") || !strings.Contains(out, "__complete") {
 			t.Errorf("completion %s: exit %d %s", shell, code, errs)
 		}
 		if _, err := exec.LookPath(shell); err != nil {
+			t.Logf("%s is not installed: its script is not parsed", shell)
 			continue
 		}
 		file := filepath.Join(t.TempDir(), "script")
@@ -116,5 +120,152 @@ func TestCompletionScripts(t *testing.T) {
 	}
 	if _, _, code := cli(t, "completion", "csh"); code != 125 {
 		t.Errorf("completion csh: exit %d", code)
+	}
+	for line, want := range map[string]string{
+		"ex":                    "explain\t",  // with its summary
+		"run ":                  "toml\n:8\n", // *.toml files, filtered by the shell
+		"help ":                 "reopen-logs\n",
+		"export --format ":      "systemd\noci\n",
+		"export --output ":      "service\n:8\n",
+		"export --bundle ":      ":16\n", // directories
+		"spec --from-unit ":     "service\n:8\n",
+		"completion ":           "bash\nzsh\nfish\n:4\n",
+		"spec --name web -- ng": ":0\n", // files, as for any command line
+		"stop web.toml ":        ":4\n", // nothing more
+	} {
+		// The word under the cursor is the last, "" after a space.
+		out, errs, code := cli(t, append([]string{"__complete"}, strings.Split(line, " ")...)...)
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("__complete %q: exit %d, %q, want %q in it; %s", line, code, out, want, errs)
+		}
+	}
+}
+
+// bashCompletion is the bash-completion package's library, which cobra's
+// bash script needs (_get_comp_words_by_ref, _filedir).
+const bashCompletion = "/usr/share/bash-completion/bash_completion"
+
+// needShell skips t (fails it in strict mode) without the shell, or the file
+// its completion needs.
+func needShell(t *testing.T, shell, file, pkg string) {
+	t.Helper()
+	need(t)
+	_, err := exec.LookPath(shell)
+	if err == nil && file != "" {
+		_, err = os.Stat(file)
+	}
+	if err != nil {
+		if strict {
+			t.Fatalf("%v: apt-get install %s", err, pkg)
+		}
+		t.Skipf("%v: apt-get install %s", err, pkg)
+	}
+}
+
+// completionDir holds files to complete and the script of shell; the
+// script finds daemonbox on PATH.
+func completionDir(t *testing.T, shell string) (dir string, env []string) {
+	script, errs, code := cli(t, "completion", shell)
+	if code != 0 {
+		t.Fatalf("completion %s: exit %d %s", shell, code, errs)
+	}
+	dir = t.TempDir()
+	os.WriteFile(filepath.Join(dir, ".script"), []byte(script), 0o644)
+	for _, f := range []string{"web.toml", "notes.txt", "web.service"} {
+		os.WriteFile(filepath.Join(dir, f), nil, 0o644)
+	}
+	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+	return dir, append(os.Environ(), "PATH="+filepath.Dir(daemonbox)+":"+os.Getenv("PATH"))
+}
+
+// In bash, with bash-completion loaded, tab completes commands, flags, a
+// flag's values, spec files (*.toml, and directories) and help's words.
+func TestBashCompletes(t *testing.T) {
+	needShell(t, "bash", bashCompletion, "bash bash-completion")
+	dir, env := completionDir(t, "bash")
+	for line, want := range map[string]string{
+		"daemonbox ex":                   "explain export",
+		"daemonbox run --de":             "--detach",
+		"daemonbox run w":                "web.toml",
+		"daemonbox status ":              "web.toml sub",
+		"daemonbox export --format s":    "systemd",
+		"daemonbox export --output w":    "web.service",
+		"daemonbox export --bundle ":     "sub",
+		"daemonbox spec --from-unit w":   "web.service",
+		"daemonbox completion f":         "fish",
+		"daemonbox help sta":             "start status",
+		"daemonbox export --format oci ": "web.toml sub",
+	} {
+		// As bash sets them for a tab at the end of line.
+		prog := `source ` + bashCompletion + `; source ./.script; line=$1
+COMP_LINE=$line; COMP_POINT=${#line}; read -ra COMP_WORDS <<<"$line"
+[[ $line == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+__start_daemonbox daemonbox "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}" 2>/dev/null
+echo "${COMPREPLY[*]}"`
+		cmd := exec.Command("bash", "-c", prog, "bash", line)
+		cmd.Dir, cmd.Env = dir, env
+		out, err := cmd.Output()
+		if got := strings.TrimSpace(string(out)); err != nil || got != want {
+			t.Errorf("%q completes to %q (%v), want %q", line, got, err, want)
+		}
+	}
+}
+
+// In fish, complete -C lists what a tab offers. Cobra's fish script cannot
+// filter files by extension: it offers every file where bash and zsh offer
+// *.toml.
+func TestFishCompletes(t *testing.T) {
+	needShell(t, "fish", "", "fish")
+	dir, env := completionDir(t, "fish")
+	for line, want := range map[string][]string{
+		"daemonbox ex":                 {"explain\t", "export\t"},
+		"daemonbox run --de":           {"--detach\t"},
+		"daemonbox run w":              {"web.toml"},
+		"daemonbox export --format ":   {"oci", "systemd"},
+		"daemonbox help sta":           {"start\n", "status\n"},
+		"daemonbox completion ":        {"bash", "fish", "zsh"},
+		"daemonbox spec --from-unit w": {"web.service"},
+	} {
+		cmd := exec.Command("fish", "--no-config", "-c", "source ./.script; complete -C $argv[1]", line)
+		cmd.Dir, cmd.Env = dir, env
+		out, err := cmd.CombinedOutput()
+		for _, w := range want {
+			if err != nil || !strings.Contains(string(out), w) {
+				t.Errorf("%q offers %q (%v), want %q among them", line, out, err, w)
+			}
+		}
+	}
+}
+
+// README's "confine your own daemon in five minutes", with sleep for nginx
+// (whose edits need www-data's directories and port 80): spec, check,
+// start, status, stop, each as the README runs it.
+func TestFiveMinutes(t *testing.T) {
+	need(t)
+	text, errs, code := cli(t, "spec", "--name", ownName("five"), "--", "sleep", "600")
+	if code != 0 {
+		t.Fatalf("spec: exit %d %s", code, errs)
+	}
+	file := specFile(t, text)
+	steps := []struct {
+		cmd  string
+		code int
+		want string
+	}{
+		{"check", 0, ": ok\n"},
+		{"start", 0, ""},
+		{"status", 0, "running"},
+		{"stop", 0, ""},
+		{"status", 3, "not running"},
+	}
+	for _, s := range steps {
+		out, errs, code := cli(t, s.cmd, file)
+		if code != s.code || !strings.Contains(out, s.want) {
+			t.Fatalf("%s: exit %d, want %d; %q %q, want %q in it", s.cmd, code, s.code, out, errs, s.want)
+		}
+		if s.cmd == "start" {
+			t.Cleanup(func() { cli(t, "stop", file) })
+		}
 	}
 }

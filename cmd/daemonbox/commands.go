@@ -5,36 +5,43 @@ import (
 	"io"
 	"strings"
 
-	"github.com/daemonbox/daemonbox/completion"
+	"github.com/spf13/cobra"
 )
 
-// A command is one word of daemonbox's command line, with what help and the
-// completion scripts say about it.
+// A command is one word of daemonbox's command line, with what help says
+// about it and what completion offers. The cobra commands are made from this
+// table, so the usage text, each command's help and the completion scripts
+// cannot disagree.
 type command struct {
 	name    string
 	args    string // what follows the name in its synopsis
 	summary string // its line in the usage text
 	help    string // the paragraph `help NAME` adds
 	flags   []flagDoc
-	spec    bool // takes a spec file, which completion offers as *.toml
+	spec    bool     // takes one spec file, which completion offers as *.toml
+	words   []string // or takes one of these words
+	none    bool     // takes no operand
+	run     func(c *cobra.Command, args []string, stdout, stderr io.Writer) int
 }
 
 type flagDoc struct {
-	name  string // "--detach"
-	value string // "N", or "" for a switch
+	name  string // "detach": --detach
+	value string // "N", "systemd|oci", "FILE.service", "DIR", or "" for a switch
 	help  string
 }
 
-// commands are in the order the usage text lists them.
+// commands are in the order the usage text lists them; main.go's init fills
+// in run, which refers back to the table for help.
 var commands = []command{
 	{name: "run", args: "[--detach] spec.toml", spec: true,
 		summary: "apply the spec and run the daemon (in the foreground, unless detached)",
 		help:    "Applies the spec to daemonbox itself and execs the daemon in place, or under a supervisor when the spec needs one ([daemon], cgroups, a PID namespace's init, log files). The exit code is the daemon's.",
-		flags:   []flagDoc{{"--detach", "", "run it in the background under a supervisor (the same as start)"}}},
+		flags: []flagDoc{{"detach", "", "run it in the background under a supervisor (the same as start)"},
+			{"strict", "", "with --detach: exit 125 when the daemon already runs"}}},
 	{name: "start", args: "[--strict] spec.toml", spec: true,
 		summary: "run it detached: return once it is ready, or fail saying why; 0 with a note if it already runs",
 		help:    "Starts the daemon under a detached supervisor and returns once it is ready (daemon.ready, and daemon.start_settle), or fails saying why, leaving nothing behind. On a daemon that already runs it exits 0 with a note, as LSB asks.",
-		flags:   []flagDoc{{"--strict", "", "exit 125 when the daemon already runs"}}},
+		flags:   []flagDoc{{"strict", "", "exit 125 when the daemon already runs"}}},
 	{name: "stop", args: "spec.toml", spec: true,
 		summary: "stop it: signals.stop, then SIGKILL after signals.stop_timeout",
 		help:    "Sends signals.stop, then SIGKILL after signals.stop_timeout, and returns once the daemon is gone (0 also when it was not running)."},
@@ -44,52 +51,53 @@ var commands = []command{
 	{name: "reload", args: "spec.toml", spec: true,
 		summary: "send it signals.reload",
 		help:    "Sends the daemon signals.reload (SIGHUP by default); exits 7 when it is not running."},
-	{name: "restart", args: "spec.toml", spec: true,
-		summary: "stop, then start"},
+	{name: "restart", args: "[--strict] spec.toml", spec: true,
+		summary: "stop, then start",
+		flags:   []flagDoc{{"strict", "", "as start --strict"}}},
 	{name: "reopen-logs", args: "spec.toml", spec: true,
 		summary: "make its supervisor reopen its log files (after a rotation)",
 		help:    "Makes the supervisor reopen the log files of [fds], after logrotate moved them; exits 7 when the daemon is not running."},
-	{name: "list", args: "",
+	{name: "list", args: "", none: true,
 		summary: "the daemons running on this machine: name, pid, uptime, state",
 		help:    "Lists the daemons whose pidfiles are in the pidfile directory (/run/daemonbox as root, $XDG_RUNTIME_DIR/daemonbox otherwise), and in-place runs with [resources]. A spec with its pidfile elsewhere is not seen."},
 	{name: "check", args: "[--max-exposure N] spec.toml", spec: true,
 		summary: "validate the spec against this host (no side effects); exit 0 or 125",
 		help:    "Validates the spec against this host (users, groups, root directory, limits, privileges, cgroups, Landlock) with no side effect, and warns about risky settings. Exits 0 or 125.",
-		flags:   []flagDoc{{"--max-exposure", "N", "exit 125 when explain's exposure score (0 to 10) is above N"}}},
+		flags:   []flagDoc{{"max-exposure", "N", "exit 125 when explain's exposure score (0 to 10) is above N"}}},
 	{name: "explain", args: "spec.toml", spec: true,
 		summary: "print the effective confinement after defaults and name resolution"},
 	{name: "export", args: "--format systemd|oci [flags] spec.toml", spec: true,
 		summary: "the same confinement as systemd units or an OCI runtime's config.json",
 		help:    "Writes the confinement in another engine's terms: systemd units (stdout, or FILE.service and its socket units beside it), or an OCI runtime's config.json (stdout, or DIR/config.json). What cannot be carried is listed on stderr.",
 		flags: []flagDoc{
-			{"--format", "systemd|oci", "the engine to write for (required)"},
-			{"--output", "FILE.service", "systemd: write the unit (and its sockets) to files"},
-			{"--systemd-version", "N", "systemd: the version to write for (default 252)"},
-			{"--bundle", "DIR", "oci: write DIR/config.json"},
+			{"format", "systemd|oci", "the engine to write for (required)"},
+			{"output", "FILE.service", "systemd: write the unit (and its sockets) to files"},
+			{"systemd-version", "N", "systemd: the version to write for (default 252)"},
+			{"bundle", "DIR", "oci: write DIR/config.json"},
 		}},
 	{name: "spec", args: "[--name NAME] [--from-unit FILE.service] [-- command...]",
 		summary: "print a commented, hardened starter spec (or one translated from a systemd unit)",
 		help:    "Prints a starter spec to stdout: hardened defaults, each commented, for the command after --. With --from-unit, translates a systemd service unit's [Service] settings instead, and lists as comments what has no equivalent.",
 		flags: []flagDoc{
-			{"--name", "NAME", "the spec's name (default: the command's base name)"},
-			{"--from-unit", "FILE.service", "translate this systemd unit"},
+			{"name", "NAME", "the spec's name (default: the command's base name)"},
+			{"from-unit", "FILE.service", "translate this systemd unit"},
 		}},
-	{name: "completion", args: "bash|zsh|fish",
+	{name: "completion", args: "bash|zsh|fish", words: []string{"bash", "zsh", "fish"},
 		summary: "print a shell completion script",
-		help:    "Prints a completion script for bash, zsh or fish. Load it with `source <(daemonbox completion bash)`, or install it where the shell looks (see README, Completion)."},
+		help:    "Prints a completion script for bash (it needs the bash-completion package), zsh or fish. Load it with `source <(daemonbox completion bash)`, or install it where the shell looks (see README, Completion)."},
 	{name: "help", args: "[command]",
 		summary: "print this text, or one command's"},
-	{name: "version", args: "",
+	{name: "version", args: "", none: true,
 		summary: "print daemonbox's version and the revision it was built from"},
 }
 
-func findCommand(name string) (command, bool) {
-	for _, c := range commands {
-		if c.name == name {
-			return c, true
+func findCommand(name string) (*command, bool) {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i], true
 		}
 	}
-	return command{}, false
+	return nil, false
 }
 
 func commandNames() []string {
@@ -118,7 +126,7 @@ reload and reopen-logs exit 7 when the daemon is not running
 `
 
 // writeHelp prints one command's synopsis, paragraph and flags.
-func writeHelp(w io.Writer, c command) {
+func writeHelp(w io.Writer, c *command) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "usage: daemonbox %s %s\n\n", c.name, c.args)
 	text := c.help
@@ -129,7 +137,7 @@ func writeHelp(w io.Writer, c command) {
 	if len(c.flags) > 0 {
 		b.WriteString("\nflags:\n")
 		for _, f := range c.flags {
-			fmt.Fprintf(&b, "  %-32s %s\n", strings.TrimSpace(f.name+" "+f.value), f.help)
+			fmt.Fprintf(&b, "  %-32s %s\n", strings.TrimSpace("--"+f.name+" "+f.value), f.help)
 		}
 	}
 	io.WriteString(w, b.String())
@@ -152,33 +160,4 @@ func wrap(text string, width int) string {
 	}
 	b.WriteByte('\n')
 	return b.String()
-}
-
-// completionCommands is the table in the completion package's terms.
-func completionCommands() []completion.Command {
-	out := make([]completion.Command, len(commands))
-	for i, c := range commands {
-		out[i] = completion.Command{Name: c.name, Summary: c.summary, SpecFile: c.spec}
-		for _, f := range c.flags {
-			fl := completion.Flag{Name: f.name, TakesValue: f.value != "", Help: f.help}
-			switch {
-			case strings.Contains(f.value, "|"):
-				fl.Values = strings.Split(f.value, "|")
-			case strings.HasPrefix(f.value, "FILE"):
-				fl.Glob = "*" + strings.TrimPrefix(f.value, "FILE")
-			case f.value == "DIR":
-				fl.Dir = true
-			}
-			out[i].Flags = append(out[i].Flags, fl)
-		}
-	}
-	for i := range out {
-		switch out[i].Name {
-		case "help":
-			out[i].Args = commandNames()
-		case "completion":
-			out[i].Args = []string{"bash", "zsh", "fish"}
-		}
-	}
-	return out
 }

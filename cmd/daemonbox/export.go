@@ -5,7 +5,8 @@ import (
 	"io"
 	"sort"
 	"strconv"
-	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/daemonbox/daemonbox/export"
 	"github.com/daemonbox/daemonbox/sandbox"
@@ -20,21 +21,16 @@ type exportOptions struct {
 }
 
 // exportCmd runs "export --format F [flags] spec.toml".
-func exportCmd(args []string, stdout, stderr io.Writer) int {
-	opt, problem := parseExportArgs(args)
+func exportCmd(c *cobra.Command, args []string, stdout, stderr io.Writer) int {
+	opt, problem := exportFlags(c, args)
 	if problem != "" {
 		fmt.Fprintf(stderr, "daemonbox export: %s\n", problem)
-		c, _ := findCommand("export")
-		writeHelp(stderr, c)
+		t, _ := findCommand("export")
+		writeHelp(stderr, t)
 		return sandbox.ExitFailure
 	}
-	switch opt.format {
-	case "systemd":
-	case "oci":
+	if opt.format == "oci" {
 		return exportOCI(opt.file, opt.bundle, stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "daemonbox export: --format %q: expected systemd or oci\n", opt.format)
-		return sandbox.ExitFailure
 	}
 	s, plan, err := sandbox.Load(opt.file)
 	if err != nil {
@@ -46,62 +42,30 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// parseExportArgs reads "--format F [--output FILE] [--systemd-version N]
-// spec.toml", each flag as "--flag value" or "--flag=value".
-func parseExportArgs(args []string) (exportOptions, string) {
-	var opt exportOptions
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, value, inline := strings.Cut(a, "=")
-		if !strings.HasPrefix(a, "-") {
-			if opt.file != "" {
-				return opt, "expected one spec file"
-			}
-			opt.file = a
-			continue
+// exportFlags reads and checks export's flags, which cobra parsed.
+func exportFlags(c *cobra.Command, args []string) (exportOptions, string) {
+	opt := exportOptions{file: args[0]}
+	opt.format, _ = c.Flags().GetString("format")
+	opt.systemd.Output, _ = c.Flags().GetString("output")
+	opt.bundle, _ = c.Flags().GetString("bundle")
+	if v, _ := c.Flags().GetString("systemd-version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return opt, fmt.Sprintf("--systemd-version %q: expected a version number such as 252", v)
 		}
-		if !inline {
-			if i+1 >= len(args) {
-				return opt, a + " needs a value"
-			}
-			i++
-			value = args[i]
-		}
-		if problem := opt.set(name, value); problem != "" {
-			return opt, problem
-		}
+		opt.systemd.Version = n
 	}
 	switch {
 	case opt.format == "":
 		return opt, "--format systemd or --format oci is required"
-	case opt.file == "":
-		return opt, "expected one spec file"
+	case opt.format != "systemd" && opt.format != "oci":
+		return opt, fmt.Sprintf("--format %q: expected systemd or oci", opt.format)
 	case opt.format != "systemd" && (opt.systemd.Output != "" || opt.systemd.Version != 0):
 		return opt, "--output and --systemd-version go with --format systemd"
 	case opt.format != "oci" && opt.bundle != "":
 		return opt, "--bundle goes with --format oci"
 	}
 	return opt, ""
-}
-
-func (o *exportOptions) set(name, value string) string {
-	switch name {
-	case "--format":
-		o.format = value
-	case "--output":
-		o.systemd.Output = value
-	case "--bundle":
-		o.bundle = value
-	case "--systemd-version":
-		n, err := strconv.Atoi(value)
-		if err != nil || n < 1 {
-			return fmt.Sprintf("--systemd-version %q: expected a version number such as 252", value)
-		}
-		o.systemd.Version = n
-	default:
-		return "unknown flag " + name
-	}
-	return ""
 }
 
 // exportOCI writes the config to stdout, or the bundle, and says on stderr

@@ -5,27 +5,14 @@ import (
 	"io"
 	"runtime/debug"
 
-	"github.com/daemonbox/daemonbox/completion"
+	"github.com/spf13/cobra"
+
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/spec"
 )
 
-// wantsHelp reports whether -h or --help comes before any "--" (after which
-// the words are a daemon's command line, as in spec -- nginx -h).
-func wantsHelp(args []string) bool {
-	for _, a := range args {
-		switch a {
-		case "--":
-			return false
-		case "-h", "--help":
-			return true
-		}
-	}
-	return false
-}
-
 // helpCmd runs "help [command]".
-func helpCmd(args []string, stdout, stderr io.Writer) int {
+func helpCmd(_ *cobra.Command, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		writeUsage(stdout)
 		return 0
@@ -74,17 +61,22 @@ func versionText(info *debug.BuildInfo, ok bool) string {
 	return fmt.Sprintf("daemonbox %s, revision %s (%s%s), %s", version, rev, at, modified, info.GoVersion)
 }
 
-// completionCmd runs "completion bash|zsh|fish".
-func completionCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "daemonbox completion: expected one shell: bash, zsh or fish")
-		return sandbox.ExitFailure
+// completionCmd runs "completion bash|zsh|fish": cobra writes the script,
+// which asks daemonbox itself (its hidden __complete command) what to offer,
+// so a new command or flag of the table is completed with no script edited.
+func completionCmd(c *cobra.Command, args []string, stdout, stderr io.Writer) int {
+	var err error
+	switch root := c.Root(); args[0] {
+	case "bash":
+		err = root.GenBashCompletionV2(stdout, true)
+	case "zsh":
+		err = root.GenZshCompletion(stdout)
+	case "fish":
+		err = root.GenFishCompletion(stdout, true)
 	}
-	script, err := completion.Script(args[0], completionCommands())
 	if err != nil {
 		fmt.Fprintln(stderr, "daemonbox completion:", err)
 		return sandbox.ExitFailure
 	}
-	io.WriteString(stdout, script)
 	return 0
 }

@@ -25,7 +25,8 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
+
+	"github.com/spf13/cobra"
 
 	_ "github.com/daemonbox/daemonbox/internal/prefault" // heap mapped ahead, before most initializers
 	"github.com/daemonbox/daemonbox/sandbox"
@@ -55,53 +56,27 @@ func init() {
 // main is never reached: init exits.
 func main() {}
 
-func daemonbox(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		writeUsage(stderr)
-		return sandbox.ExitFailure
-	}
-	cmd, args := args[0], args[1:]
-	c, known := findCommand(cmd)
-	switch {
-	case cmd == "-h" || cmd == "--help":
-		return helpCmd(nil, stdout, stderr)
-	case cmd == "--version" || cmd == "-V":
-		return versionCmd(stdout)
-	case !known:
-		fmt.Fprintf(stderr, "daemonbox: unknown command %q%s\n", cmd, spec.DidYouMean(cmd, commandNames()))
-		writeUsage(stderr)
-		return sandbox.ExitFailure
-	case wantsHelp(args):
-		writeHelp(stdout, c)
-		return 0
-	}
-	switch cmd {
-	case "help":
-		return helpCmd(args, stdout, stderr)
-	case "version":
-		return versionCmd(stdout)
-	case "export":
-		return exportCmd(args, stdout, stderr)
-	case "spec":
-		return specCmd(args, stdout, stderr)
-	case "completion":
-		return completionCmd(args, stdout, stderr)
-	case "list":
-		if len(args) != 0 {
-			fmt.Fprintln(stderr, "daemonbox list: takes no arguments")
-			writeHelp(stderr, c)
-			return sandbox.ExitFailure
+// specFileCmd runs a command that takes one spec file.
+func specFileCmd(cmd string) runner {
+	return func(c *cobra.Command, args []string, stdout, stderr io.Writer) int {
+		opt := options{maxExposure: supervisor.NoMaxExposure}
+		// A flag the command lacks reads as false.
+		opt.detach, _ = c.Flags().GetBool("detach")
+		opt.strict, _ = c.Flags().GetBool("strict")
+		if c.Flags().Changed("max-exposure") {
+			s, _ := c.Flags().GetString("max-exposure")
+			n, ok := exposureBound(s)
+			if !ok {
+				fmt.Fprintf(stderr, "daemonbox %s: --max-exposure %q: expected a number from 0 to 10\n", cmd, s)
+				return sandbox.ExitFailure
+			}
+			opt.maxExposure = n
 		}
-		return supervisor.List(stdout, sandbox.DefaultPidfileDir())
+		return dispatch(cmd, args[0], opt, stdout, stderr)
 	}
-	file, opt, ok := parseArgs(args)
-	if !ok || (opt.detach && cmd != "run") || (opt.maxExposure != supervisor.NoMaxExposure && cmd != "check") ||
-		(opt.strict && cmd != "start" && cmd != "restart" && cmd != "run") {
-		fmt.Fprintf(stderr, "daemonbox %s: expected one spec file (--detach only for run, --max-exposure N only for check, --strict only for start)\n", cmd)
-		writeHelp(stderr, c)
-		return sandbox.ExitFailure
-	}
-	detach := opt.detach
+}
+
+func dispatch(cmd, file string, opt options, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "stop", "status", "reload", "reopen-logs":
 		return control(cmd, file, stdout, stderr)
@@ -109,12 +84,16 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 		if code := control("stop", file, stdout, stderr); code != 0 {
 			return code
 		}
-		cmd, detach = "start", true
+		cmd, opt.detach = "start", true
 	case "start":
-		detach = true
+		opt.detach = true
 	}
-	opt.detach = detach
 	return launch(cmd, file, opt, stdout, stderr)
+}
+
+// listCmd runs "list".
+func listCmd(_ *cobra.Command, _ []string, stdout, _ io.Writer) int {
+	return supervisor.List(stdout, sandbox.DefaultPidfileDir())
 }
 
 // launch runs the commands that read the spec against this host: check,
@@ -182,37 +161,6 @@ type options struct {
 	detach      bool
 	maxExposure float64
 	strict      bool // start: a running daemon is an error (125), not LSB's success
-}
-
-// parseArgs reads "[--detach] [--strict] [--max-exposure N] spec.toml". The flag
-// package would do, but it is the largest thing daemonbox would link for
-// three words, and every package linked costs start-up time on the launch
-// path.
-func parseArgs(args []string) (file string, opt options, ok bool) {
-	opt.maxExposure = supervisor.NoMaxExposure
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--detach" || a == "-detach":
-			opt.detach = true
-		case a == "--strict":
-			opt.strict = true
-		case a == "--max-exposure" && i+1 < len(args):
-			i++
-			if opt.maxExposure, ok = exposureBound(args[i]); !ok {
-				return "", opt, false
-			}
-		case strings.HasPrefix(a, "--max-exposure="):
-			if opt.maxExposure, ok = exposureBound(strings.TrimPrefix(a, "--max-exposure=")); !ok {
-				return "", opt, false
-			}
-		case strings.HasPrefix(a, "-") || file != "":
-			return "", opt, false
-		default:
-			file = a
-		}
-	}
-	return file, opt, file != ""
 }
 
 // exposureBound reads N of --max-exposure: 0 to 10.

@@ -7,13 +7,15 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/spf13/cobra"
+
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/scaffold"
 )
 
 // specCmd runs "spec [--name NAME] [--from-unit FILE] [-- command...]".
-func specCmd(args []string, stdout, stderr io.Writer) int {
-	name, unit, command, problem := parseSpecArgs(args)
+func specCmd(c *cobra.Command, args []string, stdout, stderr io.Writer) int {
+	name, unit, command, problem := specArgs(c, args)
 	if problem == "" && len(command) > 0 && !filepath.IsAbs(command[0]) {
 		// A spec's command is an absolute path; the shell's lookup is the
 		// one a person means by "nginx".
@@ -46,40 +48,17 @@ func specCmd(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func parseSpecArgs(args []string) (name, unit string, command []string, problem string) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		flag, value, inline := cutFlag(a)
-		switch {
-		case a == "--":
-			command = args[i+1:]
-			if unit != "" && len(command) > 0 {
-				return "", "", nil, "--from-unit takes the command from the unit, not after --"
-			}
-			return name, unit, command, ""
-		case flag != "--name" && flag != "--from-unit":
-			return "", "", nil, fmt.Sprintf("unexpected %q (the command goes after --)", a)
-		case !inline && i+1 >= len(args):
-			return "", "", nil, a + " needs a value"
-		case !inline:
-			i++
-			value = args[i]
-		}
-		if flag == "--name" {
-			name = value
-		} else {
-			unit = value
-		}
+// specArgs reads spec's flags, and the daemon's command line after "--":
+// pflag stops at "--", so the command's own flags (nginx -g ...) stay its.
+func specArgs(c *cobra.Command, args []string) (name, unit string, command []string, problem string) {
+	name, _ = c.Flags().GetString("name")
+	unit, _ = c.Flags().GetString("from-unit")
+	dash := c.ArgsLenAtDash()
+	switch {
+	case dash != 0 && len(args) > 0:
+		return "", "", nil, fmt.Sprintf("unexpected %q (the command goes after --)", args[0])
+	case unit != "" && len(args) > 0:
+		return "", "", nil, "--from-unit takes the command from the unit, not after --"
 	}
-	return name, unit, nil, ""
-}
-
-// cutFlag splits "--flag=value".
-func cutFlag(a string) (flag, value string, inline bool) {
-	for i := 0; i < len(a); i++ {
-		if a[i] == '=' {
-			return a[:i], a[i+1:], true
-		}
-	}
-	return a, "", false
+	return name, unit, args, ""
 }
