@@ -116,8 +116,8 @@ func TestStarterSpecRuns(t *testing.T) {
 
 // Each completion script is made and parses in its shell, where the shell
 // is installed; the scripts are cobra's, which ask daemonbox's hidden
-// __complete command what to offer. What they offer is tested in bash and
-// fish below, and through __complete here, which zsh's script calls too.
+// __complete command what to offer. What they offer is tested in each
+// shell below, and through __complete here.
 func TestCompletionScripts(t *testing.T) {
 	need(t)
 	for _, shell := range []string{"bash", "zsh", "fish"} {
@@ -283,6 +283,43 @@ func TestFiveMinutes(t *testing.T) {
 		}
 		if s.cmd == "start" {
 			t.Cleanup(func() { cli(t, "stop", file) })
+		}
+	}
+}
+
+// zshStubs stand in for zsh's completion system, which needs a terminal:
+// each prints what the script hands it, for the test to read.
+const zshStubs = `compdef() { :; }
+_describe() { print -rl -- "${(@P)2}"; }
+_arguments() { print -r -- "_arguments $*"; }
+compadd() { print -r -- "compadd $*"; }
+source ./.script
+words=(${=1}); [[ $1 == *" " ]] && words+=("")
+CURRENT=${#words}
+_daemonbox
+`
+
+// In zsh, the script's function hands zsh's completion system the commands
+// with their summaries, a flag's values, and _files with *.toml for a spec
+// file or -/ for a directory (zsh itself then matches the word typed).
+func TestZshCompletes(t *testing.T) {
+	needShell(t, "zsh", "", "zsh")
+	dir, env := completionDir(t, "zsh")
+	for line, want := range map[string]string{
+		"daemonbox ex":                 "export:the same confinement",
+		"daemonbox run ":               `_files -g \*.toml`,
+		"daemonbox export --format ":   "systemd\noci\n",
+		"daemonbox export --bundle ":   "_files -/",
+		"daemonbox spec --from-unit ":  `_files -g \*.service`,
+		"daemonbox completion ":        "bash\nzsh\nfish\n",
+		"daemonbox help ":              "reopen-logs\n",
+		"daemonbox status web.toml --": "--help",
+	} {
+		cmd := exec.Command("zsh", "-f", "-c", zshStubs, "zsh", line)
+		cmd.Dir, cmd.Env = dir, env
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("%q: %v %q, want %q in it", line, err, out, want)
 		}
 	}
 }
