@@ -323,3 +323,30 @@ func TestZshCompletes(t *testing.T) {
 		}
 	}
 }
+
+// A command line daemonbox cannot read exits 125 and says why on stderr,
+// whether cobra reads it or the two-word fast path (a spec command with its
+// file alone) would have taken it; export with its file alone is not fast.
+func TestUsageErrors(t *testing.T) {
+	need(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"export", "x.toml"}, "daemonbox export: --format systemd or --format oci is required"},
+		{[]string{"run", "a.toml", "b.toml"}, "daemonbox run: expected one spec file"},
+		{[]string{"run"}, "daemonbox run: expected one spec file"},
+		{[]string{"stop", "--strict", "x.toml"}, "daemonbox stop: unknown flag: --strict"},
+		{[]string{"list", "x"}, "daemonbox list: takes no arguments"},
+		{[]string{"check", "--max-exposure", "11", "x.toml"}, `--max-exposure "11": expected a number from 0 to 10`},
+		{[]string{"spec", "nginx"}, `unexpected "nginx" (the command goes after --)`},
+		{[]string{"completion", "csh"}, "expected one of bash, zsh, fish"},
+		{[]string{"--bogus"}, "daemonbox: unknown flag: --bogus"},
+		{[]string{}, "usage: daemonbox"},
+	} {
+		out, errs, code := cli(t, c.args...)
+		if code != 125 || out != "" || !strings.Contains(errs, c.want) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 125 and %q", c.args, code, out, errs, c.want)
+		}
+	}
+}
