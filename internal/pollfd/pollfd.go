@@ -24,8 +24,8 @@ const Reserved = 32
 
 func init() { Start() }
 
-// Start opens the poller above fd 3+Reserved-1, unless it is open already.
-// Fds in the range that are open (inherited ones) are left as they are;
+// Start opens the poller at fd 3+Reserved or above, unless it is open
+// already. Fds in the range that are open (inherited ones) are left as they are;
 // the free ones are held by duplicates of one fd meanwhile.
 func Start() {
 	first, err := syscall.Open("/", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
@@ -39,6 +39,10 @@ func Start() {
 			break
 		}
 		fd = int(r)
+		if fd >= 3+Reserved {
+			syscall.Close(fd)
+			break
+		}
 		held = append(held, fd)
 	}
 	// A timer that is not a channel's is added to the runtime's timer heap
