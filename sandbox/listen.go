@@ -291,7 +291,7 @@ func placeListen(fds []int, stdio *[3]int) error {
 		// runtime's (an inherited one has none): replacing it would break
 		// whoever holds it.
 		if flags, err := unix.FcntlInt(uintptr(3+i), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC != 0 {
-			return &StepError{Op: "dup3", Path: fmt.Sprintf("fd %d to %d", fd, 3+i), Msg: "fd " + strconv.Itoa(3+i) + " is daemonbox's own"}
+			return &StepError{Op: "dup3", Path: fmt.Sprintf("fd %d to %d", fd, 3+i), Msg: fmt.Sprintf("fd %d (%s) is daemonbox's own", 3+i, fdTarget(3+i))}
 		}
 		if err := unix.Dup3(fd, 3+i, unix.O_CLOEXEC); err != nil {
 			return OpError("dup3", fmt.Sprintf("fd %d to %d", fd, 3+i), err)
@@ -300,6 +300,15 @@ func placeListen(fds []int, stdio *[3]int) error {
 		fds[i] = 3 + i
 	}
 	return nil
+}
+
+// fdTarget names what fd is open on, for an error about it.
+func fdTarget(fd int) string {
+	target, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		return "?"
+	}
+	return target
 }
 
 // listenEnv sets LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES for exec, in

@@ -87,21 +87,11 @@ func serve(t *testing.T, l launch, url string) int {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); cancel() })
-	host := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", host, time.Second)
-		if err == nil {
-			conn.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not accept connections within 10s: %v", host, err)
-		}
-		time.Sleep(20 * time.Millisecond) // polling a port that is not open yet; bounded by the deadline
-	}
-	resp, err := http.Get(url)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited; cancel() })
+	waitAccepting(t, strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/"), exited)
+	resp, err := (&http.Client{Timeout: acceptWait}).Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +101,33 @@ func serve(t *testing.T, l launch, url string) int {
 		t.Errorf("GET %s: %s %q", url, resp.Status, body)
 	}
 	return cmd.Process.Pid
+}
+
+// acceptWait bounds the wait for a daemon's port: generous, because under
+// TCG in vmtest's VM a daemon's setup alone can take seconds.
+const acceptWait = 45 * time.Second
+
+// waitAccepting waits (bounded) until host accepts a connection. A value
+// on exited (the launcher's end) ends the wait at once; nil: not watched.
+func waitAccepting(t *testing.T, host string, exited chan error) {
+	t.Helper()
+	deadline := time.Now().Add(acceptWait)
+	for {
+		conn, err := net.DialTimeout("tcp", host, time.Second)
+		if err == nil {
+			conn.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not accept connections within %s: %v", host, acceptWait, err)
+		}
+		select {
+		case err := <-exited:
+			exited <- err // for the cleanup
+			t.Fatalf("daemonbox ended (%v) before %s accepted connections", err, host)
+		case <-time.After(20 * time.Millisecond): // polling a port that is not open yet; bounded by the deadline
+		}
+	}
 }
 
 // onlyChild returns the one child of pid.
@@ -146,7 +163,8 @@ func TestExampleService(t *testing.T) {
 	if r := l.do(t, "status"); r.code != 0 || !strings.Contains(r.stdout, "httpd-service: running") {
 		t.Errorf("status: %d %q", r.code, r.stdout)
 	}
-	resp, err := http.Get("http://127.0.0.1:8081/")
+	waitAccepting(t, "127.0.0.1:8081", nil) // start returns at exec; httpd binds after
+	resp, err := (&http.Client{Timeout: acceptWait}).Get("http://127.0.0.1:8081/")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	_ "github.com/daemonbox/daemonbox/internal/pollfd"   // the runtime's poller above the fds listen sockets take
 	_ "github.com/daemonbox/daemonbox/internal/prefault" // heap mapped ahead, before most initializers
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/spec"

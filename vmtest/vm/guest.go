@@ -36,7 +36,7 @@ const (
 func (g Guest) Image() (*Image, error) {
 	im := NewImage()
 	im.CharDev("/dev/console", 0o600, 5, 1) // init's stdio, before devtmpfs
-	for _, d := range []string{"/proc", "/sys", "/dev", "/run", "/srv", "/var/lib", "/var/log", "/usr/local/lib"} {
+	for _, d := range []string{"/proc", "/sys", "/dev", "/run", "/srv", "/var/cache", "/var/lib", "/var/log", "/usr/local/lib"} {
 		im.Dir(d, 0o755)
 	}
 	im.Dir("/tmp", 0o1777)
@@ -96,7 +96,13 @@ func (g Guest) busybox(im *Image) error {
 	return nil
 }
 
+// examples packs the repository's files that the tests read beside their
+// own directory: the examples, and README.md (TestStartExitCodes checks
+// its table of exit codes).
 func (g Guest) examples(im *Image) error {
+	if err := im.Copy(path.Join(path.Dir(testDir), "README.md"), filepath.Join(g.Repo, "README.md")); err != nil {
+		return err
+	}
 	return im.HostTreeAt(filepath.Join(g.Repo, "examples"), path.Join(path.Dir(testDir), "examples"))
 }
 
