@@ -1,0 +1,232 @@
+#!/bin/bash
+# Launch cost and resident memory of full isolation (issue 20), against
+# bubblewrap, crun and runc, with the same root and confinement: busybox's
+# /bin/true run as nobody with no capabilities, on a read-only copy of the
+# busybox root (examples/make-httpd-root.sh), with /proc and a private /dev.
+#
+# One launchtime run interleaves every row in shuffled rounds (ROUNDS, at
+# least 30; default 150) and prints each row's median wall time (fork, exec,
+# run, reap) and the median and p25-p75 of its per-round ratio to bwrap.
+# Then each row's real confinement, as a probe script run once under each
+# row reports it, and the resident memory (RSS, PSS from smaps_rollup) of
+# each launcher's own processes while a busybox sleep runs under it.
+#
+# daemonbox's root-with-PID-namespace launch is forced onto each of its two
+# paths with DAEMONBOX_LAUNCH=one-image or =staged; the user namespace row
+# leaves the choice to daemonbox. crun refuses this host's hybrid cgroups
+# ("cgroups in hybrid mode not supported"), so the whole script re-runs
+# itself in a private mount namespace without the empty cgroup2 mount at
+# /sys/fs/cgroup/unified: crun and runc then see (and use) plain cgroup v1,
+# and no row pays for the namespace.
+#
+# Run as root from the repository: bench/isolation.sh [ROUNDS]
+# Needs bwrap, crun, runc, catatonit and a static busybox; installs nothing.
+set -eu
+self=$(readlink -f "$0")
+rounds=${1:-150}
+case $rounds in '' | *[!0-9]*)
+	echo "usage: bench/isolation.sh [ROUNDS]" >&2
+	exit 2
+	;;
+esac
+if [ "$rounds" -lt 30 ]; then
+	echo "isolation.sh: $rounds rounds: at least 30" >&2
+	exit 2
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "isolation.sh: run as root" >&2
+	exit 1
+fi
+missing=
+for tool in bwrap:bubblewrap crun:crun runc:runc catatonit:catatonit busybox:busybox-static; do
+	command -v "${tool%%:*}" >/dev/null || missing="$missing ${tool#*:}"
+done
+if [ -n "$missing" ]; then
+	echo "isolation.sh: missing tools: apt-get install$missing" >&2
+	exit 1
+fi
+if [ "${DAEMONBOX_BENCH_NS:-}" != private ]; then
+	exec env DAEMONBOX_BENCH_NS=private unshare --mount --propagation private "$self" "$@"
+fi
+# In our own mount namespace from here: the host keeps its cgroup2 mount.
+if mountpoint -q /sys/fs/cgroup/unified; then
+	umount /sys/fs/cgroup/unified
+fi
+unset DAEMONBOX_LAUNCH # the user namespace row leaves the choice to daemonbox
+cd "$(dirname "$self")/.."
+
+# Under /run: daemonbox refuses a root with an ancestor others can write (/tmp).
+out=$(mktemp -d /run/daemonbox-bench.XXXXXX)
+chmod 755 "$out"
+root=$out/root
+started=()    # pids of background launchers we started
+specs=()      # specs we ran with daemonbox start
+containers=() # "runtime id" of containers we started
+cleanup() {
+	local s c p
+	for s in "${specs[@]}"; do
+		"$out/daemonbox" stop "$s" >/dev/null 2>&1 || true
+		rm -f "/var/log/daemonbox-$(basename "$s" .toml).log"
+	done
+	for c in "${containers[@]}"; do
+		# shellcheck disable=SC2086 # "runtime id"
+		set -- $c
+		"$1" --root "$out/$1-state" delete --force "$2" >/dev/null 2>&1 || true
+	done
+	for p in "${started[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	rm -rf "$out"
+}
+trap cleanup EXIT
+
+CGO_ENABLED=0 go build -o "$out/daemonbox" ./cmd/daemonbox
+go build -o "$out/launchtime" ./bench/launchtime
+examples/make-httpd-root.sh "$root" >/dev/null
+for applet in true sleep sh; do
+	ln -s busybox "$root/bin/$applet"
+done
+# The probe: what a row's command sees of itself. /proc/self/ns is compared
+# with this script's own namespaces below.
+cat >"$root/bin/probe" <<'EOF'
+#!/bin/sh
+for ns in pid mnt net ipc uts cgroup user; do
+	echo "ns $ns $(busybox readlink /proc/self/ns/$ns)"
+done
+busybox grep -E '^(Uid|CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status
+busybox awk '$5 == "/" { o = $6 } END { split(o, f, ","); print "root", f[1] }' /proc/self/mountinfo
+echo "pid $$"
+echo "init $(busybox cat /proc/1/comm)"
+EOF
+chmod 755 "$root/bin/probe"
+
+# spec FILE COMMAND EXTRA NAMESPACE...: a daemonbox spec with bwrap's
+# confinement; EXTRA is more of [filesystem].
+spec() {
+	local file=$1 command=$2 extra=$3 ns
+	shift 3
+	{
+		printf '[process]\ncommand = %s\n\n[user]\nuser = "nobody"\n\n' "$command"
+		printf '[filesystem]\nroot = "%s"\nreadonly = ["/"]\ndev = true\n%s\n' "$root" "$extra"
+		printf '[namespaces]\n'
+		for ns; do
+			printf '%s = true\n' "$ns"
+		done
+	} >"$file"
+}
+# bundle DIR ARGS: an OCI bundle with the same confinement; no seccomp
+# (bwrap has none), and the runtime's own cgroup, which it always makes.
+bundle() {
+	mkdir -p "$1"
+	cat >"$1/config.json" <<EOF
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false,
+    "user": {"uid": 65534, "gid": 65534},
+    "args": $2,
+    "env": ["PATH=/bin"],
+    "cwd": "/",
+    "capabilities": {"bounding": [], "effective": [], "permitted": [], "inheritable": [], "ambient": []},
+    "noNewPrivileges": true
+  },
+  "root": {"path": "$root", "readonly": true},
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}
+  ],
+  "linux": {
+    "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "cgroup"}]
+  }
+}
+EOF
+}
+full=(pid network ipc uts cgroup)
+# The in-place probe binds the host's /proc in: without a PID namespace
+# there is no /proc of its own, and the probe reads itself there.
+hostproc=$'[[filesystem.bind]]\nsource = "/proc"\ntarget = "/proc"\n'
+for p in true probe; do
+	spec "$out/full-$p.toml" "[\"/bin/$p\"]" "" "${full[@]}"
+	spec "$out/userns-$p.toml" "[\"/bin/$p\"]" "" "${full[@]}" user
+	bundle "$out/bundle-$p" "[\"/bin/$p\"]"
+done
+spec "$out/in-place-true.toml" '["/bin/true"]' "" network ipc uts cgroup
+spec "$out/in-place-probe.toml" '["/bin/probe"]' "$hostproc" network ipc uts cgroup
+chmod 644 "$out"/*.toml
+
+rows=(bwrap true one-image staged userns in-place crun runc)
+# row_argv ROW PROGRAM: sets argv to the row's launch of /bin/PROGRAM.
+row_argv() {
+	local p=$2
+	case $1 in
+	bwrap) argv=(bwrap --unshare-all --die-with-parent --new-session --ro-bind "$root" / --proc /proc
+		--dev /dev --uid 65534 --gid 65534 --cap-drop ALL "/bin/$p") ;;
+	true) argv=("$root/bin/$p") ;;
+	one-image | staged) argv=("DAEMONBOX_LAUNCH=$1" "$out/daemonbox" run "$out/full-$p.toml") ;;
+	userns | in-place) argv=("$out/daemonbox" run "$out/$1-$p.toml") ;;
+	crun | runc) argv=("$1" --root "$out/$1-state" run --bundle "$out/bundle-$p" "bench-$1-$$") ;;
+	esac
+}
+label() {
+	case $1 in
+	bwrap) echo "bwrap (as in issue 20)" ;;
+	true) echo "/bin/true alone" ;;
+	one-image) echo "daemonbox, DAEMONBOX_LAUNCH=one-image" ;;
+	staged) echo "daemonbox, DAEMONBOX_LAUNCH=staged" ;;
+	userns) echo "daemonbox, with a user namespace" ;;
+	in-place) echo "daemonbox in place (no pid, user ns)" ;;
+	crun | runc) echo "$1" ;;
+	esac
+}
+# What the probe cannot see: whether the launcher put it in a cgroup.
+cgroup_of() {
+	case $1 in
+	crun | runc) echo "cgroup yes (v1, the runtime's own, made and removed per run)" ;;
+	*) echo "cgroup no" ;;
+	esac
+}
+
+# confinement ROW: runs the probe under the row once and says what it saw.
+confinement() {
+	local argv
+	row_argv "$1" probe
+	if ! env "${argv[@]}" >"$out/probe.out" 2>&1; then
+		echo "probe failed: $(tr '\n' ' ' <"$out/probe.out")"
+		return
+	fi
+	for ns in pid mnt net ipc uts cgroup user; do
+		echo "self $ns $(readlink "/proc/$$/ns/$ns")"
+	done | awk -v cg="$(cgroup_of "$1")" '
+		$1 == "self" { self[$2] = $3; next }
+		$1 == "ns" { if ($3 != self[$2]) ns = ns (ns == "" ? "" : ",") $2; seen = 1 }
+		$1 == "Uid:" { uid = $2 }
+		$1 == "CapEff:" { eff = ($2 ~ /^0+$/) ? "none" : $2 }
+		$1 == "CapBnd:" { bnd = ($2 ~ /^0+$/) ? "none" : $2 }
+		$1 == "NoNewPrivs:" { nnp = $2 }
+		$1 == "Seccomp:" { sec = ($2 == 0) ? "no" : "yes" }
+		$1 == "root" { ro = $2 }
+		$1 == "pid" { pid = $2 }
+		$1 == "init" { init = $2 }
+		END {
+			printf "ns %s; root %s; uid %s; caps %s, bounding %s; no_new_privs %s; seccomp %s; %s; command is PID %s",
+				(ns == "" ? "none" : ns), ro, uid, eff, bnd, nnp, sec, cg, pid
+			if (ns ~ /pid/ && pid != 1)
+				printf " under PID 1 %s", init
+			printf "\n"
+		}' - "$out/probe.out"
+}
+
+echo "isolation.sh: $rounds shuffled rounds of ${#rows[@]} launches of /bin/true (busybox), root $root"
+flags=(-n "$rounds" -ratios)
+commands=()
+for r in "${rows[@]}"; do
+	row_argv "$r" true
+	flags+=(-label "$(label "$r")")
+	commands+=(-- "${argv[@]}")
+done
+"$out/launchtime" "${flags[@]}" "${commands[@]}"
+echo
+echo "confinement, as the probe saw it (in-place: with the host's /proc bound in, to read it):"
+for r in "${rows[@]}"; do
+	printf '%-38s %s\n' "$(label "$r")" "$(confinement "$r")"
+done
