@@ -230,3 +230,82 @@ echo "confinement, as the probe saw it (in-place: with the host's /proc bound in
 for r in "${rows[@]}"; do
 	printf '%-38s %s\n' "$(label "$r")" "$(confinement "$r")"
 done
+
+# Resident memory of each launcher's own processes while a busybox sleep
+# runs under it: the launcher's process and its descendants, less the sleep.
+# tree PID: PID and its descendants, one "pid comm" a line.
+tree() {
+	ps -e -o pid=,ppid=,comm= | awk -v top="$1" '
+		{ parent[$1] = $2; comm[$1] = $3 }
+		END {
+			for (p in parent) {
+				for (q = p; q != "" && q != top && q > 1; q = parent[q]) {}
+				if (q == top) print p, comm[p]
+			}
+		}'
+}
+# sleeper PID: waits (bounded) for a sleep under PID, prints its pid.
+sleeper() {
+	local i pid
+	for i in $(seq 100); do
+		pid=$(tree "$1" | awk '$2 == "sleep" { print $1; exit }')
+		if [ -n "$pid" ]; then
+			echo "$pid"
+			return
+		fi
+		sleep 0.05
+	done
+	echo "isolation.sh: no sleep under pid $1 after 5 s" >&2
+	return 1
+}
+# memory LABEL PID: sums Rss and Pss over PID's tree, less the sleep.
+memory() {
+	local pid comm names="" rss=0 pss=0 r p
+	while read -r pid comm; do
+		[ "$comm" != sleep ] || continue
+		r=$(awk '$1 == "Rss:" { print $2 }' "/proc/$pid/smaps_rollup")
+		p=$(awk '$1 == "Pss:" { print $2 }' "/proc/$pid/smaps_rollup")
+		rss=$((rss + r)) pss=$((pss + p)) names="$names $comm($pid)"
+	done < <(tree "$2" | sort -n)
+	awk -v l="$1" -v r="$rss" -v p="$pss" -v n="${names# }" \
+		'BEGIN { printf "%-38s %6.1f MB %6.1f MB  %s\n", l, r / 1024, p / 1024, n }'</dev/null
+}
+sleep_argv='["/bin/sleep", "1000"]'
+bundle "$out/bundle-sleep" "$sleep_argv"
+echo
+echo "resident memory while a busybox sleep runs under each (MB = MiB; the sleep itself left out):"
+printf '%-38s %9s %9s  %s\n' launcher RSS PSS "processes measured"
+for mode in one-image staged; do
+	name=dbbench-sleep-$$-$mode
+	spec "$out/$name.toml" "$sleep_argv" "" "${full[@]}"
+	chmod 644 "$out/$name.toml"
+	specs+=("$out/$name.toml")
+	DAEMONBOX_LAUNCH=$mode "$out/daemonbox" start "$out/$name.toml" >/dev/null
+	supervisor=$(ps -e -o pid=,args= | awk -v t="daemonbox: $name supervisor" 'index($0, t) { print $1; exit }')
+	if [ -z "$supervisor" ]; then
+		echo "isolation.sh: no supervisor titled \"daemonbox: $name supervisor\"" >&2
+		exit 1
+	fi
+	sleeper "$supervisor" >/dev/null
+	memory "daemonbox start, $mode" "$supervisor"
+	"$out/daemonbox" stop "$out/$name.toml" >/dev/null
+done
+bwrap --unshare-all --die-with-parent --new-session --ro-bind "$root" / --proc /proc --dev /dev \
+	--uid 65534 --gid 65534 --cap-drop ALL /bin/sleep 1000 &
+launcher=$!
+started+=("$launcher")
+sleep_pid=$(sleeper "$launcher")
+memory "bwrap" "$launcher"
+kill -KILL "$sleep_pid"
+wait "$launcher" || true
+for runtime in crun runc; do
+	containers+=("$runtime bench-$runtime-sleep-$$")
+	"$runtime" --root "$out/$runtime-state" run --bundle "$out/bundle-sleep" "bench-$runtime-sleep-$$" </dev/null &
+	launcher=$!
+	started+=("$launcher")
+	sleeper "$launcher" >/dev/null
+	memory "$runtime run (foreground)" "$launcher"
+	"$runtime" --root "$out/$runtime-state" kill "bench-$runtime-sleep-$$" KILL
+	wait "$launcher" || true
+done
+printf '%-38s %9s %9s  %s\n' "crun run -d" "0" "0" "no crun process stays: the container's PID 1 is the sleep itself"
