@@ -265,16 +265,18 @@ memory() {
 		[ "$comm" != sleep ] || continue
 		r=$(awk '$1 == "Rss:" { print $2 }' "/proc/$pid/smaps_rollup")
 		p=$(awk '$1 == "Pss:" { print $2 }' "/proc/$pid/smaps_rollup")
-		rss=$((rss + r)) pss=$((pss + p)) names="$names $comm($pid)"
+		rss=$((rss + r)) pss=$((pss + p))
+		case $comm in db:*) comm="daemonbox $(ps -o args= -p "$pid" | awk '{ print $3 }')" ;; esac
+		names="$names, $comm $((r / 1024)).$((r % 1024 * 10 / 1024))/$((p / 1024)).$((p % 1024 * 10 / 1024))"
 	done < <(tree "$2" | sort -n)
-	awk -v l="$1" -v r="$rss" -v p="$pss" -v n="${names# }" \
+	awk -v l="$1" -v r="$rss" -v p="$pss" -v n="${names#, }" \
 		'BEGIN { printf "%-38s %6.1f MB %6.1f MB  %s\n", l, r / 1024, p / 1024, n }'</dev/null
 }
 sleep_argv='["/bin/sleep", "1000"]'
 bundle "$out/bundle-sleep" "$sleep_argv"
 echo
 echo "resident memory while a busybox sleep runs under each (MB = MiB; the sleep itself left out):"
-printf '%-38s %9s %9s  %s\n' launcher RSS PSS "processes measured"
+printf '%-38s %9s %9s  %s\n' launcher RSS PSS "processes measured, RSS/PSS MB each"
 for mode in one-image staged; do
 	name=dbbench-sleep-$$-$mode
 	spec "$out/$name.toml" "$sleep_argv" "" "${full[@]}"
