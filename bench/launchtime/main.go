@@ -12,6 +12,16 @@
 // cache, so one copy of each program is one draw of a lottery.
 //
 //	launchtime -n 400 -copies 4 -- /bin/true -- ./execonly /bin/true -- ./daemonbox run true.toml
+//
+// With -ratios, the table is of ratios instead: each command's time divided
+// by the first command's in the same round, then the median of those
+// per-round ratios and their 25th and 75th percentiles (the spread). Each
+// -label names the next command's row in place of its command line.
+//
+// A command may start with NAME=VALUE words, as with env(1): they are added
+// to that command's environment, without running env's own image.
+//
+//	launchtime -ratios -label bwrap -label crun -- bwrap ... -- crun ...
 package main
 
 import (
@@ -29,6 +39,7 @@ import (
 // A run is one executable file standing for one of the commands.
 type run struct {
 	cmd  int
+	env  []string // NAME=VALUE added to launchtime's environment
 	argv []string
 }
 
@@ -36,6 +47,9 @@ func main() {
 	runs := flag.Int("n", 300, "rounds")
 	warmup := flag.Int("warmup", 20, "unmeasured rounds first")
 	copies := flag.Int("copies", 1, "copies of each command's executable, all run every round")
+	ratios := flag.Bool("ratios", false, "report the median per-round ratio to the first command and its p25-p75")
+	var labels labelList
+	flag.Var(&labels, "label", "the next command's row name (repeat, in command order)")
 	flag.Parse()
 	cmds := split(flag.Args())
 	if len(cmds) == 0 || *copies < 1 {
@@ -63,7 +77,7 @@ func main() {
 		rand.Shuffle(len(all), func(a, b int) { all[a], all[b] = all[b], all[a] })
 		sum := make([]time.Duration, len(cmds))
 		for _, r := range all {
-			d, err := once(r.argv)
+			d, err := once(r.env, r.argv)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "%s: %v\n", strings.Join(r.argv, " "), err)
 				os.RemoveAll(dir) // os.Exit skips the deferred removal
@@ -77,7 +91,50 @@ func main() {
 			}
 		}
 	}
+	if *ratios {
+		reportRatios(names(cmds, labels), times)
+		return
+	}
 	report(cmds, times)
+}
+
+// labelList collects repeated -label flags.
+type labelList []string
+
+func (l *labelList) String() string     { return strings.Join(*l, ",") }
+func (l *labelList) Set(s string) error { *l = append(*l, s); return nil }
+
+// names gives each command its label, or its command line when it has none.
+func names(cmds [][]string, labels []string) []string {
+	out := make([]string, len(cmds))
+	for i, argv := range cmds {
+		out[i] = strings.Join(argv, " ")
+		if i < len(labels) {
+			out[i] = labels[i]
+		}
+	}
+	return out
+}
+
+// reportRatios prints, per command, its median time and the median and
+// interquartile range of its per-round ratio to the first command: a ratio
+// taken within a round cancels the machine's slow drift, and the spread
+// says how far one can trust the median.
+func reportRatios(names []string, times [][]time.Duration) {
+	width := 7
+	for _, n := range names {
+		width = max(width, len(n))
+	}
+	fmt.Printf("%-*s %10s %10s %14s\n", width, "command", "median", "ratio", "ratio p25-p75")
+	for i, n := range names {
+		r := make([]float64, len(times[i]))
+		for k, d := range times[i] {
+			r[k] = float64(d) / float64(times[0][k])
+		}
+		slices.Sort(r)
+		q := func(p int) float64 { return r[(len(r)-1)*p/100] }
+		fmt.Printf("%-*s %10s %9.2fx %6.2f-%.2fx\n", width, n, round(median(times[i])), q(50), q(25), q(75))
+	}
 }
 
 // prepare copies each command's executable into dir, copies times, so that
@@ -85,9 +142,13 @@ func main() {
 // run as given.
 func prepare(cmds [][]string, copies int, dir string) ([]run, error) {
 	var all []run
-	for i, argv := range cmds {
+	for i, words := range cmds {
+		env, argv := splitEnv(words)
+		if len(argv) == 0 {
+			return nil, fmt.Errorf("%s: no command after the variables", strings.Join(words, " "))
+		}
 		if copies == 1 {
-			all = append(all, run{i, argv})
+			all = append(all, run{i, env, argv})
 			continue
 		}
 		path, err := exec.LookPath(argv[0])
@@ -103,7 +164,7 @@ func prepare(cmds [][]string, copies int, dir string) ([]run, error) {
 			if err := os.WriteFile(dst, data, 0o755); err != nil {
 				return nil, err
 			}
-			all = append(all, run{i, append([]string{dst}, argv[1:]...)})
+			all = append(all, run{i, env, append([]string{dst}, argv[1:]...)})
 		}
 	}
 	return all, nil
@@ -125,7 +186,7 @@ func report(cmds [][]string, times [][]time.Duration) {
 
 // once runs argv once. Its stderr goes to a file, which costs the run
 // nothing (no copying goroutine) and is shown if the command fails.
-func once(argv []string) (time.Duration, error) {
+func once(env, argv []string) (time.Duration, error) {
 	errs, err := os.CreateTemp("", "launchtime-stderr-")
 	if err != nil {
 		return 0, err
@@ -134,6 +195,9 @@ func once(argv []string) (time.Duration, error) {
 	defer errs.Close()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stderr = errs
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	start := time.Now()
 	err = cmd.Run()
 	d := time.Since(start)
@@ -142,6 +206,29 @@ func once(argv []string) (time.Duration, error) {
 		err = fmt.Errorf("%v: %s", err, strings.TrimSpace(string(b)))
 	}
 	return d, err
+}
+
+// splitEnv separates a command's leading NAME=VALUE words from its argv.
+func splitEnv(words []string) (env, argv []string) {
+	i := 0
+	for i < len(words) && isAssignment(words[i]) {
+		i++
+	}
+	return words[:i], words[i:]
+}
+
+// isAssignment reports whether w is NAME=VALUE with NAME a shell identifier.
+func isAssignment(w string) bool {
+	name, _, ok := strings.Cut(w, "=")
+	if !ok || name == "" || name[0] >= '0' && name[0] <= '9' {
+		return false
+	}
+	for _, c := range name {
+		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func split(args []string) [][]string {
