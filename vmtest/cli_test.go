@@ -171,6 +171,11 @@ func needShell(t *testing.T, shell, file, pkg string) {
 	if err == nil && file != "" {
 		_, err = os.Stat(file)
 	}
+	if err != nil && inGuest {
+		// Completion is not the kernel's business: the VM's guest packs
+		// no shells, and the direct run (CI's first) tests them.
+		t.Skipf("%v: the VM's guest has no shells; the run on the host tests completion", err)
+	}
 	if err != nil {
 		if strict {
 			t.Fatalf("%v: apt-get install %s", err, pkg)

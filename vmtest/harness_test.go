@@ -24,6 +24,9 @@ var (
 	jailBase   string // root-owned, mode 0755: chroots may be made below it
 	skipReason string
 	strict     = os.Getenv("DAEMONBOX_VMTEST_STRICT") == "1"
+	// inGuest: the suite runs in vmtest/vm's guest, which has no compiler
+	// and none of the host's tools beyond those it packs.
+	inGuest = os.Getenv("DAEMONBOX_VMTEST_PREBUILT") != ""
 )
 
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
