@@ -16,7 +16,7 @@ import (
 // where other daemonbox services run, it counts, signals and stops only
 // what it started. The bystander stands for such a service. It runs from
 // its own copy of daemonbox, as an installed one would, under a plain name
-// outside the suite's conventions ("web", its pidfile in /run/daemonbox),
+// outside the suite's conventions ("web-PID", its pidfile in /run/daemonbox),
 // from before the first test to after the last, and must come through
 // untouched: the same pid, never signalled, still running.
 type bystander struct {
@@ -24,8 +24,10 @@ type bystander struct {
 	pid, supervisor              int
 }
 
-// bystanderName is a plain name, as an operator would give a service.
-const bystanderName = "web"
+// bystanderName is a plain name, as an operator would give a service, with
+// this suite's pid: two suites that run at once (or an operator's own "web")
+// must not share a pidfile.
+var bystanderName = "web-" + strconv.Itoa(os.Getpid())
 
 var theBystander *bystander
 
