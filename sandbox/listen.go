@@ -326,7 +326,11 @@ func (l *launch) listenEnv() error {
 	env := slices.DeleteFunc(slices.Clone(l.plan.Env), func(v string) bool {
 		return strings.HasPrefix(v, "LISTEN_FDS=") || strings.HasPrefix(v, "LISTEN_PID=") || strings.HasPrefix(v, "LISTEN_FDNAMES=")
 	})
-	l.env = append(env, "LISTEN_FDS="+strconv.Itoa(len(names)), "LISTEN_PID="+strconv.Itoa(unix.Getpid()),
+	pid := unix.Getpid()
+	if l.one != nil {
+		pid = oneImageDaemonPID // not yet forked; checked after the fork
+	}
+	l.env = append(env, "LISTEN_FDS="+strconv.Itoa(len(names)), "LISTEN_PID="+strconv.Itoa(pid),
 		"LISTEN_FDNAMES="+strings.Join(names, ":"))
 	return nil
 }

@@ -25,7 +25,7 @@ func makeMountPoints(p *Launch) error {
 		return OpError("open", p.Root, err)
 	}
 	defer unix.Close(root)
-	return (&mountSet{root: root, orig: -1}).makeTargets(p.Mounts)
+	return (&mountSet{root: root, orig: -1, pidns: -1}).makeTargets(p.Mounts)
 }
 
 // ProcHardening is what a fresh /proc gets made read-only and masked, for

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -37,7 +38,10 @@ func (l *launch) mounts() error {
 		return err
 	}
 	l.newRoot = root
-	ms := &mountSet{root: root, orig: orig}
+	ms := &mountSet{root: root, orig: orig, pidns: -1}
+	if l.one != nil {
+		ms.pidns = l.one.pidns
+	}
 	if err := ms.makeTargets(l.plan.Mounts); err != nil {
 		return err
 	}
@@ -79,8 +83,18 @@ const (
 
 // mountSet is the launch's mounting state: the root being prepared.
 type mountSet struct {
-	root int // the root's clone, attached over the root path
-	orig int // the root as it was before the clone; -1 where unknown
+	root  int // the root's clone, attached over the root path
+	orig  int // the root as it was before the clone; -1 where unknown
+	pidns int // the PID namespace /proc shows, when it is not the mounter's own (the one-image launch); else -1
+}
+
+// procOpts names the PID namespace a /proc mount shows: fsconfig's
+// "pidns" takes an fd, which newFS passes as such.
+func (ms *mountSet) procOpts() map[string]string {
+	if ms.pidns < 0 {
+		return nil
+	}
+	return map[string]string{pidnsOption: strconv.Itoa(ms.pidns)}
 }
 
 // cloneRoot stacks a recursive private copy of the root over the root path:
@@ -147,7 +161,7 @@ func (ms *mountSet) apply(m Mount) error {
 	case MountTmpfs:
 		return ms.fresh(m.Target, "tmpfs", map[string]string{"mode": "1777"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV)
 	case MountProc:
-		return ms.fresh(m.Target, "proc", nil, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+		return ms.fresh(m.Target, "proc", ms.procOpts(), unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
 	case MountDev:
 		return ms.dev(m.Target)
 	case MountReadonly:
@@ -228,6 +242,12 @@ func newFS(fstype string, opts map[string]string, attr int) (int, error) {
 	}
 	defer unix.Close(fs)
 	for k, v := range opts {
+		if k == pidnsOption {
+			if err := setPidns(fs, v); err != nil {
+				return -1, err
+			}
+			continue
+		}
 		if err := unix.FsconfigSetString(fs, k, v); err != nil {
 			return -1, OpError("fsconfig", fstype+" "+k+"="+v, err)
 		}

@@ -74,12 +74,16 @@ func (l *launch) loopback() error {
 // namespace and passes it to the supervisor: an abstract name belongs to a
 // network namespace, so the daemon could not reach the supervisor's own.
 func (l *launch) notifySocket() error {
-	if l.plan.Unshare&unix.CLONE_NEWNET == 0 || l.plan.NotifySocket == "" || l.sock < 0 {
+	if l.plan.Unshare&unix.CLONE_NEWNET == 0 || l.plan.NotifySocket == "" || (l.sock < 0 && l.one == nil) {
 		return nil
 	}
 	fd, err := BindNotify(l.plan.NotifySocket)
 	if err != nil {
 		return err
+	}
+	if l.one != nil { // the supervisor itself launches: the socket is in its own fd table
+		l.one.notify = fd
+		return nil
 	}
 	defer unix.Close(fd)
 	if err := sendNotify(l.sock, fd); err != nil {

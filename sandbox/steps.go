@@ -22,6 +22,7 @@ type launch struct {
 	statusBuf  []byte
 	start      threadStatus // read by the status step: what bounding and signals start from
 	env        []string     // the daemon's environment, when a step changed the plan's
+	one        *oneImage    // the one-image launch's state (oneimage.go); nil on the staged path
 }
 
 type step struct {
@@ -97,6 +98,13 @@ func (l *launch) sendReady() error {
 
 // exec replaces this process with the daemon.
 func (l *launch) exec() error {
+	err := syscall.Exec(l.plan.Argv[0], l.plan.Argv, l.execEnv())
+	return OpError("execve", l.plan.Argv[0], err)
+}
+
+// execEnv is the daemon's environment: the plan's, or the one a step
+// changed, with NOTIFY_SOCKET.
+func (l *launch) execEnv() []string {
 	env := l.plan.Env
 	if l.env != nil {
 		env = l.env
@@ -104,6 +112,5 @@ func (l *launch) exec() error {
 	if l.plan.NotifySocket != "" {
 		env = append(env[:len(env):len(env)], "NOTIFY_SOCKET=@"+l.plan.NotifySocket)
 	}
-	err := syscall.Exec(l.plan.Argv[0], l.plan.Argv, env)
-	return OpError("execve", l.plan.Argv[0], err)
+	return env
 }

@@ -26,6 +26,11 @@ func (d *daemon) underInit(pid int) error {
 	return nil
 }
 
+// namespaced says whether the daemon runs in a PID namespace of its own,
+// whose numbers MAINPID= would give, and whose PID 1 reaps the processes
+// the daemon leaves, so that none can be handed over to.
+func (d *daemon) namespaced() bool { return d.pid1 || d.image != nil }
+
 // watch sends the daemon's status to d.exited once it has exited, leaving
 // it a zombie if it is the supervisor's child. A main process named by
 // MAINPID= may be another's child, whose parent reaps it: its status is
@@ -66,7 +71,7 @@ func (s *supervisor) heard(d *daemon, r received) {
 	if n.status != "" {
 		s.logf("%s: status: %s", s.plan.Name, n.status)
 	}
-	if n.mainPID > 0 && n.mainPID != d.pid && !d.pid1 {
+	if n.mainPID > 0 && n.mainPID != d.pid && !d.namespaced() {
 		s.follow(d, n.mainPID) // in a PID namespace, the number would be the namespace's
 	}
 	if n.stopping {
@@ -84,7 +89,7 @@ func (s *supervisor) heard(d *daemon, r received) {
 // daemon has ended.
 func (s *supervisor) handOver(d *daemon) bool {
 	s.syncNotices(d) // a MAINPID= sent just before the exit still counts
-	if d.mainPID == 0 || d.pid1 {
+	if d.mainPID == 0 || d.namespaced() {
 		return false
 	}
 	sandbox.WaitPidfd(d.pidfd, true)

@@ -63,6 +63,7 @@ type daemon struct {
 	target     int                // pidfd that signals go to: the daemon's, or MAINPID's
 	mainPID    int                // from MAINPID=, or the daemon under a PID 1 of daemonbox's; 0 if none
 	pid1       bool               // pid is daemonbox's PID 1 of a PID namespace, mainPID the daemon
+	image      *sandbox.OneImage  // launched by the supervisor itself: ended (its PID 1) once the daemon is reaped
 	exited     chan int           // its status; it stays a zombie until reaped
 	failure    *sandbox.StepError // why it never became ready
 }
@@ -195,8 +196,9 @@ func (s *supervisor) once() (int, error) {
 	return s.run(d)
 }
 
-// start launches the daemon through an init stage (sandbox.Spawn) and
-// returns once it has been exec'd.
+// start launches the daemon, from the supervisor's own image when the
+// plan allows it (sandbox.UseOneImage), else through an init stage
+// (sandbox.Spawn), and returns once it has been exec'd.
 func (s *supervisor) start() (*daemon, error) {
 	l := s.plan.Launch
 	if s.notify != nil {
@@ -209,6 +211,13 @@ func (s *supervisor) start() (*daemon, error) {
 	}
 	if s.cgroup != nil {
 		s.ooms, _ = s.cgroup.OOMKills()
+	}
+	one, err := sandbox.UseOneImage(s.plan, s.cgroup)
+	if err != nil {
+		return nil, err
+	}
+	if one {
+		return s.startOne(&l)
 	}
 	st, err := sandbox.Spawn(&l, s.stdio, s.listen, s.cgroup, s.adoptNotify)
 	if err != nil {
@@ -223,6 +232,19 @@ func (s *supervisor) start() (*daemon, error) {
 			return nil, err
 		}
 	}
+	d.watch()
+	return d, nil
+}
+
+// startOne launches the daemon from the supervisor's own image
+// (sandbox.LaunchOne): the daemon is the supervisor's child, with no
+// stage between them.
+func (s *supervisor) startOne(l *sandbox.Launch) (*daemon, error) {
+	o, err := sandbox.LaunchOne(l, s.stdio, s.listen, s.cgroup, s.adoptNotify)
+	if err != nil {
+		return nil, err
+	}
+	d := &daemon{pid: o.PID, pidfd: o.Pidfd, target: o.Pidfd, since: time.Now(), exited: make(chan int, 1), image: o}
 	d.watch()
 	return d, nil
 }
@@ -400,6 +422,9 @@ func (s *supervisor) end(d *daemon, code int) (int, error) {
 		}
 	}
 	sandbox.WaitPidfd(d.pidfd, true)
+	if d.image != nil {
+		d.image.End() // PID 1, and with it the namespace and anything left in it
+	}
 	s.ran = time.Since(d.since)
 	if d.target != d.pidfd {
 		unix.Close(d.target)

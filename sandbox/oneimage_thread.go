@@ -1,0 +1,352 @@
+package sandbox
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"syscall"
+
+	"github.com/daemonbox/daemonbox/cgroup"
+	"golang.org/x/sys/unix"
+)
+
+// oneImage is the one-image launch's state on its thread.
+type oneImage struct {
+	listen   []int         // the supervisor's listen sockets, placed at 3 onward in the daemon
+	cg       *cgroup.Group // the daemon's; nil without one
+	cgroupFD int           // v2: the group's directory, for CLONE_INTO_CGROUP; else -1
+	tid      int           // the launch thread: on v1 it is in the group until the daemon is forked
+	pidns    int           // PID 1's PID namespace, for /proc; -1 until PID 1 runs
+	pid1     int           // PID 1's pidfd; -1 until it runs
+	notify   int           // the notify socket bound in the daemon's network namespace, or -1
+	daemon   int           // the daemon's pid, once forked
+}
+
+// oneImageSequence is `sequence` as the supervisor's own thread runs it.
+// Three steps move up: bounding and no-new-privs come before pid1, so that
+// PID 1 inherits them, and pid1 comes before mounts and root, since /proc
+// shows PID 1's namespace and the pivot moves PID 1's root and cwd into
+// the sandbox. The steps oneImageLeftOut names do not run, for the reason
+// it gives. Every other step is the staged path's own.
+var oneImageSequence = []step{
+	{"nondumpable", (*launch).nondumpable, false}, // the supervisor is already, since its setup; kept so that no launch relies on it
+	{"status", (*launch).readStart, false},        // this thread's own status file
+	{"cgroup", (*launch).joinCgroup, false},       // before PID 1 and the daemon are forked, which inherit this thread's group on v1
+	{"namespaces", (*launch).unshareThread, false},
+	{"hostname", (*launch).hostname, false},
+	{"loopback", (*launch).loopback, false},
+	{"notify", (*launch).notifySocket, false},
+	{"bounding", (*launch).bounding, false},         // per thread, and PID 1 inherits it
+	{"no-new-privs", (*launch).noNewPrivs, false},   // per thread, and PID 1 inherits it
+	{"pid1", (*launch).startPID1, false},            // catatonit -P from the host's path, then setns into its PID namespace
+	{"mounts", (*launch).mounts, false},             // /proc with PID 1's namespace (fsconfig pidns)
+	{"root", (*launch).root, false},                 // pivot_root also moves PID 1's root and cwd, which are the old root
+	{"rlimits", (*launch).rlimits, false},           // per process: only core is eligible (OneImageBlocker)
+	{"umask", (*launch).umask, false},               // per thread: the fs struct is unshared
+	{"fds", (*launch).fdsCloseOnExec, false},        // the layout itself is the fork's (ChildFiles)
+	{"keep-caps", (*launch).keepCaps, false},        // the credential steps act on this thread only (creds.go)
+	{"groups", (*launch).groups, false},             //
+	{"gid", (*launch).gid, false},                   //
+	{"uid", (*launch).uid, false},                   //
+	{"capabilities", (*launch).capabilities, false}, //
+	{"signals", (*launch).signals, false},           // the thread's mask; dispositions are already the plan's (none ignored)
+	{"cwd", (*launch).cwd, false},                   // per thread: the fork's child inherits it
+	{"verify", (*launch).verify, false},
+	{"listen", (*launch).listenEnv, false},
+	{"landlock", (*launch).landlock, false}, // landlock_restrict_self acts on the calling thread
+	{"seccomp", (*launch).seccomp, false},   // per thread, no TSYNC; the calls made after it are checked (filterBlocker)
+	{"exec", (*launch).forkDaemon, false},
+}
+
+// oneImageLeftOut are the staged steps the one-image path does not run.
+var oneImageLeftOut = map[string]string{
+	"session":       "setsid would move the supervisor; the daemon's fork makes its session (SysProcAttr.Setsid)",
+	"oom-score-adj": "per process: a plan that sets it takes the staged path",
+	"parent-death":  "per task and cleared by fork; PID 1 has SIGKILL as its parent-death signal, tied to this thread, and its death ends the namespace",
+	"ready":         "no stage: the supervisor learns the outcome from the thread",
+}
+
+// OneImage is a daemon the supervisor launched itself: its own child, in a
+// PID namespace whose PID 1 the thread that launched it holds.
+type OneImage struct {
+	PID, Pidfd int // the daemon
+	pid1       int // PID 1's pidfd
+	release    chan struct{}
+	gone       chan struct{}
+}
+
+type oneImageResult struct {
+	pid, pid1, notify, tid int
+	err                    error
+}
+
+// LaunchOne launches l on a thread of the supervisor's own. A notify
+// socket bound in the daemon's network namespace goes to adopt. After a
+// failure nothing is left: PID 1 is killed and reaped, and the thread,
+// with its namespaces and mounts, is gone.
+func LaunchOne(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, adopt func(fd int)) (*OneImage, error) {
+	o := &OneImage{release: make(chan struct{}), gone: make(chan struct{})}
+	ignored, err := processIgnored()
+	if err != nil {
+		return nil, AtStep("signals", OpError("read", "/proc/self/status", err))
+	}
+	res := make(chan oneImageResult, 1)
+	go func() {
+		defer close(o.gone)
+		onOwnThread(func() { o.thread(l, stdio, listen, cg, res) })
+	}()
+	r := <-res
+	o.pid1 = r.pid1
+	if err := restoreIgnored(ignored); err != nil && r.err == nil {
+		r.err = AtStep("signals", err)
+	}
+	if r.notify >= 0 {
+		adopt(r.notify)
+	}
+	if r.err != nil {
+		o.End()
+		return nil, r.err
+	}
+	o.PID = r.pid
+	if err := o.settle(l, r, cg); err != nil {
+		unix.Kill(r.pid, unix.SIGKILL)
+		unix.Wait4(r.pid, nil, 0, nil)
+		o.End()
+		return nil, err
+	}
+	return o, nil
+}
+
+// settle is the rest of the launch, from here, not from the launch thread,
+// whose filter may refuse these calls and whose /proc is the daemon's: the
+// daemon's pidfd (it stays a zombie until reaped, so its pid is still its
+// own), the check of the LISTEN_PID it was given, and the thread taken out
+// of a v1 group.
+func (o *OneImage) settle(l *Launch, r oneImageResult, cg *cgroup.Group) error {
+	if len(l.Listen) > 0 {
+		if err := checkNSPid(r.pid, oneImageDaemonPID); err != nil {
+			return AtStep("listen", err)
+		}
+	}
+	fd, err := unix.PidfdOpen(r.pid, 0)
+	if err != nil {
+		return AtStep("exec", OpError("pidfd_open", strconv.Itoa(r.pid), err))
+	}
+	o.Pidfd = fd
+	if cg != nil && !cg.V2() {
+		if err := cg.ReturnThread(r.tid); err != nil {
+			unix.Close(fd)
+			return &StepError{Step: "cgroup", Msg: err.Error()}
+		}
+	}
+	return nil
+}
+
+// End kills and reaps PID 1, which ends the namespace and what is left in
+// it, then lets the launch thread end. The daemon must be reaped first.
+func (o *OneImage) End() {
+	if o.pid1 >= 0 {
+		unix.PidfdSendSignal(o.pid1, unix.SIGKILL, nil, 0)
+		WaitPidfd(o.pid1, true) // ECHILD if the supervisor's reaper took it: it is gone either way
+		unix.Close(o.pid1)
+		o.pid1 = -1
+	}
+	close(o.release)
+	<-o.gone
+}
+
+// onOwnThread runs f locked to an OS thread that ends when f returns. The
+// process's first thread is never ended by Go (it is wedged instead, with
+// its namespaces), so from there f runs on a new goroutine, which cannot
+// be put on the first thread while this one holds it.
+func onOwnThread(f func()) {
+	runtime.LockOSThread()
+	if unix.Gettid() != unix.Getpid() {
+		f()
+		return // still locked: the thread exits
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		onOwnThread(f)
+	}()
+	<-done
+	runtime.UnlockOSThread() // this thread's state was not touched
+}
+
+// thread is the launch thread's life: the sequence, the outcome sent, and
+// then a wait until End, since PID 1's parent-death signal is tied to this
+// thread. End, not this thread, kills PID 1 after a failure: the filter may
+// be on here.
+func (o *OneImage) thread(p *Launch, stdio [3]int, listen []int, cg *cgroup.Group, res chan<- oneImageResult) {
+	one := &oneImage{listen: listen, cg: cg, cgroupFD: -1, tid: unix.Gettid(), pidns: -1, pid1: -1, notify: -1}
+	l := &launch{plan: p, stdio: stdio, sock: -1, newRoot: -1, status: -1, one: one}
+	err := l.runOneImage()
+	l.closeLaunchFDs()
+	r := oneImageResult{pid: one.daemon, pid1: one.pid1, notify: one.notify, tid: one.tid}
+	if err != nil {
+		r.err = err
+	}
+	res <- r
+	<-o.release
+}
+
+func (l *launch) runOneImage() *StepError {
+	for _, s := range oneImageSequence {
+		if err := s.run(l); err != nil {
+			return AtStep(s.name, err)
+		}
+	}
+	return nil
+}
+
+// closeLaunchFDs closes what the sequence opened in the supervisor's fd
+// table; PID 1's pidfd stays, for End.
+func (l *launch) closeLaunchFDs() {
+	for _, fd := range []*int{&l.status, &l.newRoot, &l.one.pidns, &l.one.cgroupFD} {
+		if *fd >= 0 {
+			unix.Close(*fd)
+			*fd = -1
+		}
+	}
+}
+
+// joinCgroup puts the daemon's processes in its group as they are
+// forked: on v1 this thread joins the group (and leaves it again in
+// settle); on v2 both forks use CLONE_INTO_CGROUP.
+func (l *launch) joinCgroup() error {
+	cg := l.one.cg
+	if cg == nil {
+		return nil
+	}
+	if cg.V2() {
+		fd, err := cg.OpenDir()
+		l.one.cgroupFD = fd
+		return err
+	}
+	return cg.PlaceThread(l.one.tid)
+}
+
+// unshareThread is the namespaces step with CLONE_FS: the root, cwd and
+// umask then belong to this thread alone, not to the supervisor.
+func (l *launch) unshareThread() error {
+	flags := l.plan.Unshare | unix.CLONE_FS
+	if err := unix.Unshare(int(flags)); err != nil {
+		return OpError("unshare", "fs,"+NamespaceNames(l.plan.Unshare), err)
+	}
+	return nil
+}
+
+// fdsCloseOnExec leaves the fd layout to the fork (ChildFiles), and makes
+// sure no other fd of the supervisor's reaches the daemon: everything Go
+// opens is close-on-exec already, so this is for what it inherited.
+func (l *launch) fdsCloseOnExec() error { return closeOnExec(3, ^uint(0)) }
+
+// pid1Credential is PID 1's uid and gid: one the daemon does not have, so
+// that the daemon cannot ptrace it (and so cannot reach its memory, fds,
+// environment or executable; P08): nobody, or root (with the bounding set
+// already the daemon's) when the daemon is nobody.
+func pid1Credential(p *Launch) *syscall.Credential {
+	const nobody = 65534
+	if p.UID == nobody {
+		return &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{}}
+	}
+	return &syscall.Credential{Uid: nobody, Gid: nobody, Groups: []uint32{}}
+}
+
+// startPID1 forks catatonit in pause mode into a new PID namespace, from
+// the host's path and with "/" as its cwd, before the pivot moves both
+// into the sandbox; then this thread enters that namespace, so that its
+// next child, the daemon, is PID 2. Go's fork child checks Pdeathsig by
+// comparing getppid() with the parent's pid; in the new namespace
+// getppid() is 0, and the SIGKILL it then sends itself is one PID 1 does
+// not receive from inside its own namespace.
+func (l *launch) startPID1() error {
+	prog := initProgram(l.plan)
+	if prog == "" {
+		return &StepError{Msg: "no catatonit on PATH"}
+	}
+	null, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return OpError("open", "/dev/null", err)
+	}
+	defer unix.Close(null)
+	pidfd := -1
+	sys := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWPID, Setsid: true, Credential: pid1Credential(l.plan), PidFD: &pidfd}
+	if l.plan.ParentDeath != 0 {
+		sys.Pdeathsig = unix.SIGKILL
+	}
+	if l.one.cgroupFD >= 0 {
+		sys.UseCgroupFD, sys.CgroupFD = true, l.one.cgroupFD
+	}
+	f := uintptr(null)
+	pid, err := syscall.ForkExec(prog, []string{"catatonit", "-P"},
+		&syscall.ProcAttr{Dir: "/", Env: []string{}, Files: []uintptr{f, f, f}, Sys: sys})
+	if err != nil {
+		return OpError("fork", prog, err)
+	}
+	if pidfd < 0 {
+		unix.Kill(pid, unix.SIGKILL)
+		unix.Wait4(pid, nil, 0, nil)
+		return &StepError{Op: "fork", Path: prog, Msg: "the kernel gave no pidfd"}
+	}
+	l.one.pid1 = pidfd
+	return l.enterPID1(pid)
+}
+
+// enterPID1 opens PID 1's namespace (its pid cannot be reused: it is this
+// process's unreaped child) and moves this thread's children into it.
+func (l *launch) enterPID1(pid int) error {
+	file := "/proc/" + strconv.Itoa(pid) + "/ns/pid"
+	ns, err := unix.Open(file, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return OpError("open", file, err)
+	}
+	l.one.pidns = ns
+	if err := unix.Setns(ns, unix.CLONE_NEWPID); err != nil {
+		return OpError("setns", file, err)
+	}
+	return nil
+}
+
+// forkDaemon is the exec step: the daemon forked from this thread, with
+// its credentials, capabilities, namespaces, root, cwd, umask and filters,
+// in a session of its own, with the fd layout of a stage (ChildFiles). No
+// Pdeathsig: after a thread's setns Go's child sees getppid() == 0 and
+// would kill itself. No PidFD either: Go would use clone3, which the
+// filter may refuse; the supervisor opens the pidfd instead.
+func (l *launch) forkDaemon() error {
+	files, next := ChildFiles(l.stdio, l.one.listen, l.plan.Preserve, -1)
+	sys := &syscall.SysProcAttr{Setsid: true}
+	if l.one.cgroupFD >= 0 {
+		sys.UseCgroupFD, sys.CgroupFD = true, l.one.cgroupFD
+	}
+	pid, err := syscall.ForkExec(l.plan.Argv[0], l.plan.Argv,
+		&syscall.ProcAttr{Env: l.execEnv(), Files: files[:next], Sys: sys})
+	if err != nil {
+		return OpError("execve", l.plan.Argv[0], err)
+	}
+	l.one.daemon = pid
+	return nil
+}
+
+// checkNSPid checks that pid is want in its own PID namespace: the
+// LISTEN_PID it was given.
+func checkNSPid(pid, want int) error {
+	file := "/proc/" + strconv.Itoa(pid) + "/status"
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return OpError("read", file, err)
+	}
+	for line := range bytes.Lines(b) {
+		if f := bytes.Fields(line); len(f) > 1 && string(f[0]) == "NSpid:" {
+			if got := string(f[len(f)-1]); got != strconv.Itoa(want) {
+				return &StepError{Msg: fmt.Sprintf("the daemon is pid %s in its namespace, not the %d LISTEN_PID names", got, want)}
+			}
+			return nil
+		}
+	}
+	return &StepError{Op: "read", Path: file, Msg: "no NSpid line"}
+}
