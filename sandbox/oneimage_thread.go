@@ -99,6 +99,9 @@ func LaunchOne(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, adopt fu
 	}()
 	r := <-res
 	o.pid1 = r.pid1
+	if err := returnThread(cg, r.tid); err != nil && r.err == nil {
+		r.err = err
+	}
 	if err := restoreIgnored(ignored); err != nil && r.err == nil {
 		r.err = AtStep("signals", err)
 	}
@@ -110,7 +113,7 @@ func LaunchOne(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, adopt fu
 		return nil, r.err
 	}
 	o.PID = r.pid
-	if err := o.settle(l, r, cg); err != nil {
+	if err := o.settle(l, r); err != nil {
 		unix.Kill(r.pid, unix.SIGKILL)
 		unix.Wait4(r.pid, nil, 0, nil)
 		o.End()
@@ -122,9 +125,8 @@ func LaunchOne(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, adopt fu
 // settle is the rest of the launch, from here, not from the launch thread,
 // whose filter may refuse these calls and whose /proc is the daemon's: the
 // daemon's pidfd (it stays a zombie until reaped, so its pid is still its
-// own), the check of the LISTEN_PID it was given, and the thread taken out
-// of a v1 group.
-func (o *OneImage) settle(l *Launch, r oneImageResult, cg *cgroup.Group) error {
+// own) and the check of the LISTEN_PID it was given.
+func (o *OneImage) settle(l *Launch, r oneImageResult) error {
 	if len(l.Listen) > 0 {
 		if err := checkNSPid(r.pid, oneImageDaemonPID); err != nil {
 			return AtStep("listen", err)
@@ -135,11 +137,19 @@ func (o *OneImage) settle(l *Launch, r oneImageResult, cg *cgroup.Group) error {
 		return AtStep("exec", OpError("pidfd_open", strconv.Itoa(r.pid), err))
 	}
 	o.Pidfd = fd
-	if cg != nil && !cg.V2() {
-		if err := cg.ReturnThread(r.tid); err != nil {
-			unix.Close(fd)
-			return &StepError{Step: "cgroup", Msg: err.Error()}
-		}
+	return nil
+}
+
+// returnThread takes the launch thread, parked now, out of a v1 group
+// before anything else happens: while it is there, the supervisor's pid is
+// in the group's cgroup.procs, and ending the group (a failed start, a
+// stop) would freeze and kill the supervisor.
+func returnThread(cg *cgroup.Group, tid int) *StepError {
+	if cg == nil || cg.V2() {
+		return nil
+	}
+	if err := cg.ReturnThread(tid); err != nil {
+		return &StepError{Step: "cgroup", Msg: err.Error()}
 	}
 	return nil
 }

@@ -88,7 +88,7 @@ func detached(p *sandbox.Plan) *sandbox.Plan {
 // startSupervisor starts daemonbox again as the detached supervisor: stdio on
 // /dev/null, the listen sockets at 3 onward, preserved fds at their own
 // numbers, the socket after them, a
-// session of its own, an empty environment, and "/" as its cwd, so that it
+// session of its own, an empty environment (supervisorEnv), and "/" as its cwd, so that it
 // keeps no filesystem of its caller's busy.
 func startSupervisor(listen, preserve []int, sock int) (int, error) {
 	null, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
@@ -98,8 +98,18 @@ func startSupervisor(listen, preserve []int, sock int) (int, error) {
 	defer unix.Close(null)
 	files, next := sandbox.ChildFiles([3]int{null, null, null}, listen, preserve, sock)
 	return syscall.ForkExec("/proc/self/exe", []string{"daemonbox", SuperviseArg, strconv.Itoa(next), proctitle.Room}, &syscall.ProcAttr{
-		Dir: "/", Env: []string{}, Files: files, Sys: &syscall.SysProcAttr{Setsid: true},
+		Dir: "/", Env: supervisorEnv(), Files: files, Sys: &syscall.SysProcAttr{Setsid: true},
 	})
+}
+
+// supervisorEnv is the detached supervisor's environment: empty, but for
+// the forced launch path (sandbox.LaunchEnv), which applies to every
+// start of the daemon.
+func supervisorEnv() []string {
+	if v, ok := os.LookupEnv(sandbox.LaunchEnv); ok {
+		return []string{sandbox.LaunchEnv + "=" + v}
+	}
+	return []string{}
 }
 
 // startFailed reaps a supervisor that reported a failure (or died) and

@@ -22,10 +22,26 @@ import (
 // supervisor nor PID 1 keeps a directory of the host's that a daemon allowed
 // to ptrace PID 1 could take with pidfd_getfd. PID 1 holds no host path at
 // all, and its root is the daemon's (P05, P09).
-func TestStagesCloseInheritedFDs(t *testing.T) { eachMode(t, stagesCloseInheritedFDs) }
+// As root, on both launch paths: PID 1 is daemonbox's on the staged path
+// and catatonit on the one-image path, where the supervisor is the
+// daemon's parent.
+func TestStagesCloseInheritedFDs(t *testing.T) {
+	eachMode(t, func(t *testing.T, m mode) {
+		if m.rootless {
+			stagesCloseInheritedFDs(t, m, "")
+			return
+		}
+		for _, path := range []string{"one-image", "staged"} {
+			t.Run(path, func(t *testing.T) { stagesCloseInheritedFDs(t, m, path) })
+		}
+	})
+}
 
-func stagesCloseInheritedFDs(t *testing.T, m mode) {
+func stagesCloseInheritedFDs(t *testing.T, m mode, path string) {
 	l := newLifecycleIn(t, m, "[namespaces]\npid = true\n", "wait")
+	if path != "" {
+		l.env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DAEMONBOX_LAUNCH=" + path}
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +53,7 @@ func stagesCloseInheritedFDs(t *testing.T, m mode) {
 	defer slash.Close()
 	extra := make([]*os.File, 7) // fds 3 to 9
 	extra[5-3], extra[8-3], extra[9-3] = etc, slash, w
-	res := launch{cmd: "start", file: l.file, rootless: m.rootless, extra: extra}.do(t)
+	res := launch{cmd: "start", file: l.file, rootless: m.rootless, extra: extra, env: l.env}.do(t)
 	w.Close()
 	if res.code != 0 {
 		t.Fatalf("start: exit %d, %s", res.code, res.stderr)
@@ -46,8 +62,8 @@ func stagesCloseInheritedFDs(t *testing.T, m mode) {
 		t.Error("the caller's pipe stayed open after start returned: a daemonbox process kept it")
 	}
 	daemon := l.pid(t)
-	pid1 := ppid(t, daemon)
-	super := ppid(t, pid1)
+	pid1 := pid1Of(t, daemon)
+	super := supervisorOf(t, daemon)
 	for _, p := range []int{super, pid1} {
 		for fd, target := range fdTargets(t, p) {
 			if target == "/etc" || target == "/" {
@@ -68,6 +84,19 @@ func stagesCloseInheritedFDs(t *testing.T, m mode) {
 	if a, b := devIno(t, procPath(pid1, "root")), devIno(t, procPath(daemon, "root")); a != b {
 		t.Errorf("PID 1's root is %s, the daemon's %s", a, b)
 	}
+}
+
+// supervisorOf is the daemon's supervisor: its parent on the one-image
+// path, its PID 1's on the staged one.
+func supervisorOf(t *testing.T, daemon int) int {
+	t.Helper()
+	for pid := ppid(t, daemon); pid > 1; pid = ppid(t, pid) {
+		if strings.HasSuffix(cmdline(pid), " supervisor\x00") {
+			return pid
+		}
+	}
+	t.Fatalf("no supervisor above %d", daemon)
+	return 0
 }
 
 // readsEOF waits up to d for r to report end of file.

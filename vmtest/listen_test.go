@@ -125,9 +125,11 @@ func TestListenPIDNamespace(t *testing.T) {
 	for _, init := range []bool{true, false} {
 		spec := fmt.Sprintf(minimal+"[namespaces]\npid = true\ninit = %v\nmount = true\n[[fds.listen]]\nname = \"web\"\naddress = \"tcp://127.0.0.1:%d\"\n", init, freePort(t))
 		rep := launch{spec: spec}.ok(t)
-		// The daemon is PID 1 itself, or the child of daemonbox's PID 1.
+		// The daemon is PID 1 itself, or the child of daemonbox's PID 1
+		// (staged), or PID 2, the supervisor's child, whose parent is
+		// outside the namespace (one-image).
 		pid, ppid := rep.one(t, "pid"), rep.one(t, "ppid")
-		inNS := pid == "1" && !init || ppid == "1" && init
+		inNS := pid == "1" && !init || ppid == "1" && init || pid == "2" && ppid == "0" && init
 		if got := rep.env(t)["LISTEN_PID"]; got != pid || !inNS {
 			t.Errorf("init=%v: LISTEN_PID=%q, the daemon's pid %s, ppid %s: want the pid it sees in its namespace", init, got, pid, ppid)
 		}

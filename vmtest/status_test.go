@@ -161,10 +161,12 @@ func TestStartExitCodes(t *testing.T) {
 
 // Every process daemonbox leaves running shows the spec's name in ps: the
 // supervisor, and PID 1 of the daemon's PID namespace; as root and rootless.
+// Staged: on the one-image path PID 1 is catatonit (launchpath_test.go).
 func TestProcessTitles(t *testing.T) {
 	eachMode(t, func(t *testing.T, m mode) {
 		{
 			l := newLifecycleIn(t, m, "[namespaces]\npid = true\n", "wait")
+			l.env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DAEMONBOX_LAUNCH=staged"}
 			l.must(t, "start")
 			pid1 := ppid(t, l.pid(t))
 			sup := ppid(t, pid1)
