@@ -1,0 +1,77 @@
+package sandbox
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/daemonbox/daemonbox/rlimit"
+	"github.com/daemonbox/daemonbox/seccomp"
+	"golang.org/x/sys/unix"
+)
+
+// Every step of the staged sequence runs on the one-image path too, or is
+// left out with a reason; the one-image path adds only its cgroup step.
+func TestOneImageSequenceCoversSequence(t *testing.T) {
+	one := map[string]bool{}
+	for _, s := range oneImageSequence {
+		if one[s.name] {
+			t.Errorf("step %q twice", s.name)
+		}
+		one[s.name] = true
+	}
+	for _, s := range sequence {
+		_, out := oneImageLeftOut[s.name]
+		if one[s.name] == out {
+			t.Errorf("step %q: on the one-image path %v, left out %v", s.name, one[s.name], out)
+		}
+		delete(one, s.name)
+	}
+	delete(one, "cgroup")
+	if len(one) > 0 {
+		t.Errorf("one-image steps not in the sequence: %v", one)
+	}
+	// The order the design needs: PID 1 inherits bounding and
+	// no_new_privs, /proc and the pivot need PID 1, the filter is last.
+	at := map[string]int{}
+	for i, s := range oneImageSequence {
+		at[s.name] = i
+	}
+	for _, o := range [][2]string{{"bounding", "pid1"}, {"no-new-privs", "pid1"}, {"pid1", "mounts"},
+		{"mounts", "root"}, {"uid", "capabilities"}, {"landlock", "seccomp"}, {"seccomp", "exec"}} {
+		if at[o[0]] >= at[o[1]] {
+			t.Errorf("%s must come before %s", o[0], o[1])
+		}
+	}
+}
+
+func TestPerProcessBlocker(t *testing.T) {
+	sigkill := int(unix.SIGKILL)
+	for _, c := range []struct {
+		l    Launch
+		want string
+	}{
+		{Launch{ParentDeath: sigkill}, ""},
+		{Launch{Ignore: []int{int(unix.SIGTSTP), int(unix.SIGTTIN), int(unix.SIGTTOU)}}, ""},
+		{Launch{Rlimits: []rlimit.Limit{{Resource: unix.RLIMIT_CORE}}}, ""},
+		{Launch{Rlimits: []rlimit.Limit{{Name: "nofile", Resource: unix.RLIMIT_NOFILE, Soft: 10, Hard: 10}}}, "rlimit nofile"},
+		{Launch{OOMScoreAdj: new(int)}, "oom_score_adj"},
+		{Launch{Ignore: []int{int(unix.SIGHUP)}}, "ignored signals"},
+		{Launch{ParentDeath: int(unix.SIGTERM)}, "parent-death"},
+	} {
+		if got := perProcessBlocker(&c.l); c.want == "" && got != "" || !strings.Contains(got, c.want) {
+			t.Errorf("%+v: %q, want %q", c.l, got, c.want)
+		}
+	}
+}
+
+// A filter that refuses a call the launch thread makes after loading it
+// keeps the plan off the one-image path; the default one does not.
+func TestFilterBlocker(t *testing.T) {
+	if got := filterBlocker(&seccomp.Policy{Allow: []string{"@system-service"}}, nil); got != "" {
+		t.Errorf("@system-service: %q", got)
+	}
+	got := filterBlocker(&seccomp.Policy{Allow: []string{"@system-service"}, Deny: []string{"setsid"}}, nil)
+	if !strings.Contains(got, "refuses setsid") {
+		t.Errorf("setsid denied: %q", got)
+	}
+}
