@@ -177,6 +177,11 @@ func (l launch) command(t *testing.T, ctx context.Context) *exec.Cmd {
 	cmd.Env = l.env
 	if cmd.Env == nil {
 		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+		// DAEMONBOX_LAUNCH=staged go test ./vmtest runs the whole suite on
+		// the staged path; a test that forces a path sets its own env.
+		if v, ok := os.LookupEnv("DAEMONBOX_LAUNCH"); ok {
+			cmd.Env = append(cmd.Env, "DAEMONBOX_LAUNCH="+v)
+		}
 	}
 	cmd.ExtraFiles = l.extra
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: l.groupLeader}
