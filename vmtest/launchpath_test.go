@@ -322,3 +322,25 @@ func procsIn(t *testing.T) int {
 	}
 	return n
 }
+
+// A one-image supervisor killed outright takes the namespace with it: the
+// launch thread dies with it, and PID 1's parent-death signal is that
+// thread's. The next start replaces the stale pidfile.
+func TestOneImageSupervisorKilled(t *testing.T) {
+	needCatatonit(t)
+	l := newLifecycle(t, "[namespaces]\npid = true\n", "wait")
+	l.env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DAEMONBOX_LAUNCH=one-image"}
+	l.must(t, "start")
+	pid := l.pid(t)
+	pid1 := checkOneImage(t, pid)
+	syscall.Kill(ppid(t, pid), syscall.SIGKILL)
+	if !exited(pid, 5*time.Second) || !exited(pid1, 5*time.Second) {
+		t.Fatal("the daemon or its PID 1 outlived the supervisor")
+	}
+	l.must(t, "start")
+	if again := l.pid(t); again == pid {
+		t.Error("the stale pid was kept")
+	} else {
+		checkOneImage(t, again)
+	}
+}
