@@ -25,7 +25,9 @@ func Explain(w io.Writer, p *sandbox.Plan) error {
 	line("environment", "%s", orNone(strings.Join(envShown(p), " ")))
 	line("root", "%s", describeRoot(p))
 	line("namespaces", "%s", describeNamespaces(p))
-	line("pid 1", "%s", p.PID1)
+	if p.PIDNS {
+		line("pid 1", "%s", p.PID1)
+	}
 	if p.UserNS {
 		line("uid_map", "%s (inside outside count)", describeMap(p.UIDMap))
 		line("gid_map", "%s", describeMap(p.GIDMap))
