@@ -31,9 +31,11 @@ func trimImage() {
 }
 
 // cleanFileRanges returns, from /proc/self/smaps, the read-only mappings of
-// files that hold no page of the process's own (Anonymous and Swap 0 kB): none if
-// it cannot be read. With daemonbox's static build, those are its
-// executable's code and read-only data.
+// files that hold no page of the process's own (Anonymous and Swap 0 kB):
+// none if it cannot be read. With daemonbox's static build, those are its
+// executable's code and read-only data, mapped for the process's whole
+// life: a range cannot have been unmapped and reused by the time of the
+// advice.
 func cleanFileRanges() [][2]uintptr {
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
