@@ -176,6 +176,8 @@ func (e *encoder) launch(l *Launch) {
 	e.uint(uint64(l.Unshare))
 	e.bool(l.PIDNS)
 	e.bool(l.Init)
+	e.str(l.InitProgram)
+	e.strs(l.InitArgv)
 	e.str(l.Hostname)
 	e.uint(uint64(len(l.Mounts)))
 	for _, m := range l.Mounts {
@@ -228,6 +230,8 @@ func (d *decoder) launch() *Launch {
 	l.Unshare = uintptr(d.uint())
 	l.PIDNS = d.bool()
 	l.Init = d.bool()
+	l.InitProgram = d.str()
+	l.InitArgv = d.strs()
 	l.Hostname = d.str()
 	if n := d.count(); n > 0 {
 		l.Mounts = make([]Mount, n)
@@ -316,6 +320,7 @@ func (e *encoder) plan(p *Plan) {
 	e.seccompPolicy(p.SeccompPolicy)
 	e.str(p.EnvFile)
 	e.strs(p.EnvFileNames)
+	e.str(p.PID1)
 }
 
 func (d *decoder) plan() *Plan {
@@ -327,6 +332,7 @@ func (d *decoder) plan() *Plan {
 	p.SeccompPolicy = d.seccompPolicy()
 	p.EnvFile = d.str()
 	p.EnvFileNames = d.strs()
+	p.PID1 = d.str()
 	return p
 }
 

@@ -30,6 +30,7 @@ func fullPlan(t *testing.T) *Plan {
 				{Name: "ctl", Network: spec.NetUnix, Address: "unix:///run/c", Path: "/run/c", Mode: 0o660, UID: 33, GID: 0},
 				{Name: "web", Network: spec.NetSystemd, Address: "systemd:web.socket", Systemd: "web.socket", UID: -1, GID: -1}},
 			Unshare: 0x20000, PIDNS: true, Init: true, Hostname: "web",
+			InitProgram: "/usr/bin/catatonit", InitArgv: []string{"catatonit", "-P"},
 			Mounts: []Mount{{Kind: MountBind, Source: "/a", Target: "/b", Readonly: true, Optional: true, InRoot: true}},
 			UserNS: true, UIDMap: []spec.IDMap{{Inside: 0, Outside: 100000, Count: 65536}},
 			GIDMap:   []spec.IDMap{{Inside: 33, Outside: 1000, Count: 1}, {Inside: 4294967294, Outside: 7, Count: 1}},
@@ -51,7 +52,7 @@ func fullPlan(t *testing.T) *Plan {
 		Names: Names{UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""}, LandlockABI: 7,
 			SeccompPolicy: &seccomp.Policy{Allow: []string{"@system-service", "io_uring_setup"}, Deny: []string{"@network-io"}, Action: seccomp.ActionErrno, Errno: 13, NoMPTCP: true,
 				Families: []int{1, 2, 10}, DenyWriteExecute: true},
-			EnvFile: "/etc/default/web", EnvFileNames: []string{"TOKEN"}},
+			EnvFile: "/etc/default/web", EnvFileNames: []string{"TOKEN"}, PID1: "catatonit (/usr/bin/catatonit -P, found)"},
 	}
 	for _, part := range []any{&p.Launch, &p.Lifecycle, &p.Names} {
 		v := reflect.ValueOf(part).Elem()

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 
@@ -66,7 +65,7 @@ func OneImageBlocker(l *Launch, filter *seccomp.Policy, cg *cgroup.Group) string
 		return why
 	}
 	if initProgram(l) == "" {
-		return "no catatonit on PATH for PID 1 (Debian: apt-get install catatonit)"
+		return "no catatonit found for PID 1 (namespaces.init; Debian: apt-get install catatonit)"
 	}
 	if !procTakesPidns() {
 		return "this kernel's procfs takes no pidns option, which mounting /proc from outside the PID namespace needs"
@@ -210,19 +209,6 @@ func setPidns(fs int, v string) error {
 	return nil
 }
 
-// initProgram is the host path of the PID 1 program, catatonit found on
-// PATH (or in /usr/bin, where Debian installs it, if PATH is unset), ""
-// when there is none. The lead replaces this with the plan's field.
-func initProgram(l *Launch) string {
-	path := os.Getenv("PATH")
-	if path == "" {
-		path = "/usr/bin"
-	}
-	for _, dir := range filepath.SplitList(path) {
-		p := filepath.Join(dir, "catatonit")
-		if filepath.IsAbs(p) && unix.Access(p, unix.X_OK) == nil {
-			return p
-		}
-	}
-	return ""
-}
+// initProgram is the host path of the PID 1 program the plan found
+// (namespaces.init, plan_init.go), "" when there is none.
+func initProgram(l *Launch) string { return l.InitProgram }

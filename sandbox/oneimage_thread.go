@@ -274,9 +274,9 @@ func pid1Credential(p *Launch) *syscall.Credential {
 // getppid() is 0, and the SIGKILL it then sends itself is one PID 1 does
 // not receive from inside its own namespace.
 func (l *launch) startPID1() error {
-	prog := initProgram(l.plan)
-	if prog == "" {
-		return &StepError{Msg: "no catatonit on PATH"}
+	prog, argv := initProgram(l.plan), l.plan.InitArgv
+	if prog == "" || len(argv) == 0 {
+		return &StepError{Msg: "no PID 1 program in the plan"}
 	}
 	null, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -292,7 +292,7 @@ func (l *launch) startPID1() error {
 		sys.UseCgroupFD, sys.CgroupFD = true, l.one.cgroupFD
 	}
 	f := uintptr(null)
-	pid, err := syscall.ForkExec(prog, []string{"catatonit", "-P"},
+	pid, err := syscall.ForkExec(prog, argv,
 		&syscall.ProcAttr{Dir: "/", Env: []string{}, Files: []uintptr{f, f, f}, Sys: sys})
 	if err != nil {
 		return OpError("fork", prog, err)

@@ -56,9 +56,17 @@ type Launch struct {
 	// Namespaces and mounts ([namespaces], [filesystem]).
 	Unshare  uintptr // CLONE_NEW* flags the launch unshares: every namespace but pid
 	PIDNS    bool    // the init stage is cloned into a new PID namespace
-	Init     bool    // with PIDNS: daemonbox is PID 1, and the daemon its child
+	Init     bool    // with PIDNS: the daemon is not PID 1, but its sibling (one image) or child (staged)
 	Hostname string
-	Mounts   []Mount // made in this order, inside the root
+
+	// PID 1 of the one-image launch, with Init (plan_init.go): the host
+	// path of a catatonit, symlinks resolved, checked root's and writable by
+	// nobody else, to be started as InitArgv ("catatonit", "-P": pause
+	// mode, no child of its own) before the daemon. "" when daemonbox's own
+	// Go PID 1 serves: none found, or a user namespace's staged launch.
+	InitProgram string
+	InitArgv    []string
+	Mounts      []Mount // made in this order, inside the root
 
 	// The user namespace: the init stage is cloned into it, with the maps
 	// written before the stage runs.
@@ -113,6 +121,9 @@ type Names struct {
 	// operator may have made unreadable to others (passwords, tokens).
 	EnvFile      string
 	EnvFileNames []string
+	// PID1 says which PID 1 runs, and why: "catatonit (/usr/bin/catatonit
+	// -P, found)"; explain and check print it.
+	PID1 string
 }
 
 // pidfileDir is where root's daemons have their pidfiles when the spec
@@ -160,6 +171,8 @@ type Host struct {
 	Sysctl     func(name string) (string, error) // nil: no host switch is read
 	Landlock   func() int                        // the kernel's Landlock ABI; nil: LandlockABI's
 	Cgroups    func() CgroupBase                 // nil: no cgroup can be made
+	InitDirs   []string                          // where catatonit is looked for, in order (plan_init.go); nil: nowhere
+	VetInit    func(path string) string          // why a PID 1 program must not run; nil: initProblem
 }
 
 // LiveHost describes the running daemonbox process and its machine.
@@ -179,6 +192,7 @@ func LiveHost() (*Host, error) {
 		PasswdFile: "/etc/passwd", GroupFile: "/etc/group", LookupEnv: os.LookupEnv, Sysctl: sysctl,
 		Landlock: LandlockABI,
 		Cgroups:  func() CgroupBase { return liveCgroupBase(uint32(os.Geteuid())) },
+		InitDirs: initDirs,
 	}, nil
 }
 
@@ -220,6 +234,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.root(p)
 	r.directories(p)
 	r.namespaces(p)
+	r.pid1(p)
 	r.privilege(p)
 	r.escapes(p)
 	r.stdioPaths(p)

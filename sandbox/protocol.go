@@ -120,7 +120,11 @@ func awaitLaunch(fd int) (*Launch, bool, error) {
 // the daemon's stage is not the process the supervisor started, and says so
 // this way. EOF gives ErrClosed.
 func recvFrom(fd int) (*message, int, error) {
-	buf := make([]byte, maxMessage)
+	size, err := nextSize(fd)
+	if err != nil {
+		return nil, 0, err
+	}
+	buf := make([]byte, size)
 	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred)+unix.CmsgSpace(4))
 	for {
 		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, 0)
@@ -142,6 +146,28 @@ func recvFrom(fd int) (*message, int, error) {
 			return nil, 0, fmt.Errorf("bad message from the other stage: %w", err)
 		}
 		return &m, SenderPID(oob[:oobn]), nil
+	}
+}
+
+// nextSize waits for the next packet and returns its length without taking
+// it, so that recvFrom allocates what the packet needs rather than
+// maxMessage. A 1 MiB buffer a message would be a costly habit in a
+// long-lived supervisor: each launch's messages took one, a restart or two
+// brought the heap to its first collection, and from then on each reused
+// buffer was zeroed whole, resident (docs/design.md, "Resident memory").
+// The peek costs one system call. EOF gives 0, as recvmsg does.
+func nextSize(fd int) (int, error) {
+	var one [1]byte
+	for {
+		// With MSG_TRUNC, a unix socket returns the packet's whole length.
+		n, _, _, _, err := unix.Recvmsg(fd, one[:], nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == nil && n > maxMessage {
+			return 0, fmt.Errorf("bad message from the other stage: %d bytes, over %d", n, maxMessage)
+		}
+		return max(n, 1), err
 	}
 }
 

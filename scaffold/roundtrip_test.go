@@ -28,14 +28,15 @@ var knownLosses = []string{
 // exampleLosses are an example's own. A PID namespace (PrivatePIDs= needs
 // systemd 257, and the export targets 252) and a cgroup namespace (no
 // directive) are lost, and with the PID namespace its /proc and the /proc
-// hardening, and isolated's hostname. nginx-socket's environment has no
-// PATH, where a systemd service always has one.
+// hardening and explain's pid 1 line, and isolated's hostname.
+// nginx-socket's environment has no PATH, where a systemd service always
+// has one.
 var exampleLosses = map[string][]string{
-	"hellod.toml":       {"namespaces", "mount"},
-	"isolated.toml":     {"namespaces", "mount"},
-	"nginx.toml":        {"namespaces", "mount"},
-	"redis.toml":        {"namespaces", "mount"},
-	"nginx-socket.toml": {"namespaces", "mount", "environment"},
+	"hellod.toml":       {"namespaces", "mount", "pid"},
+	"isolated.toml":     {"namespaces", "mount", "pid"},
+	"nginx.toml":        {"namespaces", "mount", "pid"},
+	"redis.toml":        {"namespaces", "mount", "pid"},
+	"nginx-socket.toml": {"namespaces", "mount", "pid", "environment"},
 }
 
 // TestRoundTrip exports each example to a systemd unit, translates the unit

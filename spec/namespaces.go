@@ -33,9 +33,7 @@ func (d *decoder) namespaces(v any) {
 				n.GIDMap = maps
 			}
 		case "init":
-			if b, ok := d.boolean(key, x); ok {
-				n.NoInit = !b
-			}
+			d.init(n, x)
 		default:
 			if b, ok := d.boolean(key, x); ok {
 				*flags[k] = b
@@ -52,6 +50,20 @@ func (d *decoder) namespaces(v any) {
 		if _, set := m[k]; set && !n.User {
 			d.fail("namespaces."+k, "%s requires user = true", k)
 		}
+	}
+}
+
+// init reads namespaces.init: true (daemonbox picks PID 1), false (the
+// daemon is PID 1), or the absolute host path of the PID 1 program.
+func (d *decoder) init(n *Namespaces, x any) {
+	const key = "namespaces.init"
+	switch v := x.(type) {
+	case bool:
+		n.NoInit = !v
+	case string:
+		n.InitPath, _ = d.absPath(key, v)
+	default:
+		d.fail(key, "expected true, false or the absolute path of a PID 1 program, got %s", describe(x))
 	}
 }
 

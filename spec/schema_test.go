@@ -104,6 +104,21 @@ func TestSchemaValidatesExamples(t *testing.T) {
 	}
 }
 
+// namespaces.init takes a boolean or an absolute path, as the decoder does.
+func TestSchemaInit(t *testing.T) {
+	sch := compileSchema(t)
+	const head = "[process]\ncommand = [\"/bin/true\"]\n[namespaces]\npid = true\n"
+	for value, ok := range map[string]bool{
+		"true": true, "false": true, `"/usr/bin/catatonit"`: true,
+		`"catatonit"`: false, "1": false,
+	} {
+		err := sch.Validate(tomlToJSON(t, []byte(head+"init = "+value+"\n")))
+		if (err == nil) != ok {
+			t.Errorf("init = %s: schema.json gives %v, want accepted %v", value, err, ok)
+		}
+	}
+}
+
 func compileSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
 	c := jsonschema.NewCompiler()

@@ -97,7 +97,8 @@ type Bind struct {
 // Namespaces is [namespaces].
 type Namespaces struct {
 	PID, Mount, Network, IPC, UTS, Cgroup, User bool
-	NoInit                                      bool // init = false: the daemon itself is PID 1
+	NoInit                                      bool   // init = false: the daemon itself is PID 1
+	InitPath                                    string // init = "/path": the host program to run as PID 1
 	Hostname                                    string
 	UIDMap, GIDMap                              []IDMap
 }

@@ -225,8 +225,16 @@ func TestNamespaceKeys(t *testing.T) {
 	if err != nil || !s.Namespaces.Mount || !s.Namespaces.NoInit {
 		t.Errorf("pid must imply mount, init = false be kept: %+v %v", s, err)
 	}
+	s, err = Parse("t.toml", []byte(cmd+"[namespaces]\npid = true\ninit = \"/usr/libexec/podman/catatonit\"\n"))
+	if err != nil || s.Namespaces.NoInit || s.Namespaces.InitPath != "/usr/libexec/podman/catatonit" {
+		t.Errorf("init = a path must be kept: %+v %v", s.Namespaces, err)
+	}
 	for text, want := range map[string]string{
 		cmd + "[namespaces]\ninit = false\n":                                                                                                    "namespaces.init: init requires pid = true",
+		cmd + "[namespaces]\ninit = \"/usr/bin/catatonit\"\n":                                                                                   "namespaces.init: init requires pid = true",
+		cmd + "[namespaces]\npid = true\ninit = \"catatonit\"\n":                                                                                "5:8: namespaces.init: \"catatonit\" is not an absolute path",
+		cmd + "[namespaces]\npid = true\ninit = \"/usr/bin/../bin/catatonit\"\n":                                                                "namespaces.init: \"/usr/bin/../bin/catatonit\" is not canonical",
+		cmd + "[namespaces]\npid = true\ninit = 1\n":                                                                                            "namespaces.init: expected true, false or the absolute path of a PID 1 program, got",
 		cmd + "[namespaces]\nuid_map = [{ inside = 0, outside = 1000, count = 1 }]\n":                                                           "namespaces.uid_map: uid_map requires user = true",
 		cmd + "[namespaces]\nuser = true\ngid_map = [{ inside = 0, outside = 1000, count = 0 }]\n":                                              "5:12: namespaces.gid_map: count must be at least 1",
 		cmd + "[namespaces]\nuser = true\nuid_map = [{ inside = 0, outside = 1000, count = 10 }, { inside = 5, outside = 2000, count = 1 }]\n":  "5:56: namespaces.uid_map: inside ids 5-5 overlap an earlier line",

@@ -26,6 +26,11 @@ func Check(stdout, stderr io.Writer, file string, s *spec.Spec, p *sandbox.Plan,
 	for _, w := range sandbox.Warnings(s, p) {
 		fmt.Fprintln(stderr, "daemonbox: warning:", w)
 	}
+	if p.PIDNS {
+		// Which PID 1 runs is the host's choice (catatonit installed or
+		// not), not the spec's: say it, above the verdict.
+		fmt.Fprintf(stdout, "%s: pid 1: %s\n", file, p.PID1)
+	}
 	if maxExposure != NoMaxExposure {
 		score := sandbox.ExposureScore(p.Exposures())
 		if score > maxExposure {

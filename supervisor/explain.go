@@ -25,6 +25,9 @@ func Explain(w io.Writer, p *sandbox.Plan) error {
 	line("environment", "%s", orNone(strings.Join(envShown(p), " ")))
 	line("root", "%s", describeRoot(p))
 	line("namespaces", "%s", describeNamespaces(p))
+	if p.PIDNS {
+		line("pid 1", "%s", p.PID1)
+	}
 	if p.UserNS {
 		line("uid_map", "%s (inside outside count)", describeMap(p.UIDMap))
 		line("gid_map", "%s", describeMap(p.GIDMap))
@@ -234,6 +237,8 @@ func describeNamespaces(p *sandbox.Plan) string {
 	switch {
 	case names == "":
 		return "the host's"
+	case p.Init && p.InitProgram != "":
+		names += " (" + p.InitArgv[0] + " is PID 1)"
 	case p.Init:
 		names += " (daemonbox is PID 1)"
 	case p.PIDNS:

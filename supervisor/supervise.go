@@ -395,6 +395,9 @@ func (s *supervisor) ready(d *daemon) {
 	s.wasReady = true
 	s.tell(s.mainPID(d), nil)
 	notifyManager(s.plan.Manager, "READY=1\nMAINPID="+strconv.Itoa(os.Getpid()))
+	// Once the starter is told: the launch's code is not needed until the
+	// next one (trim.go).
+	go trimImage()
 }
 
 func (s *supervisor) writePID(pid int) *sandbox.StepError {

@@ -24,7 +24,9 @@ var optional = []struct {
 	{"/usr/bin/redis-server", nil},
 	{"/usr/bin/redis-cli", nil},
 	{"/usr/bin/redis-benchmark", nil},
-	{"/usr/bin/python3", nil}, // its library: pythonLib
+	{"/usr/bin/python3", nil},   // its library: pythonLib
+	{"/usr/bin/catatonit", nil}, // PID 1 of the one-image launch (namespaces.init)
+	{"/usr/bin/tini", nil},      // refused as PID 1, which explain says
 }
 
 // emptyDirs are directories that the packed daemons expect.

@@ -1,0 +1,43 @@
+package sandbox
+
+import (
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// nextSize reads a packet's length without taking it, however large, and
+// recvFrom then takes the whole message in a buffer of that size.
+func TestNextSize(t *testing.T) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(pair[0])
+	big := make([]byte, 300<<10)
+	if err := unix.SetsockoptInt(pair[1], unix.SOL_SOCKET, unix.SO_SNDBUF, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.Write(pair[1], big); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // a peek leaves it there
+		if n, err := nextSize(pair[0]); n != len(big) || err != nil {
+			t.Fatalf("nextSize = %d, %v; want %d", n, err, len(big))
+		}
+	}
+	if n, err := unix.Read(pair[0], make([]byte, len(big)+1)); n != len(big) || err != nil {
+		t.Fatalf("read = %d, %v; want %d", n, err, len(big))
+	}
+	if err := send(pair[1], message{kind: kindStarted, pid: 42}); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(pair[1])
+	m, _, err := recvFrom(pair[0])
+	if err != nil || m.kind != kindStarted || m.pid != 42 {
+		t.Fatalf("recvFrom = %+v, %v; want started 42", m, err)
+	}
+	if _, _, err := recvFrom(pair[0]); err != ErrClosed {
+		t.Fatalf("recvFrom after close = %v; want ErrClosed", err)
+	}
+}

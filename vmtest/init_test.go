@@ -1,0 +1,40 @@
+package vmtest
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// explain and check name the PID 1 that a launch with a PID namespace
+// runs: Debian's catatonit, found or named, when it is installed (.ci/run
+// installs it); the daemon itself with init = false. tini, named, is
+// refused: it has no pause mode.
+func TestExplainNamesPID1(t *testing.T) {
+	need(t)
+	const catatonit = "/usr/bin/catatonit"
+	if _, err := os.Stat(catatonit); err != nil {
+		skipOrFail(t, "catatonit is not installed: apt-get install catatonit")
+	}
+	const pid = "[process]\ncommand = [\"PROBE\"]\n[namespaces]\npid = true\n"
+	for spec, want := range map[string]string{
+		pid:                                    "1 catatonit (/usr/bin/catatonit -P, found)",
+		pid + "init = \"" + catatonit + "\"\n": "1 catatonit (/usr/bin/catatonit -P, named by namespaces.init)",
+		pid + "init = false\n":                 "1 the daemon (init = false)",
+	} {
+		if got := strings.Join(strings.Fields(explained(t, spec)["pid"]), " "); got != want {
+			t.Errorf("%q: explain says pid %q, want %q", spec, got, want)
+		}
+	}
+	r := launch{spec: pid, cmd: "check"}.do(t)
+	if r.code != 0 || !strings.Contains(r.stdout, ": pid 1: catatonit (/usr/bin/catatonit -P, found)\n") || !strings.HasSuffix(r.stdout, ": ok\n") {
+		t.Errorf("check: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat("/usr/bin/tini"); err != nil {
+		skipOrFail(t, "tini is not installed: apt-get install tini")
+	}
+	r = launch{spec: pid + "init = \"/usr/bin/tini\"\n", cmd: "explain"}.do(t)
+	if r.code != 125 || !strings.Contains(r.stderr, "namespaces.init: /usr/bin/tini is not a catatonit") {
+		t.Errorf("init = tini: exit %d %q", r.code, r.stderr)
+	}
+}
