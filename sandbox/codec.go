@@ -176,6 +176,7 @@ func (e *encoder) launch(l *Launch) {
 	e.uint(uint64(l.Unshare))
 	e.bool(l.PIDNS)
 	e.bool(l.Init)
+	e.bool(l.PID1Forks)
 	e.str(l.Hostname)
 	e.uint(uint64(len(l.Mounts)))
 	for _, m := range l.Mounts {
@@ -228,6 +229,7 @@ func (d *decoder) launch() *Launch {
 	l.Unshare = uintptr(d.uint())
 	l.PIDNS = d.bool()
 	l.Init = d.bool()
+	l.PID1Forks = d.bool()
 	l.Hostname = d.str()
 	if n := d.count(); n > 0 {
 		l.Mounts = make([]Mount, n)

@@ -54,11 +54,14 @@ type Launch struct {
 	ParentDeath int            // 0: none
 
 	// Namespaces and mounts ([namespaces], [filesystem]).
-	Unshare  uintptr // CLONE_NEW* flags the launch unshares: every namespace but pid
-	PIDNS    bool    // the init stage is cloned into a new PID namespace
-	Init     bool    // with PIDNS: daemonbox is PID 1, and the daemon its child
-	Hostname string
-	Mounts   []Mount // made in this order, inside the root
+	Unshare uintptr // CLONE_NEW* flags the launch unshares: every namespace but pid
+	PIDNS   bool    // the init stage is cloned into a new PID namespace
+	Init    bool    // with PIDNS: daemonbox is PID 1, and the daemon its child
+	// PID1Forks: with Init, PID 1 forks the daemon itself from a prepared
+	// thread (pid1fork.go), instead of starting the daemon's own stage.
+	PID1Forks bool
+	Hostname  string
+	Mounts    []Mount // made in this order, inside the root
 
 	// The user namespace: the init stage is cloned into it, with the maps
 	// written before the stage runs.
@@ -228,6 +231,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.landlock(p)
 	r.cgroup(p)
 	r.seccompFilter(p)
+	p.PID1Forks = PID1ForkBlocker(&p.Launch, p.SeccompPolicy) == ""
 	r.command(p)
 	r.bindSources(p)
 	r.pidfilePlace(p)
