@@ -38,6 +38,7 @@ const PID1ForkEnv = "DAEMONBOX_PID1"
 // pid1Fork is PID 1's state while it launches the daemon.
 type pid1Fork struct {
 	sigs    chan os.Signal // what PID 1 catches, from the pid1 step on
+	caught  chan struct{}  // closed once sigs is set up
 	ignored []os.Signal    // the spec's ignored signals, ignored by PID 1 for the fork
 	daemon  int            // the daemon's pid, once forked
 }
@@ -131,7 +132,14 @@ var pid1ForkSteps = map[string]func(*launch) error{
 // then PID 1's. It returns the stage's exit status.
 func (l *launch) forkingPID1() int {
 	setTitle(l.plan.Title, "pid1")
-	l.fork = &pid1Fork{}
+	l.fork = &pid1Fork{sigs: make(chan os.Signal, 16), caught: make(chan struct{})}
+	// signal.Notify hands each signal to the runtime's signal thread and
+	// waits for it, about 1 ms for all of them from a locked thread: here
+	// it overlaps the steps before pid1, which waits for it.
+	go func() {
+		signal.Notify(l.fork.sigs, initCaught()...)
+		close(l.fork.caught)
+	}()
 	var err *StepError
 	onOwnThread(func() { err = l.runForking() })
 	if err == nil {
@@ -166,16 +174,17 @@ func (l *launch) runForking() *StepError {
 }
 
 // afterFork, on the first thread, whose calls no filter checks: PID 1
-// catches the signals it ignored for the fork again and tells the
-// supervisor.
+// tells the supervisor, then catches the signals it ignored for the fork
+// again (one sent meanwhile was not forwarded, as one sent during the fork
+// was not: only the launch is in that window).
 func (l *launch) afterFork() *StepError {
-	if len(l.fork.ignored) > 0 {
-		signal.Notify(l.fork.sigs, l.fork.ignored...)
-	}
 	if err := l.announce(); err != nil {
 		return AtStep("ready", err)
 	}
 	unix.Close(l.sock)
+	if len(l.fork.ignored) > 0 {
+		signal.Notify(l.fork.sigs, l.fork.ignored...)
+	}
 	// The listen sockets and preserved fds are the daemon's now: the fds
 	// step made them close-on-exec here, so CloseInherited would keep them.
 	for _, fd := range append(listenFDs(len(l.plan.Listen)), l.plan.Preserve...) {
@@ -198,11 +207,10 @@ func (l *launch) announce() error {
 	return nil
 }
 
-// catchAsPID1 is the pid1 step: PID 1 catches signals from here on, so that
-// no SIGCHLD of the daemon's is missed.
+// catchAsPID1 is the pid1 step: PID 1 catches signals before the fork, so
+// that no SIGCHLD of the daemon's is missed (forkingPID1 began it).
 func (l *launch) catchAsPID1() error {
-	l.fork.sigs = make(chan os.Signal, 16)
-	signal.Notify(l.fork.sigs, initCaught()...)
+	<-l.fork.caught
 	return nil
 }
 
