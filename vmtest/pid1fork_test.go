@@ -99,6 +99,38 @@ func TestStagedShapesReportAlike(t *testing.T) {
 				sameShapeFacts(t, two, three)
 			}
 		}
+		// The shapes did differ: PID 1 holds the daemon's nofile only
+		// when it ran the steps after pid1 itself.
+		spec := "[process]\ncommand = [\"/bin/cat\", \"/proc/1/limits\"]\n[rlimits]\nnofile = 4096\n" + stagedIsolation
+		for _, c := range []struct {
+			env  []string
+			held bool
+		}{{stagedEnv, true}, {append(slices.Clone(stagedEnv), "DAEMONBOX_PID1=stage"), false}} {
+			l := m.launch(spec)
+			l.env = c.env
+			r := l.do(t)
+			held := strings.Contains(r.stdout, "Max open files            4096                 4096")
+			if r.code != 0 || held != c.held {
+				t.Errorf("%v: exit %d, PID 1 holds nofile 4096: %v, want %v\n%s%s", c.env, r.code, held, c.held, r.stdout, r.stderr)
+			}
+		}
+	})
+}
+
+// An exec that fails in PID 1's fork reaches the caller as the exec
+// step's error, with exec's exit status.
+func TestStagedPID1ForkExecFails(t *testing.T) {
+	eachMode(t, func(t *testing.T, m mode) {
+		dir := rootDir(t)
+		os.Chmod(dir, 0o755)
+		garbage := dir + "/garbage" // executable, but no format the kernel knows: only execve can tell
+		os.WriteFile(garbage, []byte("garbage\n"), 0o755)
+		l := m.launch(fmt.Sprintf("[process]\ncommand = [%q]\n%s", garbage, stagedIsolation))
+		l.env = stagedEnv
+		r := l.do(t)
+		if r.code != 126 || !strings.Contains(r.stderr, `step "exec": execve `+garbage+": exec format error") {
+			t.Errorf("exit %d, %q; want 126 and the exec step's error", r.code, r.stderr)
+		}
 	})
 }
 
