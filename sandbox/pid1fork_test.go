@@ -26,7 +26,9 @@ func TestPID1ForkBlocker(t *testing.T) {
 		{"no pid namespace", func(l *Launch) { l.PIDNS = false }, "PID 1"},
 		{"init = false", func(l *Launch) { l.Init = false }, "PID 1"},
 		{"as", func(l *Launch) { l.Rlimits = append(l.Rlimits, rlimit.Limit{Name: "as", Resource: unix.RLIMIT_AS}) }, "rlimit"},
-		{"nproc", func(l *Launch) { l.Rlimits = append(l.Rlimits, rlimit.Limit{Name: "nproc", Resource: unix.RLIMIT_NPROC}) }, "rlimit"},
+		{"nproc", func(l *Launch) {
+			l.Rlimits = append(l.Rlimits, rlimit.Limit{Name: "nproc", Resource: unix.RLIMIT_NPROC})
+		}, "rlimit"},
 		{"tiny nofile", func(l *Launch) { l.Rlimits[1].Soft = 8 }, "rlimit"},
 		{"SIGCHLD ignored", func(l *Launch) { l.Ignore = append(l.Ignore, int(unix.SIGCHLD)) }, "signal 17"},
 		{"SIGPIPE ignored", func(l *Launch) { l.Ignore = append(l.Ignore, int(unix.SIGPIPE)) }, ""},
