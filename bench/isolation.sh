@@ -12,8 +12,10 @@
 # each launcher's own processes while a busybox sleep runs under it.
 #
 # daemonbox's root-with-PID-namespace launch is forced onto each of its two
-# paths with DAEMONBOX_LAUNCH=one-image or =staged; the user namespace row
-# leaves the choice to daemonbox. crun refuses this host's hybrid cgroups
+# paths with DAEMONBOX_LAUNCH=one-image or =staged; the staged path runs
+# in two images (PID 1 forks the daemon), and once more in three with
+# DAEMONBOX_PID1=stage (the daemon's own stage), to compare; the user
+# namespace row leaves the choice to daemonbox. crun refuses this host's hybrid cgroups
 # ("cgroups in hybrid mode not supported"), so the whole script re-runs
 # itself in a private mount namespace without the empty cgroup2 mount at
 # /sys/fs/cgroup/unified: crun and runc then see (and use) plain cgroup v1,
@@ -154,7 +156,7 @@ spec "$out/in-place-true.toml" '["/bin/true"]' "" network ipc uts cgroup
 spec "$out/in-place-probe.toml" '["/bin/probe"]' "$hostproc" network ipc uts cgroup
 chmod 644 "$out"/*.toml
 
-rows=(bwrap true one-image staged userns in-place crun runc)
+rows=(bwrap true one-image staged staged3 userns in-place crun runc)
 # row_argv ROW PROGRAM: sets argv to the row's launch of /bin/PROGRAM.
 row_argv() {
 	local p=$2
@@ -163,6 +165,7 @@ row_argv() {
 		--dev /dev --uid 65534 --gid 65534 --cap-drop ALL "/bin/$p") ;;
 	true) argv=("$root/bin/$p") ;;
 	one-image | staged) argv=("DAEMONBOX_LAUNCH=$1" "$out/daemonbox" run "$out/full-$p.toml") ;;
+	staged3) argv=(DAEMONBOX_LAUNCH=staged DAEMONBOX_PID1=stage "$out/daemonbox" run "$out/full-$p.toml") ;;
 	userns | in-place) argv=("$out/daemonbox" run "$out/$1-$p.toml") ;;
 	crun | runc) argv=("$1" --root "$out/$1-state" run --bundle "$out/bundle-$p" "bench-$1-$$") ;;
 	esac
@@ -173,6 +176,7 @@ label() {
 	true) echo "/bin/true alone" ;;
 	one-image) echo "daemonbox, DAEMONBOX_LAUNCH=one-image" ;;
 	staged) echo "daemonbox, DAEMONBOX_LAUNCH=staged" ;;
+	staged3) echo "the same, DAEMONBOX_PID1=stage" ;;
 	userns) echo "daemonbox, with a user namespace" ;;
 	in-place) echo "daemonbox in place (no pid, user ns)" ;;
 	crun | runc) echo "$1" ;;

@@ -178,6 +178,7 @@ func (e *encoder) launch(l *Launch) {
 	e.bool(l.Init)
 	e.str(l.InitProgram)
 	e.strs(l.InitArgv)
+	e.bool(l.PID1Forks)
 	e.str(l.Hostname)
 	e.uint(uint64(len(l.Mounts)))
 	for _, m := range l.Mounts {
@@ -232,6 +233,7 @@ func (d *decoder) launch() *Launch {
 	l.Init = d.bool()
 	l.InitProgram = d.str()
 	l.InitArgv = d.strs()
+	l.PID1Forks = d.bool()
 	l.Hostname = d.str()
 	if n := d.count(); n > 0 {
 		l.Mounts = make([]Mount, n)

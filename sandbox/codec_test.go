@@ -29,7 +29,7 @@ func fullPlan(t *testing.T) *Plan {
 			Listen: []Socket{{Name: "http", Network: spec.NetTCP6, Address: "tcp6://[::1]:80", Host: "::1", Port: 80, UID: -1, GID: -1},
 				{Name: "ctl", Network: spec.NetUnix, Address: "unix:///run/c", Path: "/run/c", Mode: 0o660, UID: 33, GID: 0},
 				{Name: "web", Network: spec.NetSystemd, Address: "systemd:web.socket", Systemd: "web.socket", UID: -1, GID: -1}},
-			Unshare: 0x20000, PIDNS: true, Init: true, Hostname: "web",
+			Unshare: 0x20000, PIDNS: true, Init: true, PID1Forks: true, Hostname: "web",
 			InitProgram: "/usr/bin/catatonit", InitArgv: []string{"catatonit", "-P"},
 			Mounts: []Mount{{Kind: MountBind, Source: "/a", Target: "/b", Readonly: true, Optional: true, InRoot: true}},
 			UserNS: true, UIDMap: []spec.IDMap{{Inside: 0, Outside: 100000, Count: 65536}},

@@ -57,7 +57,11 @@ type Launch struct {
 	Unshare  uintptr // CLONE_NEW* flags the launch unshares: every namespace but pid
 	PIDNS    bool    // the init stage is cloned into a new PID namespace
 	Init     bool    // with PIDNS: the daemon is not PID 1, but its sibling (one image) or child (staged)
-	Hostname string
+	// PID1Forks: with Init on the staged path, daemonbox's PID 1 forks the
+	// daemon itself from a prepared thread (pid1fork.go), instead of
+	// starting the daemon's own stage.
+	PID1Forks bool
+	Hostname  string
 
 	// PID 1 of the one-image launch, with Init (plan_init.go): the host
 	// path of a catatonit, symlinks resolved, checked root's and writable by
@@ -243,6 +247,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.landlock(p)
 	r.cgroup(p)
 	r.seccompFilter(p)
+	p.PID1Forks = PID1ForkBlocker(&p.Launch, p.SeccompPolicy) == ""
 	r.command(p)
 	r.bindSources(p)
 	r.pidfilePlace(p)

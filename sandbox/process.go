@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"syscall"
 
 	"github.com/daemonbox/daemonbox/rlimit"
 	"golang.org/x/sys/unix"
@@ -54,7 +55,22 @@ func (l *launch) rlimits() error {
 	if errors.As(err, &lerr) {
 		return OpError("setrlimit", lerr.Limit.String(), lerr.Err)
 	}
+	if err == nil {
+		keepNofile(l.plan.Rlimits)
+	}
 	return err
+}
+
+// keepNofile tells Go that the spec set RLIMIT_NOFILE: Go raises its own
+// soft limit at start and puts the old one back in what it execs or forks,
+// over the spec's, unless syscall.Setrlimit was called; this call sets the
+// same values again.
+func keepNofile(limits []rlimit.Limit) {
+	for _, r := range limits {
+		if r.Resource == unix.RLIMIT_NOFILE {
+			syscall.Setrlimit(r.Resource, &syscall.Rlimit{Cur: r.Soft, Max: r.Hard})
+		}
+	}
 }
 
 func (l *launch) umask() error {

@@ -31,7 +31,11 @@ import (
 //
 // which answers the supervisor itself, on the supervisor's socket that PID 1
 // passed on, with "ready" or "error" as above; the kernel-given sender of
-// "ready" is the daemon.
+// "ready" is the daemon. When PID 1 forks the daemon itself (pid1fork.go),
+// there is no such stage: PID 1 sends "ready" once the fork's exec
+// succeeded, with SCM_CREDENTIALS naming the daemon's pid, which the kernel
+// checks (PID 1 holds CAP_SYS_ADMIN over its PID namespace), then closes
+// the socket; or "error" for the step that failed, the exec's included.
 //
 // A starter (daemonbox start) and the detached supervisor it spawns (Conn):
 //

@@ -70,6 +70,9 @@ func InitMain(args []string) int {
 		supervised: true, parent: os.Getppid(),
 		ready: func() error { return sendReady(sock) },
 	}
+	if l.PID1Forks && l.PIDNS && l.Init && !resume {
+		return st.forkingPID1()
+	}
 	sendError(sock, st.run())
 	return ExitFailure
 }
