@@ -54,9 +54,9 @@ type Launch struct {
 	ParentDeath int            // 0: none
 
 	// Namespaces and mounts ([namespaces], [filesystem]).
-	Unshare  uintptr // CLONE_NEW* flags the launch unshares: every namespace but pid
-	PIDNS    bool    // the init stage is cloned into a new PID namespace
-	Init     bool    // with PIDNS: the daemon is not PID 1, but its sibling (one image) or child (staged)
+	Unshare uintptr // CLONE_NEW* flags the launch unshares: every namespace but pid
+	PIDNS   bool    // the init stage is cloned into a new PID namespace
+	Init    bool    // with PIDNS: the daemon is not PID 1, but its sibling (one image) or child (staged)
 	// PID1Forks: with Init on the staged path, daemonbox's PID 1 forks the
 	// daemon itself from a prepared thread (pid1fork.go), instead of
 	// starting the daemon's own stage.
