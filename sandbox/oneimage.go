@@ -150,14 +150,16 @@ func processIgnored() (uint64, error) {
 	return st.SigIgn, err
 }
 
-// threadCalls are what runs on the launch thread after its filter is
+// threadCalls are what runs on the daemon's thread after its filter is
 // loaded, and in Go's fork child: the fork and its error pipe, the
-// child's fd layout, session and exec, the Go runtime's own calls on a
-// thread that blocks, takes signals (preemption, SIGCHLD) and exits.
+// child's fd layout, session and exec, the open-files limit Go puts back
+// in the child (prlimit64) when it raised it at start, the Go runtime's
+// own calls on a thread that blocks, takes signals (preemption, SIGCHLD)
+// and exits.
 var threadCalls = []string{"clone", "futex", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
 	"sigaltstack", "setsid", "dup3", "fcntl", "close", "read", "write", "pipe2", "execve", "exit",
 	"exit_group", "mmap", "munmap", "madvise", "sched_yield", "nanosleep", "getpid", "gettid",
-	"tgkill", "wait4"}
+	"tgkill", "wait4", "prlimit64"}
 
 // filterBlocker refuses a filter that would refuse a call the launch
 // thread or its fork child makes once the filter is on: the thread is the

@@ -13,11 +13,14 @@ import (
 // left out with a reason; the one-image path adds only its cgroup step.
 func TestOneImageSequenceCoversSequence(t *testing.T) {
 	one := map[string]bool{}
-	for _, s := range oneImageSequence {
-		if one[s.name] {
-			t.Errorf("step %q twice", s.name)
+	for _, steps := range [][]step{oneImageSequence, daemonThreadSequence} {
+		seen := map[string]bool{}
+		for _, s := range steps {
+			if seen[s.name] {
+				t.Errorf("step %q twice", s.name)
+			}
+			seen[s.name], one[s.name] = true, true
 		}
-		one[s.name] = true
 	}
 	for _, s := range sequence {
 		_, out := oneImageLeftOut[s.name]
@@ -31,15 +34,31 @@ func TestOneImageSequenceCoversSequence(t *testing.T) {
 		t.Errorf("one-image steps not in the sequence: %v", one)
 	}
 	// The order the design needs: PID 1 inherits bounding and
-	// no_new_privs, /proc and the pivot need PID 1, the filter is last.
-	at := map[string]int{}
-	for i, s := range oneImageSequence {
-		at[s.name] = i
+	// no_new_privs, /proc and the pivot need PID 1; on the daemon's
+	// thread, its status is read before it joins the sandbox, and the
+	// filter is last.
+	at := func(steps []step, name string) int {
+		for i, s := range steps {
+			if s.name == name {
+				return i
+			}
+		}
+		t.Fatalf("no step %q", name)
+		return -1
 	}
-	for _, o := range [][2]string{{"bounding", "pid1"}, {"no-new-privs", "pid1"}, {"pid1", "mounts"},
-		{"mounts", "root"}, {"uid", "capabilities"}, {"landlock", "seccomp"}, {"seccomp", "exec"}} {
-		if at[o[0]] >= at[o[1]] {
-			t.Errorf("%s must come before %s", o[0], o[1])
+	for _, o := range [][2]string{{"bounding", "pid1"}, {"no-new-privs", "pid1"}, {"pid1", "mounts"}, {"mounts", "root"}} {
+		if at(oneImageSequence, o[0]) >= at(oneImageSequence, o[1]) {
+			t.Errorf("launch thread: %s must come before %s", o[0], o[1])
+		}
+	}
+	for _, o := range [][2]string{{"status", "namespaces"}, {"uid", "capabilities"}, {"landlock", "seccomp"}, {"seccomp", "exec"}} {
+		if at(daemonThreadSequence, o[0]) >= at(daemonThreadSequence, o[1]) {
+			t.Errorf("daemon's thread: %s must come before %s", o[0], o[1])
+		}
+	}
+	for _, s := range oneImageSequence {
+		if s.name == "uid" || s.name == "seccomp" || s.name == "landlock" {
+			t.Errorf("the launch thread, which stays for PID 1's life, must not take the daemon's %s", s.name)
 		}
 	}
 }

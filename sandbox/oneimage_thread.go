@@ -24,25 +24,44 @@ type oneImage struct {
 	daemon   int           // the daemon's pid, once forked
 }
 
-// oneImageSequence is `sequence` as the supervisor's own thread runs it.
-// Three steps move up: bounding and no-new-privs come before pid1, so that
-// PID 1 inherits them, and pid1 comes before mounts and root, since /proc
-// shows PID 1's namespace and the pivot moves PID 1's root and cwd into
-// the sandbox. The steps oneImageLeftOut names do not run, for the reason
-// it gives. Every other step is the staged path's own.
+// oneImageSequence is `sequence` as the supervisor's own threads run it,
+// in two parts. The launch thread makes the sandbox: three steps move up,
+// bounding and no-new-privs before pid1, so that PID 1 inherits them, and
+// pid1 before mounts and root, since /proc shows PID 1's namespace and the
+// pivot moves PID 1's root and cwd into the sandbox. The launch thread
+// stays as it is then, root and parked, for PID 1's life: PID 1's
+// parent-death signal is tied to it. A thread that took the daemon's uid
+// could be sent SIGSTOP or SIGKILL with tgkill by any host process of that
+// uid (another daemon's, say) and stop or end the whole supervisor, so the
+// daemon's credentials go on a second thread (daemonThreadSequence), which
+// joins the sandbox, forks the daemon and ends. The steps oneImageLeftOut
+// names do not run, for the reason it gives. Every other step is the
+// staged path's own.
 var oneImageSequence = []step{
 	{"nondumpable", (*launch).nondumpable, false}, // the supervisor is already, since its setup; kept so that no launch relies on it
 	{"status", (*launch).readStart, false},        // this thread's own status file
-	{"cgroup", (*launch).joinCgroup, false},       // before PID 1 and the daemon are forked, which inherit this thread's group on v1
+	{"cgroup", (*launch).joinCgroup, false},       // before PID 1 is forked, which inherits this thread's group on v1
 	{"namespaces", (*launch).unshareThread, false},
 	{"hostname", (*launch).hostname, false},
 	{"loopback", (*launch).loopback, false},
 	{"notify", (*launch).notifySocket, false},
-	{"bounding", (*launch).bounding, false},         // per thread, and PID 1 inherits it
-	{"no-new-privs", (*launch).noNewPrivs, false},   // per thread, and PID 1 inherits it
-	{"pid1", (*launch).startPID1, false},            // catatonit -P from the host's path, then setns into its PID namespace
-	{"mounts", (*launch).mounts, false},             // /proc with PID 1's namespace (fsconfig pidns)
-	{"root", (*launch).root, false},                 // pivot_root also moves PID 1's root and cwd, which are the old root
+	{"bounding", (*launch).bounding, false},       // per thread, and PID 1 inherits it
+	{"no-new-privs", (*launch).noNewPrivs, false}, // per thread, and PID 1 inherits it
+	{"pid1", (*launch).startPID1, false},          // catatonit -P from the host's path, then setns into its PID namespace
+	{"mounts", (*launch).mounts, false},           // /proc with PID 1's namespace (fsconfig pidns)
+	{"root", (*launch).root, false},               // pivot_root also moves PID 1's root and cwd, which are the old root
+}
+
+// daemonThreadSequence runs on a second, fresh thread (Go makes it from
+// its template thread, so it starts with the host's namespaces and root's
+// credentials): it joins what the launch thread made, takes the daemon's
+// state and forks the daemon.
+var daemonThreadSequence = []step{
+	{"status", (*launch).readStart, false},          // its own status file, from the host's /proc, before it leaves the host's mounts
+	{"cgroup", (*launch).placeDaemonThread, false},  // v1: the daemon is forked from this thread, and inherits its group
+	{"namespaces", (*launch).joinSandbox, false},    // setns into the launch thread's namespaces, then PID 1's
+	{"bounding", (*launch).bounding, false},         // per thread: this one starts with the full set
+	{"no-new-privs", (*launch).noNewPrivs, false},   // per thread
 	{"rlimits", (*launch).rlimits, false},           // per process: only core is eligible (OneImageBlocker)
 	{"umask", (*launch).umask, false},               // per thread: the fs struct is unshared
 	{"fds", (*launch).fdsCloseOnExec, false},        // the layout itself is the fork's (ChildFiles)
@@ -53,11 +72,11 @@ var oneImageSequence = []step{
 	{"capabilities", (*launch).capabilities, false}, //
 	{"signals", (*launch).signals, false},           // the thread's mask; dispositions are already the plan's (none ignored)
 	{"cwd", (*launch).cwd, false},                   // per thread: the fork's child inherits it
-	{"verify", (*launch).verify, false},
-	{"listen", (*launch).listenEnv, false},
-	{"landlock", (*launch).landlock, false}, // landlock_restrict_self acts on the calling thread
-	{"seccomp", (*launch).seccomp, false},   // per thread, no TSYNC; the calls made after it are checked (filterBlocker)
-	{"exec", (*launch).forkDaemon, false},
+	{"verify", (*launch).verify, false},             //
+	{"listen", (*launch).listenEnv, false},          //
+	{"landlock", (*launch).landlock, false},         // landlock_restrict_self acts on the calling thread
+	{"seccomp", (*launch).seccomp, false},           // per thread, no TSYNC; the calls made after it are checked (filterBlocker)
+	{"exec", (*launch).forkDaemon, false},           //
 }
 
 // oneImageLeftOut are the staged steps the one-image path does not run.
@@ -204,10 +223,86 @@ func (o *OneImage) thread(p *Launch, stdio [3]int, listen []int, cg *cgroup.Grou
 }
 
 func (l *launch) runOneImage() *StepError {
-	for _, s := range oneImageSequence {
+	if err := runSteps(l, oneImageSequence); err != nil {
+		return err
+	}
+	return l.onDaemonThread()
+}
+
+func runSteps(l *launch, steps []step) *StepError {
+	for _, s := range steps {
 		if err := s.run(l); err != nil {
 			return AtStep(s.name, err)
 		}
+	}
+	return nil
+}
+
+// onDaemonThread runs daemonThreadSequence on a fresh thread, which ends
+// with it, and waits for it. It shares the launch's plan and one-image
+// state (the daemon's pid comes back there), with a status file of its own.
+func (l *launch) onDaemonThread() *StepError {
+	d := *l
+	d.status, d.statusBuf, d.launchTID = -1, nil, unix.Gettid()
+	done := make(chan *StepError, 1)
+	go onOwnThread(func() {
+		err := runSteps(&d, daemonThreadSequence)
+		if d.status >= 0 {
+			unix.Close(d.status)
+		}
+		done <- err
+	})
+	return <-done
+}
+
+// placeDaemonThread puts this thread in the daemon's v1 group, which the
+// daemon's fork inherits; the thread ends after the fork, so it is never
+// taken out again. v2 forks into the group (CLONE_INTO_CGROUP).
+func (l *launch) placeDaemonThread() error {
+	if cg := l.one.cg; cg != nil && !cg.V2() {
+		return cg.PlaceThread(unix.Gettid())
+	}
+	return nil
+}
+
+// sandboxNamespaces are those the launch thread may have unshared, mount
+// last: once this thread is in it, /proc is the sandbox's.
+var sandboxNamespaces = []struct {
+	flag uintptr
+	name string
+}{{unix.CLONE_NEWNET, "net"}, {unix.CLONE_NEWIPC, "ipc"}, {unix.CLONE_NEWUTS, "uts"},
+	{unix.CLONE_NEWCGROUP, "cgroup"}, {unix.CLONE_NEWNS, "mnt"}}
+
+// joinSandbox moves this thread into the launch thread's namespaces, with
+// its root and cwd (setns of a mount namespace sets both to its root, the
+// pivoted one), then makes its children PID 1's.
+func (l *launch) joinSandbox() error {
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return OpError("unshare", "fs", err)
+	}
+	dir := "/proc/self/task/" + strconv.Itoa(l.launchTID) + "/ns/"
+	for _, ns := range sandboxNamespaces {
+		if l.plan.Unshare&ns.flag == 0 {
+			continue
+		}
+		if err := setnsFile(dir+ns.name, int(ns.flag)); err != nil {
+			return err
+		}
+	}
+	if err := unix.Setns(l.one.pidns, unix.CLONE_NEWPID); err != nil {
+		return OpError("setns", "PID 1's pid namespace", err)
+	}
+	return nil
+}
+
+func setnsFile(file string, flag int) error {
+	fd, err := unix.Open(file, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return OpError("open", file, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Setns(fd, flag); err != nil {
+		return OpError("setns", file, err)
 	}
 	return nil
 }
@@ -255,15 +350,17 @@ func (l *launch) unshareThread() error {
 func (l *launch) fdsCloseOnExec() error { return closeOnExec(3, ^uint(0)) }
 
 // pid1Credential is PID 1's uid and gid: one the daemon does not have, so
-// that the daemon cannot ptrace it (and so cannot reach its memory, fds,
-// environment or executable; P08): nobody, or root (with the bounding set
-// already the daemon's) when the daemon is nobody.
+// that the daemon cannot signal or ptrace it (and so cannot reach its
+// memory, fds, environment or executable; P08): root, with the bounding
+// set already the daemon's, or nobody when the daemon is root. Not nobody
+// for every other daemon: any host process running as nobody could then
+// end PID 1, and with it the daemon's namespace.
 func pid1Credential(p *Launch) *syscall.Credential {
 	const nobody = 65534
-	if p.UID == nobody {
-		return &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{}}
+	if p.UID == 0 {
+		return &syscall.Credential{Uid: nobody, Gid: nobody, Groups: []uint32{}}
 	}
-	return &syscall.Credential{Uid: nobody, Gid: nobody, Groups: []uint32{}}
+	return &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{}}
 }
 
 // startPID1 forks catatonit in pause mode into a new PID namespace, from

@@ -23,6 +23,7 @@ type launch struct {
 	start      threadStatus // read by the status step: what bounding and signals start from
 	env        []string     // the daemon's environment, when a step changed the plan's
 	one        *oneImage    // the one-image launch's state (oneimage.go); nil on the staged path
+	launchTID  int          // one image: the thread that made the sandbox, which the daemon's thread joins
 	fork       *pid1Fork    // PID 1's state when it forks the daemon itself (pid1fork.go); else nil
 }
 

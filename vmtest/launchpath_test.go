@@ -344,3 +344,48 @@ func TestOneImageSupervisorKilled(t *testing.T) {
 		checkOneImage(t, again)
 	}
 }
+
+// On the one-image path no thread of the root supervisor, and not PID 1,
+// carries the daemon's uid: a host process of that uid (another daemon
+// running as nobody) could otherwise stop or kill the supervisor with
+// tgkill, or end PID 1 and the namespace with it.
+func TestOneImageNoSupervisorThreadAsDaemon(t *testing.T) {
+	needCatatonit(t)
+	l := newLifecycle(t, strings.Replace(fullIsolation, "[user]\nuser = \"nobody\"\n", "", 1), "wait") // nobody is its own
+	l.env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DAEMONBOX_LAUNCH=one-image"}
+	l.must(t, "start")
+	defer l.must(t, "stop")
+	pid := l.pid(t)
+	if uid := uidOf(t, fmt.Sprintf("/proc/%d/status", pid)); uid != "65534" {
+		t.Fatalf("the daemon runs as uid %s, not nobody", uid)
+	}
+	sup := ppid(t, pid)
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", sup))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		if uid := uidOf(t, fmt.Sprintf("/proc/%d/task/%s/status", sup, task.Name())); uid != "0" {
+			t.Errorf("supervisor thread %s runs as uid %s", task.Name(), uid)
+		}
+	}
+	if uid := uidOf(t, fmt.Sprintf("/proc/%d/status", checkOneImage(t, pid))); uid != "0" {
+		t.Errorf("PID 1 runs as uid %s, not root, for a daemon running as nobody", uid)
+	}
+}
+
+// uidOf is the real uid on a status file's Uid line.
+func uidOf(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "Uid:" {
+			return f[1]
+		}
+	}
+	t.Fatalf("%s: no Uid line", file)
+	return ""
+}

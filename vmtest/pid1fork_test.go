@@ -198,11 +198,6 @@ func sameShapeFacts(t *testing.T, two, three report) {
 	}
 }
 
-func cmdline(pid int) string {
-	b, _ := os.ReadFile(procPath(pid, "cmdline"))
-	return string(b)
-}
-
 // children are pid's children, from every one of its threads.
 func children(t *testing.T, pid int) []int {
 	t.Helper()
