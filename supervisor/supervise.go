@@ -395,9 +395,11 @@ func (s *supervisor) ready(d *daemon) {
 	s.wasReady = true
 	s.tell(s.mainPID(d), nil)
 	notifyManager(s.plan.Manager, "READY=1\nMAINPID="+strconv.Itoa(os.Getpid()))
-	// Once the starter is told: the launch's code is not needed until the
-	// next one (trim.go).
-	go trimImage()
+	// Once the daemon has settled: the launch's code is not needed until
+	// the next one (trim.go). Not at once: a daemon that ends within
+	// trimDelay (a foreground run of a short job) would have the
+	// supervisor fault back the code it ends with, about a millisecond.
+	time.AfterFunc(trimDelay, trimImage)
 }
 
 func (s *supervisor) writePID(pid int) *sandbox.StepError {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,6 +25,9 @@ import (
 // trimmed: not data or bss, not a relocated RELRO segment of a
 // dynamically linked build, not code a debugger or uprobe patched.
 // It is only advice: on any error the supervisor just keeps more resident.
+// trimDelay is how long the daemon has run, ready, before the trim.
+const trimDelay = time.Second
+
 func trimImage() {
 	for _, r := range cleanFileRanges() {
 		unix.Syscall(unix.SYS_MADVISE, r[0], r[1]-r[0], unix.MADV_DONTNEED)
