@@ -173,10 +173,8 @@ func filterBlocker(p *seccomp.Policy, cg *cgroup.Group) string {
 	if cg != nil && cg.V2() {
 		calls = append(calls[:len(calls):len(calls)], "clone3") // CLONE_INTO_CGROUP
 	}
-	for _, c := range calls {
-		if p.Lets(c) == 0 {
-			return "the seccomp filter refuses " + c + ", which the supervisor's launch thread makes after loading it"
-		}
+	if c := p.FirstRefused(calls...); c != "" {
+		return "the seccomp filter refuses " + c + ", which the supervisor's thread for the daemon makes after loading it"
 	}
 	return ""
 }

@@ -67,10 +67,8 @@ func PID1ForkBlocker(l *Launch, filter *seccomp.Policy) string {
 		}
 	}
 	if filter != nil {
-		for _, c := range pid1ThreadCalls {
-			if filter.Lets(c) == 0 {
-				return "the seccomp filter refuses " + c + ", which PID 1's launch thread or its fork makes after loading it"
-			}
+		if c := filter.FirstRefused(pid1ThreadCalls...); c != "" {
+			return "the seccomp filter refuses " + c + ", which PID 1's launch thread or its fork makes after loading it"
 		}
 	}
 	return ""

@@ -20,3 +20,17 @@ func (p Policy) Lets(names ...string) float64 {
 	}
 	return sum / float64(count)
 }
+
+// FirstRefused is the first of names (each one system call) that the
+// policy refuses outright, "" if it lets them all: Lets for a list, with
+// the verdicts worked out once rather than once a name (each costs a walk
+// of the whole policy, some 20 µs).
+func (p Policy) FirstRefused(names ...string) string {
+	v := p.verdicts()
+	for _, n := range names {
+		if nr, ok := syscallNumber(n); ok && (v[nr] == noSys || v[nr] == refuse) {
+			return n
+		}
+	}
+	return ""
+}

@@ -22,3 +22,24 @@ func TestLets(t *testing.T) {
 		}
 	}
 }
+
+// FirstRefused agrees with Lets name by name.
+func TestFirstRefused(t *testing.T) {
+	def := Policy{Allow: []string{ServiceGroup}, Action: ActionErrno}
+	names := []string{"read", "personality", "clone", "clone3", "unshare", "mount", "write", "setsid"}
+	for _, p := range []Policy{def, {Allow: []string{ServiceGroup, "unshare"}, Deny: []string{"setsid"}}} {
+		want := ""
+		for _, n := range names {
+			if p.Lets(n) == 0 {
+				want = n
+				break
+			}
+		}
+		if got := p.FirstRefused(names...); got != want {
+			t.Errorf("%+v: first refused %q, Lets says %q", p, got, want)
+		}
+	}
+	if got := def.FirstRefused("read", "write"); got != "" {
+		t.Errorf("read, write: %q", got)
+	}
+}
