@@ -323,6 +323,7 @@ func (e *encoder) plan(p *Plan) {
 	e.str(p.EnvFile)
 	e.strs(p.EnvFileNames)
 	e.str(p.PID1)
+	e.str(p.StagedWhy)
 }
 
 func (d *decoder) plan() *Plan {
@@ -335,6 +336,7 @@ func (d *decoder) plan() *Plan {
 	p.EnvFile = d.str()
 	p.EnvFileNames = d.strs()
 	p.PID1 = d.str()
+	p.StagedWhy = d.str()
 	return p
 }
 

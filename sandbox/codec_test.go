@@ -52,7 +52,7 @@ func fullPlan(t *testing.T) *Plan {
 		Names: Names{UserName: "www-data", GroupName: "ssl-cert", GroupNames: []string{"root", ""}, LandlockABI: 7,
 			SeccompPolicy: &seccomp.Policy{Allow: []string{"@system-service", "io_uring_setup"}, Deny: []string{"@network-io"}, Action: seccomp.ActionErrno, Errno: 13, NoMPTCP: true,
 				Families: []int{1, 2, 10}, DenyWriteExecute: true},
-			EnvFile: "/etc/default/web", EnvFileNames: []string{"TOKEN"}, PID1: "catatonit (/usr/bin/catatonit -P, found)"},
+			EnvFile: "/etc/default/web", EnvFileNames: []string{"TOKEN"}, PID1: "catatonit (/usr/bin/catatonit -P, found)", StagedWhy: "a reason"},
 	}
 	for _, part := range []any{&p.Launch, &p.Lifecycle, &p.Names} {
 		v := reflect.ValueOf(part).Elem()

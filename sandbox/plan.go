@@ -128,6 +128,10 @@ type Names struct {
 	// PID1 says which PID 1 runs, and why: "catatonit (/usr/bin/catatonit
 	// -P, found)"; explain and check print it.
 	PID1 string
+	// StagedWhy: why a launch that has its catatonit takes stages all
+	// the same, with daemonbox's own PID 1 (OneImageBlocker); "" when it
+	// takes one image, or has no catatonit.
+	StagedWhy string
 }
 
 // pidfileDir is where root's daemons have their pidfiles when the spec
@@ -177,6 +181,9 @@ type Host struct {
 	Cgroups    func() CgroupBase                 // nil: no cgroup can be made
 	InitDirs   []string                          // where catatonit is looked for, in order (plan_init.go); nil: nowhere
 	VetInit    func(path string) string          // why a PID 1 program must not run; nil: initProblem
+	// OneImage says why a launch cannot take one image (OneImageBlocker,
+	// without the cgroup known at launch); nil: it can.
+	OneImage func(l *Launch, filter *seccomp.Policy) string
 }
 
 // LiveHost describes the running daemonbox process and its machine.
@@ -197,6 +204,7 @@ func LiveHost() (*Host, error) {
 		Landlock: LandlockABI,
 		Cgroups:  func() CgroupBase { return liveCgroupBase(uint32(os.Geteuid())) },
 		InitDirs: initDirs,
+		OneImage: func(l *Launch, f *seccomp.Policy) string { return OneImageBlocker(l, f, nil) },
 	}, nil
 }
 
@@ -248,6 +256,7 @@ func NewPlan(s *spec.Spec, h *Host) (*Plan, error) {
 	r.cgroup(p)
 	r.seccompFilter(p)
 	p.PID1Forks = PID1ForkBlocker(&p.Launch, p.SeccompPolicy) == ""
+	r.launchPath(p)
 	r.command(p)
 	r.bindSources(p)
 	r.pidfilePlace(p)

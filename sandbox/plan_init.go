@@ -48,6 +48,19 @@ func (r *resolver) pid1(p *Plan) {
 	}
 }
 
+// launchPath says in PID1 when catatonit was found or named but the launch
+// will take the staged path, with daemonbox's own PID 1, and why: explain
+// and check must name the PID 1 that will run.
+func (r *resolver) launchPath(p *Plan) {
+	if p.InitProgram == "" || r.h.OneImage == nil {
+		return
+	}
+	if why := r.h.OneImage(&p.Launch, p.SeccompPolicy); why != "" {
+		p.StagedWhy = why
+		p.PID1 = "daemonbox, as the launch takes stages here: " + why
+	}
+}
+
 // namedInit takes the program init names, which must be a catatonit.
 func (r *resolver) namedInit(p *Plan, named string) {
 	const key = "namespaces.init"

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"github.com/daemonbox/daemonbox/seccomp"
 	"os"
 	"path/filepath"
 	"slices"
@@ -153,5 +154,24 @@ func TestInitProblem(t *testing.T) {
 		if got := initProblem("/usr/bin/catatonit"); got != "" {
 			t.Errorf("Debian's catatonit refused: %s", got)
 		}
+	}
+}
+
+// A launch that has its catatonit but takes stages all the same says so,
+// with the reason, and keeps the program for a forced one-image launch to
+// name the real reason.
+func TestPID1StagedAllTheSame(t *testing.T) {
+	h, dir := initHost(t, vetNothing, "a/catatonit")
+	var asked *Launch
+	h.OneImage = func(l *Launch, _ *seccomp.Policy) string { asked = l; return "a reason" }
+	p, err := plan(t, h, "[namespaces]\npid = true\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asked == nil || p.StagedWhy != "a reason" || p.PID1 != "daemonbox, as the launch takes stages here: a reason" {
+		t.Errorf("asked %v, StagedWhy %q, PID1 %q", asked != nil, p.StagedWhy, p.PID1)
+	}
+	if p.InitProgram != filepath.Join(dir, "a/catatonit") {
+		t.Errorf("InitProgram %q", p.InitProgram)
 	}
 }

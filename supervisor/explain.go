@@ -237,7 +237,7 @@ func describeNamespaces(p *sandbox.Plan) string {
 	switch {
 	case names == "":
 		return "the host's"
-	case p.Init && p.InitProgram != "":
+	case p.Init && p.InitProgram != "" && p.StagedWhy == "":
 		names += " (" + p.InitArgv[0] + " is PID 1)"
 	case p.Init:
 		names += " (daemonbox is PID 1)"

@@ -32,7 +32,12 @@ func TestStagesCloseInheritedFDs(t *testing.T) {
 			return
 		}
 		for _, path := range []string{"one-image", "staged"} {
-			t.Run(path, func(t *testing.T) { stagesCloseInheritedFDs(t, m, path) })
+			t.Run(path, func(t *testing.T) {
+				if path == "one-image" {
+					needOneImage(t)
+				}
+				stagesCloseInheritedFDs(t, m, path)
+			})
 		}
 	})
 }

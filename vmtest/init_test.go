@@ -17,17 +17,24 @@ func TestExplainNamesPID1(t *testing.T) {
 		skipOrFail(t, "catatonit is not installed: apt-get install catatonit")
 	}
 	const pid = "[process]\ncommand = [\"PROBE\"]\n[namespaces]\npid = true\n"
+	found, named := "1 catatonit (/usr/bin/catatonit -P, found)", "1 catatonit (/usr/bin/catatonit -P, named by namespaces.init)"
+	if !procTakesPidns() { // the VM's guest kernel: catatonit is there, one image is not
+		found = "1 daemonbox, as the launch takes stages here: this kernel's procfs takes no pidns option, which mounting /proc from outside the PID namespace needs"
+		named = found
+	}
 	for spec, want := range map[string]string{
-		pid:                                    "1 catatonit (/usr/bin/catatonit -P, found)",
-		pid + "init = \"" + catatonit + "\"\n": "1 catatonit (/usr/bin/catatonit -P, named by namespaces.init)",
+		pid:                                    found,
+		pid + "init = \"" + catatonit + "\"\n": named,
 		pid + "init = false\n":                 "1 the daemon (init = false)",
+		// A plan that takes stages all the same says why.
+		pid + "[rlimits]\nnofile = 100\n": "1 daemonbox, as the launch takes stages here: ",
 	} {
-		if got := strings.Join(strings.Fields(explained(t, spec)["pid"]), " "); got != want {
+		if got := strings.Join(strings.Fields(explained(t, spec)["pid"]), " "); !strings.HasPrefix(got, want) || strings.HasSuffix(want, ": ") == (got == want) {
 			t.Errorf("%q: explain says pid %q, want %q", spec, got, want)
 		}
 	}
 	r := launch{spec: pid, cmd: "check"}.do(t)
-	if r.code != 0 || !strings.Contains(r.stdout, ": pid 1: catatonit (/usr/bin/catatonit -P, found)\n") || !strings.HasSuffix(r.stdout, ": ok\n") {
+	if r.code != 0 || !strings.Contains(r.stdout, ": pid 1: "+strings.TrimPrefix(found, "1 ")+"\n") || !strings.HasSuffix(r.stdout, ": ok\n") {
 		t.Errorf("check: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	if _, err := os.Stat("/usr/bin/tini"); err != nil {
