@@ -3,6 +3,7 @@ package proctitle
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -11,9 +12,12 @@ import (
 // argv the test framework read.
 func TestSet(t *testing.T) {
 	if os.Getenv("PROCTITLE_CHILD") == "1" {
+		// comm is a thread's: read on the thread that set it, which a
+		// test's goroutine need not share with the process's first.
+		runtime.LockOSThread()
 		Set("daemonbox: web supervisor", Comm("a-rather-long-name"))
 		cmdline, _ := os.ReadFile("/proc/self/cmdline")
-		comm, _ := os.ReadFile("/proc/self/comm")
+		comm, _ := os.ReadFile("/proc/thread-self/comm")
 		os.Stdout.Write(append(append(cmdline, '|'), comm...))
 		os.Exit(0)
 	}
