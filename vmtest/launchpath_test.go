@@ -2,12 +2,13 @@ package vmtest
 
 import (
 	"fmt"
-	"golang.org/x/sys/unix"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -67,21 +68,19 @@ func needOneImage(t *testing.T) {
 	}
 }
 
-// procTakesPidns asks the kernel as the launch does: fsopen("proc") and
-// fsconfig(FSCONFIG_SET_FD, "pidns").
-func procTakesPidns() bool {
-	fs, err := unix.Fsopen("proc", unix.FSOPEN_CLOEXEC)
+// procTakesPidns asks daemonbox, once, whether this kernel's procfs takes
+// the pidns option: explain names the reason when it does not.
+var procTakesPidns = sync.OnceValue(func() bool {
+	f, err := os.CreateTemp("", "pidns-*.toml")
 	if err != nil {
 		return false
 	}
-	defer unix.Close(fs)
-	ns, err := unix.Open("/proc/self/ns/pid", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return false
-	}
-	defer unix.Close(ns)
-	return unix.FsconfigSetFd(fs, "pidns", ns) == nil
-}
+	defer os.Remove(f.Name())
+	f.WriteString("[process]\ncommand = [\"/bin/true\"]\n[namespaces]\npid = true\n")
+	f.Close()
+	out, _ := exec.Command(daemonbox, "explain", f.Name()).Output()
+	return !strings.Contains(string(out), "procfs takes no pidns")
+})
 
 // pathDiffs are the known differences between the paths' reports. The
 // daemon's pid in its namespace is 2 on one-image (PID 1 forks nothing)

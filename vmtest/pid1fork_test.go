@@ -134,22 +134,9 @@ func TestStagedPID1ForkExecFails(t *testing.T) {
 	})
 }
 
-// stagedIsolation is every namespace but user (eachMode adds it rootless),
-// a read-only root with /dev and a tmpfs, a hostname, and a filter.
-const stagedIsolation = `[user]
-user = "nobody"
-[filesystem]
-readonly = ["/"]
-tmpfs = ["/media"]
-dev = true
-[namespaces]
-pid = true
-network = true
-ipc = true
-uts = true
-cgroup = true
-hostname = "boxed"
-` + mechanismsOnly
+// stagedIsolation is fullIsolation (launchpath_test.go); eachMode adds a
+// user namespace when rootless.
+const stagedIsolation = fullIsolation
 
 // shapeDiffs are what differs between runs of either shape: the daemon's
 // pid (after PID 1's runtime threads, and in three images the stage's),
