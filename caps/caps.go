@@ -182,3 +182,19 @@ func Verify(w Want, got Sets) error {
 	}
 	return nil
 }
+
+// SetInheritable sets the calling thread's inheritable set to s, keeping
+// its permitted and effective sets: the one-image launch's daemon thread
+// stays root, and Go's fork child then changes the uid (SysProcAttr).
+func SetInheritable(s Set) error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capget: %w", err)
+	}
+	data[0].Inheritable, data[1].Inheritable = uint32(s), uint32(s>>32)
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capset: %w", err)
+	}
+	return nil
+}

@@ -61,7 +61,7 @@ func OneImageBlocker(l *Launch, filter *seccomp.Policy, cg *cgroup.Group) string
 	if why := perProcessBlocker(l); why != "" {
 		return why
 	}
-	if why := filterBlocker(filter, cg); why != "" {
+	if why := filterBlocker(filter, cg, l.UID != 0); why != "" {
 		return why
 	}
 	if initProgram(l) == "" {
@@ -165,13 +165,16 @@ var threadCalls = []string{"clone", "futex", "rt_sigaction", "rt_sigprocmask", "
 // thread or its fork child makes once the filter is on: the thread is the
 // supervisor's, and a refusal there would break the supervisor, or kill it
 // under action "kill". clone counts when it is allowed without CLONE_NEW*.
-func filterBlocker(p *seccomp.Policy, cg *cgroup.Group) string {
+func filterBlocker(p *seccomp.Policy, cg *cgroup.Group, childCreds bool) string {
 	if p == nil {
 		return ""
 	}
 	calls := threadCalls
 	if cg != nil && cg.V2() {
 		calls = append(calls[:len(calls):len(calls)], "clone3") // CLONE_INTO_CGROUP
+	}
+	if childCreds { // a non-root daemon's uid change is the fork child's (childCreds)
+		calls = append(calls[:len(calls):len(calls)], "setgroups", "setgid", "setuid", "prctl", "capget", "capset")
 	}
 	if c := p.FirstRefused(calls...); c != "" {
 		return "the seccomp filter refuses " + c + ", which the supervisor's thread for the daemon makes after loading it"

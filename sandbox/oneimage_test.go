@@ -86,10 +86,10 @@ func TestPerProcessBlocker(t *testing.T) {
 // A filter that refuses a call the launch thread makes after loading it
 // keeps the plan off the one-image path; the default one does not.
 func TestFilterBlocker(t *testing.T) {
-	if got := filterBlocker(&seccomp.Policy{Allow: []string{"@system-service"}}, nil); got != "" {
+	if got := filterBlocker(&seccomp.Policy{Allow: []string{"@system-service"}}, nil, true); got != "" {
 		t.Errorf("@system-service: %q", got)
 	}
-	got := filterBlocker(&seccomp.Policy{Allow: []string{"@system-service"}, Deny: []string{"setsid"}}, nil)
+	got := filterBlocker(&seccomp.Policy{Allow: []string{"@system-service"}, Deny: []string{"setsid"}}, nil, false)
 	if !strings.Contains(got, "refuses setsid") {
 		t.Errorf("setsid denied: %q", got)
 	}

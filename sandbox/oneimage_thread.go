@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"syscall"
 
+	"github.com/daemonbox/daemonbox/caps"
 	"github.com/daemonbox/daemonbox/cgroup"
 	"golang.org/x/sys/unix"
 )
@@ -57,26 +59,26 @@ var oneImageSequence = []step{
 // credentials): it joins what the launch thread made, takes the daemon's
 // state and forks the daemon.
 var daemonThreadSequence = []step{
-	{"status", (*launch).readStart, false},          // its own status file, from the host's /proc, before it leaves the host's mounts
-	{"cgroup", (*launch).placeDaemonThread, false},  // v1: the daemon is forked from this thread, and inherits its group
-	{"namespaces", (*launch).joinSandbox, false},    // setns into the launch thread's namespaces, then PID 1's
-	{"bounding", (*launch).bounding, false},         // per thread: this one starts with the full set
-	{"no-new-privs", (*launch).noNewPrivs, false},   // per thread
-	{"rlimits", (*launch).rlimits, false},           // per process: only core is eligible (OneImageBlocker)
-	{"umask", (*launch).umask, false},               // per thread: the fs struct is unshared
-	{"fds", (*launch).fdsCloseOnExec, false},        // the layout itself is the fork's (ChildFiles)
-	{"keep-caps", (*launch).keepCaps, false},        // the credential steps act on this thread only (creds.go)
-	{"groups", (*launch).groups, false},             //
-	{"gid", (*launch).gid, false},                   //
-	{"uid", (*launch).uid, false},                   //
-	{"capabilities", (*launch).capabilities, false}, //
-	{"signals", (*launch).signals, false},           // the thread's mask; dispositions are already the plan's (none ignored)
-	{"cwd", (*launch).cwd, false},                   // per thread: the fork's child inherits it
-	{"verify", (*launch).verify, false},             //
-	{"listen", (*launch).listenEnv, false},          //
-	{"landlock", (*launch).landlock, false},         // landlock_restrict_self acts on the calling thread
-	{"seccomp", (*launch).seccomp, false},           // per thread, no TSYNC; the calls made after it are checked (filterBlocker)
-	{"exec", (*launch).forkDaemon, false},           //
+	{"status", (*launch).readStart, false},                // its own status file, from the host's /proc, before it leaves the host's mounts
+	{"cgroup", (*launch).placeDaemonThread, false},        // v1: the daemon is forked from this thread, and inherits its group
+	{"namespaces", (*launch).joinSandbox, false},          // setns into the launch thread's namespaces, then PID 1's
+	{"bounding", (*launch).bounding, false},               // per thread: this one starts with the full set
+	{"no-new-privs", (*launch).noNewPrivs, false},         // per thread
+	{"rlimits", (*launch).rlimits, false},                 // per process: only core is eligible (OneImageBlocker)
+	{"umask", (*launch).umask, false},                     // per thread: the fs struct is unshared
+	{"fds", (*launch).fdsCloseOnExec, false},              // the layout itself is the fork's (ChildFiles)
+	{"keep-caps", threadCreds((*launch).keepCaps), false}, // on this thread only for a root daemon (childCreds)
+	{"groups", threadCreds((*launch).groups), false},      //
+	{"gid", threadCreds((*launch).gid), false},            //
+	{"uid", threadCreds((*launch).uid), false},            //
+	{"capabilities", (*launch).threadCaps, false},         // or only the inheritable set, for the child's ambient raise
+	{"signals", (*launch).signals, false},                 // the thread's mask; dispositions are already the plan's (none ignored)
+	{"cwd", (*launch).cwd, false},                         // per thread: the fork's child inherits it
+	{"verify", (*launch).verify, false},                   //
+	{"listen", (*launch).listenEnv, false},                //
+	{"landlock", (*launch).landlock, false},               // landlock_restrict_self acts on the calling thread
+	{"seccomp", (*launch).seccomp, false},                 // per thread, no TSYNC; the calls made after it are checked (filterBlocker)
+	{"exec", (*launch).forkDaemon, false},                 //
 }
 
 // oneImageLeftOut are the staged steps the one-image path does not run.
@@ -149,6 +151,11 @@ func (o *OneImage) settle(l *Launch, r oneImageResult) error {
 	if len(l.Listen) > 0 {
 		if err := checkNSPid(r.pid, oneImageDaemonPID); err != nil {
 			return AtStep("listen", err)
+		}
+	}
+	if l.UID != 0 {
+		if err := daemonCreds(l, r.pid); err != nil {
+			return AtStep("verify", err)
 		}
 	}
 	fd, err := unix.PidfdOpen(r.pid, 0)
@@ -253,6 +260,39 @@ func (l *launch) onDaemonThread() *StepError {
 		done <- err
 	})
 	return <-done
+}
+
+// childCreds: the daemon is not root, so this thread, a thread of the
+// root supervisor, must not take its uid even for the moment before the
+// fork: any host process of that uid could tgkill it with SIGSTOP or
+// SIGKILL, which stops or ends the whole supervisor (found by hammering
+// new tids across launches). So the thread stays root, and Go's fork child
+// makes the change: setgroups, setgid and setuid (SysProcAttr.Credential),
+// then the ambient set (AmbientCaps). settle checks the daemon's
+// credentials from its /proc status, since this thread cannot.
+func (l *launch) childCreds() bool {
+	return l.one != nil && l.launchTID != 0 && l.plan.UID != 0
+}
+
+// threadCreds runs a credential step on this thread unless the fork's
+// child makes the change (childCreds).
+func threadCreds(f func(*launch) error) func(*launch) error {
+	return func(l *launch) error {
+		if l.childCreds() {
+			return nil
+		}
+		return f(l)
+	}
+}
+
+// threadCaps is the capabilities step; with childCreds only the
+// inheritable set is the daemon's already (0, or the ambient set), and the
+// thread keeps root's permitted and effective sets for the child's setuid.
+func (l *launch) threadCaps() error {
+	if l.childCreds() {
+		return caps.SetInheritable(l.plan.Caps.Sets().Inheritable)
+	}
+	return l.capabilities()
 }
 
 // placeDaemonThread puts this thread in the daemon's v1 group, which the
@@ -427,6 +467,17 @@ func (l *launch) enterPID1(pid int) error {
 func (l *launch) forkDaemon() error {
 	files, next := ChildFiles(l.stdio, l.one.listen, l.plan.Preserve, -1)
 	sys := &syscall.SysProcAttr{Setsid: true}
+	if l.childCreds() {
+		p := l.plan
+		sys.Credential = &syscall.Credential{Uid: p.UID, Gid: p.GID, Groups: slices.Clone(p.Groups)}
+		if p.Caps.Ambient {
+			last, err := caps.LastCap()
+			if err != nil {
+				return err
+			}
+			sys.AmbientCaps = p.Caps.Keep.Numbers(last)
+		}
+	}
 	if l.one.cgroupFD >= 0 {
 		sys.UseCgroupFD, sys.CgroupFD = true, l.one.cgroupFD
 	}
@@ -456,4 +507,21 @@ func checkNSPid(pid, want int) error {
 		}
 	}
 	return &StepError{Op: "read", Path: file, Msg: "no NSpid line"}
+}
+
+// daemonCreds checks the credentials Go's fork child gave the daemon
+// (childCreds), from its status: it runs already, and is killed if they
+// are not the plan's. It is still the supervisor's unreaped child, so its
+// pid is its own.
+func daemonCreds(l *Launch, pid int) error {
+	file := "/proc/" + strconv.Itoa(pid) + "/status"
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return OpError("read", file, err)
+	}
+	st, err := parseStatus(b)
+	if err != nil {
+		return OpError("read", file, err)
+	}
+	return checkCreds(l, st)
 }

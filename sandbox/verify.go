@@ -23,24 +23,18 @@ func (l *launch) readStart() error {
 }
 
 // verify reads the thread's state back from the kernel, all at once, and
-// compares it with the plan.
+// compares it with the plan. A one-image daemon thread that leaves the
+// uid change to the fork's child (childCreds) has its credentials checked
+// on the daemon itself instead (checkCreds, from settle).
 func (l *launch) verify() error {
 	st, err := readStatus(l.status, &l.statusBuf)
 	if err != nil {
 		return err
 	}
-	u, g := l.plan.UID, l.plan.GID
-	if st.UID != [4]uint32{u, u, u, u} {
-		return fmt.Errorf("uids (real, effective, saved, fs) are %v, want %d", st.UID, u)
-	}
-	if st.GID != [4]uint32{g, g, g, g} {
-		return fmt.Errorf("gids (real, effective, saved, fs) are %v, want %d", st.GID, g)
-	}
-	if !l.plan.Rootless && !sameSet(st.Groups, l.plan.Groups) { // rootless, the caller's stay
-		return fmt.Errorf("supplementary groups are %v, want %v", st.Groups, l.plan.Groups)
-	}
-	if err := caps.Verify(l.plan.Caps, st.Caps); err != nil {
-		return err
+	if !l.childCreds() {
+		if err := checkCreds(l.plan, st); err != nil {
+			return err
+		}
 	}
 	if st.NoNewPrivs != l.plan.NoNewPrivs {
 		return fmt.Errorf("no_new_privs is %v, want %v", st.NoNewPrivs, l.plan.NoNewPrivs)
@@ -49,6 +43,22 @@ func (l *launch) verify() error {
 		return fmt.Errorf("ignored signals %#x, blocked %#x; want %#x and none", st.SigIgn, st.SigBlk, want)
 	}
 	return nil
+}
+
+// checkCreds compares a status's uids, gids, groups and five capability
+// sets with the plan's.
+func checkCreds(p *Launch, st threadStatus) error {
+	u, g := p.UID, p.GID
+	if st.UID != [4]uint32{u, u, u, u} {
+		return fmt.Errorf("uids (real, effective, saved, fs) are %v, want %d", st.UID, u)
+	}
+	if st.GID != [4]uint32{g, g, g, g} {
+		return fmt.Errorf("gids (real, effective, saved, fs) are %v, want %d", st.GID, g)
+	}
+	if !p.Rootless && !sameSet(st.Groups, p.Groups) { // rootless, the caller's stay
+		return fmt.Errorf("supplementary groups are %v, want %v", st.Groups, p.Groups)
+	}
+	return caps.Verify(p.Caps, st.Caps)
 }
 
 // sameSet compares the kernel's group list, which it keeps sorted, with the
