@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The two launch paths of a root launch with a PID namespace (issue 20):
@@ -425,4 +428,51 @@ func uidOf(t *testing.T, file string) string {
 	}
 	t.Fatalf("%s: no Uid line", file)
 	return ""
+}
+
+// While one-image launches of a daemon running as nobody go on, a thread
+// of this test running as nobody sends SIGKILL to every tid after each
+// supervisor's pid, as a host process of the daemon's uid could: none may
+// reach the root supervisor (before the fork child took the uid change,
+// 19 launches in 20 died this way).
+func TestOneImageSupervisorOutOfReach(t *testing.T) {
+	needOneImage(t)
+	file := specFile(t, "[process]\ncommand = [\"PROBE\"]\n"+fullIsolation)
+	for range 10 {
+		cmd := exec.Command(daemonbox, "run", file)
+		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DAEMONBOX_LAUNCH=one-image"}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		stop, done := make(chan struct{}), make(chan struct{})
+		go hammerAsNobody(cmd.Process.Pid, stop, done)
+		err := cmd.Wait()
+		close(stop)
+		<-done
+		if err != nil {
+			t.Fatalf("a one-image launch under a nobody's tgkill: %v", err)
+		}
+	}
+}
+
+// hammerAsNobody sends SIGKILL with tgkill to tids pid+1 to pid+63 of
+// process pid until stop, from a thread of its own that takes uid nobody
+// and is never given back: it ends with this goroutine.
+func hammerAsNobody(pid int, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	runtime.LockOSThread()
+	const nobody = 65534
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, nobody, nobody, nobody); e != 0 {
+		return
+	}
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		for tid := pid + 1; tid < pid+64; tid++ {
+			unix.Tgkill(pid, tid, unix.SIGKILL)
+		}
+	}
 }
