@@ -150,8 +150,9 @@ func processIgnored() (uint64, error) {
 	return st.SigIgn, err
 }
 
-// threadCalls are what runs on the daemon's thread after its filter is
-// loaded, and in Go's fork child: the fork and its error pipe, the
+// threadCalls are what runs on the thread that forks the daemon (the
+// one-image daemon thread, or PID 1's in the two-image shape) after its
+// filter is loaded, and in Go's fork child: the fork and its error pipe, the
 // child's fd layout, session and exec, the open-files limit Go puts back
 // in the child (prlimit64) when it raised it at start, the Go runtime's
 // own calls on a thread that blocks, takes signals (preemption, SIGCHLD)

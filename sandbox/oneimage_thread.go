@@ -146,16 +146,11 @@ func LaunchOne(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, adopt fu
 // settle is the rest of the launch, from here, not from the launch thread,
 // whose filter may refuse these calls and whose /proc is the daemon's: the
 // daemon's pidfd (it stays a zombie until reaped, so its pid is still its
-// own) and the check of the LISTEN_PID it was given.
+// own), and the checks of checkDaemon.
 func (o *OneImage) settle(l *Launch, r oneImageResult) error {
-	if len(l.Listen) > 0 {
-		if err := checkNSPid(r.pid, oneImageDaemonPID); err != nil {
-			return AtStep("listen", err)
-		}
-	}
-	if l.UID != 0 {
-		if err := daemonCreds(l, r.pid); err != nil {
-			return AtStep("verify", err)
+	if len(l.Listen) > 0 || l.UID != 0 {
+		if err := checkDaemon(l, r.pid); err != nil {
+			return err
 		}
 	}
 	fd, err := unix.PidfdOpen(r.pid, 0)
@@ -459,14 +454,12 @@ func (l *launch) enterPID1(pid int) error {
 }
 
 // forkDaemon is the exec step: the daemon forked from this thread, with
-// its credentials, capabilities, namespaces, root, cwd, umask and filters,
-// in a session of its own, with the fd layout of a stage (ChildFiles). No
-// Pdeathsig: after a thread's setns Go's child sees getppid() == 0 and
-// would kill itself. No PidFD either: Go would use clone3, which the
-// filter may refuse; the supervisor opens the pidfd instead.
+// its namespaces, root, cwd, umask, capabilities and filters (and, for a
+// daemon that is not root, the credentials the child takes: childCreds).
+// No Pdeathsig: after a thread's setns Go's child sees getppid() == 0 and
+// would kill itself. The supervisor opens the pidfd (forkExecDaemon).
 func (l *launch) forkDaemon() error {
-	files, next := ChildFiles(l.stdio, l.one.listen, l.plan.Preserve, -1)
-	sys := &syscall.SysProcAttr{Setsid: true}
+	sys := &syscall.SysProcAttr{}
 	if l.childCreds() {
 		p := l.plan
 		sys.Credential = &syscall.Credential{Uid: p.UID, Gid: p.GID, Groups: slices.Clone(p.Groups)}
@@ -481,24 +474,60 @@ func (l *launch) forkDaemon() error {
 	if l.one.cgroupFD >= 0 {
 		sys.UseCgroupFD, sys.CgroupFD = true, l.one.cgroupFD
 	}
+	pid, err := l.forkExecDaemon(l.one.listen, sys)
+	l.one.daemon = pid
+	return err
+}
+
+// forkExecDaemon forks and execs the daemon from this thread, the exec
+// step of both shapes that fork it (one image, and PID 1 of two): in a
+// session of its own, with a stage's fd layout (ChildFiles) and the listen
+// sockets at 3 onward. No PidFD: Go would use clone3, which the filter may
+// refuse. An exec failure is the fork's error, synchronously.
+func (l *launch) forkExecDaemon(listen []int, sys *syscall.SysProcAttr) (int, error) {
+	files, next := ChildFiles(l.stdio, listen, l.plan.Preserve, -1)
+	sys.Setsid = true
 	pid, err := syscall.ForkExec(l.plan.Argv[0], l.plan.Argv,
 		&syscall.ProcAttr{Env: l.execEnv(), Files: files[:next], Sys: sys})
 	if err != nil {
-		return OpError("execve", l.plan.Argv[0], err)
+		return 0, OpError("execve", l.plan.Argv[0], err)
 	}
-	l.one.daemon = pid
-	return nil
+	return pid, nil
 }
 
-// checkNSPid checks that pid is want in its own PID namespace: the
-// LISTEN_PID it was given.
-func checkNSPid(pid, want int) error {
+// checkDaemon reads the forked daemon's status once (it is still the
+// supervisor's unreaped child, so its pid is its own) and checks the
+// LISTEN_PID it was given against its pid in its namespace, and, for a
+// daemon that is not root, the credentials Go's fork child gave it
+// (childCreds): it runs already, and is killed if they are not the plan's.
+func checkDaemon(l *Launch, pid int) *StepError {
 	file := "/proc/" + strconv.Itoa(pid) + "/status"
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return OpError("read", file, err)
+		return AtStep("verify", OpError("read", file, err))
 	}
-	for line := range bytes.Lines(b) {
+	if len(l.Listen) > 0 {
+		if err := checkNSPid(b, oneImageDaemonPID); err != nil {
+			return AtStep("listen", err)
+		}
+	}
+	if l.UID == 0 {
+		return nil
+	}
+	st, err := parseStatus(b)
+	if err == nil {
+		err = checkCreds(l, st)
+	}
+	if err != nil {
+		return AtStep("verify", err)
+	}
+	return nil
+}
+
+// checkNSPid checks that a status's last NSpid, the pid in its own PID
+// namespace, is want: the LISTEN_PID it was given.
+func checkNSPid(status []byte, want int) error {
+	for line := range bytes.Lines(status) {
 		if f := bytes.Fields(line); len(f) > 1 && string(f[0]) == "NSpid:" {
 			if got := string(f[len(f)-1]); got != strconv.Itoa(want) {
 				return &StepError{Msg: fmt.Sprintf("the daemon is pid %s in its namespace, not the %d LISTEN_PID names", got, want)}
@@ -506,22 +535,5 @@ func checkNSPid(pid, want int) error {
 			return nil
 		}
 	}
-	return &StepError{Op: "read", Path: file, Msg: "no NSpid line"}
-}
-
-// daemonCreds checks the credentials Go's fork child gave the daemon
-// (childCreds), from its status: it runs already, and is killed if they
-// are not the plan's. It is still the supervisor's unreaped child, so its
-// pid is its own.
-func daemonCreds(l *Launch, pid int) error {
-	file := "/proc/" + strconv.Itoa(pid) + "/status"
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return OpError("read", file, err)
-	}
-	st, err := parseStatus(b)
-	if err != nil {
-		return OpError("read", file, err)
-	}
-	return checkCreds(l, st)
+	return &StepError{Op: "read", Msg: "the daemon's status has no NSpid line"}
 }

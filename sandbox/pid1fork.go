@@ -67,7 +67,7 @@ func PID1ForkBlocker(l *Launch, filter *seccomp.Policy) string {
 		}
 	}
 	if filter != nil {
-		if c := filter.FirstRefused(pid1ThreadCalls...); c != "" {
+		if c := filter.FirstRefused(threadCalls...); c != "" {
 			return "the seccomp filter refuses " + c + ", which PID 1's launch thread or its fork makes after loading it"
 		}
 	}
@@ -101,16 +101,6 @@ func pid1CanIgnore(sig int) bool {
 	}
 	return sig >= 1 && sig <= maxSig
 }
-
-// pid1ThreadCalls are what runs on the launch thread after its filter is
-// loaded, and in Go's fork child: the fork (clone without CLONE_NEW*) and
-// its error pipe, the child's fd layout, session, NOFILE put back as Go
-// found it (prlimit64), signal handlers reset, exec; and the Go runtime's
-// own calls on a thread that blocks, takes signals and exits.
-var pid1ThreadCalls = []string{"clone", "futex", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
-	"sigaltstack", "setsid", "dup3", "fcntl", "close", "read", "write", "pipe2", "execve", "exit",
-	"exit_group", "mmap", "munmap", "madvise", "sched_yield", "nanosleep", "getpid", "gettid",
-	"tgkill", "wait4", "prlimit64"}
 
 // pid1ForkSteps are the steps that differ in this shape from `sequence`;
 // nil leaves a step out. Every other step is the sequence's own, in its
@@ -241,18 +231,11 @@ func (l *launch) signalsForFork() error {
 }
 
 // forkFromPID1 is the exec step: the daemon forked from this thread, with
-// its credentials, capabilities, filters, root, cwd and umask, in a session
-// of its own, with the fds its stage would have had (ChildFiles). No
-// PidFD, since Go would use clone3, which the filter may refuse; no
-// Pdeathsig, which would fire when this thread ends. An exec failure is
-// the fork's error, synchronously.
+// its credentials, capabilities, filters, root, cwd and umask, and the fds
+// its stage would have had. No Pdeathsig, which would fire when this thread
+// ends.
 func (l *launch) forkFromPID1() error {
-	files, next := ChildFiles(l.stdio, listenFDs(len(l.plan.Listen)), l.plan.Preserve, -1)
-	pid, err := syscall.ForkExec(l.plan.Argv[0], l.plan.Argv,
-		&syscall.ProcAttr{Env: l.execEnv(), Files: files[:next], Sys: &syscall.SysProcAttr{Setsid: true}})
-	if err != nil {
-		return OpError("execve", l.plan.Argv[0], err)
-	}
+	pid, err := l.forkExecDaemon(listenFDs(len(l.plan.Listen)), &syscall.SysProcAttr{})
 	l.fork.daemon = pid
-	return nil
+	return err
 }
