@@ -396,7 +396,7 @@ func TestOneImageNoSupervisorThreadAsDaemon(t *testing.T) {
 	l.must(t, "start")
 	defer l.must(t, "stop")
 	pid := l.pid(t)
-	if uid := uidOf(t, fmt.Sprintf("/proc/%d/status", pid)); uid != "65534" {
+	if uid := uidOf(t, pid); uid != "65534" {
 		t.Fatalf("the daemon runs as uid %s, not nobody", uid)
 	}
 	sup := ppid(t, pid)
@@ -405,28 +405,25 @@ func TestOneImageNoSupervisorThreadAsDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, task := range tasks {
-		if uid := uidOf(t, fmt.Sprintf("/proc/%d/task/%s/status", sup, task.Name())); uid != "0" {
+		tid, _ := strconv.Atoi(task.Name())
+		if uid := uidOf(t, tid); uid != "0" { // /proc/TID shows a thread too
 			t.Errorf("supervisor thread %s runs as uid %s", task.Name(), uid)
 		}
 	}
-	if uid := uidOf(t, fmt.Sprintf("/proc/%d/status", checkOneImage(t, pid))); uid != "0" {
+	if uid := uidOf(t, checkOneImage(t, pid)); uid != "0" {
 		t.Errorf("PID 1 runs as uid %s, not root, for a daemon running as nobody", uid)
 	}
 }
 
-// uidOf is the real uid on a status file's Uid line.
-func uidOf(t *testing.T, file string) string {
+// uidOf is the real uid on a process's (or thread's) status Uid line.
+func uidOf(t *testing.T, pid int) string {
 	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.Lines(string(b)) {
+	for line := range strings.Lines(procStatus(t, pid)) {
 		if f := strings.Fields(line); len(f) > 1 && f[0] == "Uid:" {
 			return f[1]
 		}
 	}
-	t.Fatalf("%s: no Uid line", file)
+	t.Fatalf("/proc/%d/status: no Uid line", pid)
 	return ""
 }
 
