@@ -16,14 +16,15 @@ import (
 
 // oneImage is the one-image launch's state on its thread.
 type oneImage struct {
-	listen   []int         // the supervisor's listen sockets, placed at 3 onward in the daemon
-	cg       *cgroup.Group // the daemon's; nil without one
-	cgroupFD int           // v2: the group's directory, for CLONE_INTO_CGROUP; else -1
-	tid      int           // the launch thread: on v1 it is in the group until the daemon is forked
-	pidns    int           // PID 1's PID namespace, for /proc; -1 until PID 1 runs
-	pid1     int           // PID 1's pidfd; -1 until it runs
-	notify   int           // the notify socket bound in the daemon's network namespace, or -1
-	daemon   int           // the daemon's pid, once forked
+	listen   []int           // the supervisor's listen sockets, placed at 3 onward in the daemon
+	cg       *cgroup.Group   // the daemon's; nil without one
+	caught   <-chan struct{} // Hooks.Caught: the daemon is forked once it is closed
+	cgroupFD int             // v2: the group's directory, for CLONE_INTO_CGROUP; else -1
+	tid      int             // the launch thread: on v1 it is in the group until the daemon is forked
+	pidns    int             // PID 1's PID namespace, for /proc; -1 until PID 1 runs
+	pid1     int             // PID 1's pidfd; -1 until it runs
+	notify   int             // the notify socket bound in the daemon's network namespace, or -1
+	daemon   int             // the daemon's pid, once forked
 }
 
 // oneImageSequence is `sequence` as the supervisor's own threads run it,
@@ -104,10 +105,10 @@ type oneImageResult struct {
 }
 
 // LaunchOne launches l on a thread of the supervisor's own. A notify
-// socket bound in the daemon's network namespace goes to adopt. After a
+// socket bound in the daemon's network namespace goes to h.Adopt. After a
 // failure nothing is left: PID 1 is killed and reaped, and the thread,
 // with its namespaces and mounts, is gone.
-func LaunchOne(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, adopt func(fd int)) (*OneImage, error) {
+func LaunchOne(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, h Hooks) (*OneImage, error) {
 	o := &OneImage{release: make(chan struct{}), gone: make(chan struct{})}
 	ignored, err := processIgnored()
 	if err != nil {
@@ -116,7 +117,7 @@ func LaunchOne(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, adopt fu
 	res := make(chan oneImageResult, 1)
 	go func() {
 		defer close(o.gone)
-		onOwnThread(func() { o.thread(l, stdio, listen, cg, res) })
+		onOwnThread(func() { o.thread(l, stdio, listen, cg, h.Caught, res) })
 	}()
 	r := <-res
 	o.pid1 = r.pid1
@@ -127,7 +128,7 @@ func LaunchOne(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, adopt fu
 		r.err = AtStep("signals", err)
 	}
 	if r.notify >= 0 {
-		adopt(r.notify)
+		h.Adopt(r.notify)
 	}
 	if r.err != nil {
 		o.End()
@@ -211,8 +212,8 @@ func onOwnThread(f func()) {
 // then a wait until End, since PID 1's parent-death signal is tied to this
 // thread. End, not this thread, kills PID 1 after a failure: the filter may
 // be on here.
-func (o *OneImage) thread(p *Launch, stdio [3]int, listen []int, cg *cgroup.Group, res chan<- oneImageResult) {
-	one := &oneImage{listen: listen, cg: cg, cgroupFD: -1, tid: unix.Gettid(), pidns: -1, pid1: -1, notify: -1}
+func (o *OneImage) thread(p *Launch, stdio [3]int, listen []int, cg *cgroup.Group, caught <-chan struct{}, res chan<- oneImageResult) {
+	one := &oneImage{listen: listen, cg: cg, caught: caught, cgroupFD: -1, tid: unix.Gettid(), pidns: -1, pid1: -1, notify: -1}
 	l := &launch{plan: p, stdio: stdio, sock: -1, newRoot: -1, status: -1, one: one}
 	err := l.runOneImage()
 	l.closeLaunchFDs()
@@ -474,6 +475,7 @@ func (l *launch) forkDaemon() error {
 	if l.one.cgroupFD >= 0 {
 		sys.UseCgroupFD, sys.CgroupFD = true, l.one.cgroupFD
 	}
+	Hooks{Caught: l.one.caught}.waitCaught() // a futex wait, which the filter allows (threadCalls)
 	pid, err := l.forkExecDaemon(l.one.listen, sys)
 	l.one.daemon = pid
 	return err

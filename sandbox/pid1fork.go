@@ -138,8 +138,7 @@ func (l *launch) forkingPID1() int {
 		return ExitFailure
 	}
 	// PID 1 keeps nothing the daemon could take with pidfd_getfd: the
-	// status file is the host's /proc, and the rest are the daemon's now.
-	unix.Close(l.status)
+	// rest are the daemon's now (the status file went before "ready").
 	CloseInherited(func(int) bool { return false })
 	return reapAsInit(l.fork.daemon, l.fork.sigs)
 }
@@ -166,6 +165,10 @@ func (l *launch) runForking() *StepError {
 // again (one sent meanwhile was not forwarded, as one sent during the fork
 // was not: only the launch is in that window).
 func (l *launch) afterFork() *StepError {
+	// Before "ready": it is the host's /proc, and once the start returns,
+	// nothing of the host's may be open in PID 1.
+	unix.Close(l.status)
+	l.status = -1
 	if err := l.announce(); err != nil {
 		return AtStep("ready", err)
 	}

@@ -29,6 +29,16 @@ type Cgroup struct {
 	Spec string
 }
 
+// NamespaceEndsAll says that a supervised run of p makes no cgroup: it
+// sets no [resources] and has no pidfile (a foreground run, which no
+// command can reach), and its daemon has a PID namespace. What the cgroup
+// would be for, ending everything the daemon started, the namespace does:
+// the end of its PID 1 kills all in it. Making and removing the cgroup
+// would be some 2 ms of the launch.
+func (p *Plan) NamespaceEndsAll() bool {
+	return !p.Cgroup.Set && p.Pidfile == "" && p.PIDNS
+}
+
 // CgroupBase is where this host lets daemonbox make cgroups.
 type CgroupBase struct {
 	V2        bool

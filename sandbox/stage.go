@@ -97,18 +97,37 @@ type Stage struct {
 	Daemon int // the pid that said ready: PID's, or its child's under a PID 1 of daemonbox's
 }
 
+// Hooks are what the supervisor hands a launch, on either path.
+type Hooks struct {
+	// Adopt takes a notify socket bound in the daemon's network namespace.
+	Adopt func(fd int)
+	// Caught is closed once the supervisor catches the signals it
+	// forwards. The daemon is not started before: from its start on, a
+	// signal meant for it must reach it. Until then the supervisor may
+	// die of one, as of SIGKILL, and so does what it started.
+	Caught <-chan struct{}
+}
+
+// waitCaught blocks until the supervisor catches its signals.
+func (h Hooks) waitCaught() {
+	if h.Caught != nil {
+		<-h.Caught
+	}
+}
+
 // Spawn is the parent's half of a launch through an init stage, beside the
 // stage's sequence (steps.go), in order: a socketpair for the stage to
 // answer on; the clone's settings (a new session, the parent-death signal, a
 // PID namespace, a user namespace with its maps); fork and exec of
 // /proc/self/exe with stdio, the listen sockets, the preserved fds and the
 // socket in place; the
-// launch sent; then "ready", or the error of the step that failed. A notify
-// socket the stage binds in the daemon's network namespace goes to adopt.
+// launch sent, once the supervisor catches signals; then "ready", or the
+// error of the step that failed. A notify socket the stage binds in the
+// daemon's network namespace goes to h.Adopt.
 // The stage is in cg (if not nil) before it runs a step, so that all it
 // forks is too: cloned into it on v2, moved there before its launch is
 // sent on v1.
-func Spawn(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, adopt func(fd int)) (*Stage, error) {
+func Spawn(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, h Hooks) (*Stage, error) {
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, AtStep("init", OpError("socketpair", "", err))
@@ -131,11 +150,12 @@ func Spawn(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, adopt func(f
 		unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
 		return nil, failedStage(pidfd, err)
 	}
+	h.waitCaught() // the stage starts meanwhile
 	if err := sendLaunch(pair[0], kindLaunch, l); err != nil {
 		unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
 		return nil, failedStage(pidfd, &StepError{Step: "init", Op: "send launch", Msg: err.Error()})
 	}
-	daemon, err := awaitReady(pair[0], adopt)
+	daemon, err := awaitReady(pair[0], h.Adopt)
 	if err != nil {
 		return nil, failedStage(pidfd, err)
 	}

@@ -19,8 +19,11 @@ func explainCgroup(line func(k, format string, args ...any), p *sandbox.Plan) {
 		return
 	}
 	when := "when supervised"
-	if c.Set {
+	switch {
+	case c.Set:
 		when = "supervised or in place"
+	case p.NamespaceEndsAll():
+		when = "under start; a foreground run has none: its PID namespace's end ends all in it"
 	}
 	hier, base := "v1", ""
 	if c.V2 {

@@ -41,6 +41,7 @@ type supervisor struct {
 	cgroup   *cgroup.Group // the daemon's; nil without one
 	ooms     uint64        // OOM kills in it before the current run
 	sigs     chan os.Signal
+	caught   <-chan struct{}          // closed once sigs and chld are registered (catchSignals)
 	chld     chan os.Signal           // SIGCHLD: an orphan of the daemon's to reap
 	started  func(pid int, err error) // told the first start's outcome, once
 	stopping bool
@@ -73,19 +74,45 @@ type daemon struct {
 // did not.
 func supervise(p *sandbox.Plan, stdio [3]int, listen []int, started func(int, error)) (int, error) {
 	s := &supervisor{plan: p, stdio: stdio, listen: listen, started: started, restart: restarter{policy: p.Restart}, journal: stderrIsJournal()}
-	// Before the start, so that no signal is lost while the daemon launches.
-	s.sigs = make(chan os.Signal, 8)
-	signal.Notify(s.sigs, append(forwarded, reopenSignal)...)
-	defer signal.Stop(s.sigs)
-	s.chld = make(chan os.Signal, 1)
-	signal.Notify(s.chld, unix.SIGCHLD)
-	defer signal.Stop(s.chld)
+	s.catchSignals()
+	defer s.stopSignals()
 	defer s.cleanup()
 	if err := s.setup(); err != nil {
 		s.tell(0, err)
 		return sandbox.ExitCode(err), err
 	}
 	return s.loop()
+}
+
+// catchSignals registers the supervisor's signals on a goroutine of its
+// own: os/signal hands each one to the runtime's signal thread and waits
+// for it, some 1.5 ms for all of them here, which so overlap the setup and
+// the launch up to the daemon's start. The launch waits for s.caught
+// before it starts the daemon (sandbox.Hooks), so that no signal meant for
+// the daemon is lost; one that comes before ends the supervisor as SIGKILL
+// would, and PID 1 or the init stage with it (their parent-death signal).
+func (s *supervisor) catchSignals() {
+	s.sigs = make(chan os.Signal, 8)
+	s.chld = make(chan os.Signal, 1)
+	caught := make(chan struct{})
+	s.caught = caught
+	go func() {
+		signal.Notify(s.sigs, append(forwarded, reopenSignal)...)
+		signal.Notify(s.chld, unix.SIGCHLD)
+		close(caught)
+	}()
+}
+
+// stopSignals undoes catchSignals, once it is done.
+func (s *supervisor) stopSignals() {
+	<-s.caught
+	signal.Stop(s.sigs)
+	signal.Stop(s.chld)
+}
+
+// hooks are what a launch needs of the supervisor.
+func (s *supervisor) hooks() sandbox.Hooks {
+	return sandbox.Hooks{Adopt: s.adoptNotify, Caught: s.caught}
 }
 
 // setup takes what the daemon's whole life needs: the pidfile first, so
@@ -134,10 +161,14 @@ func (s *supervisor) setup() error {
 }
 
 // makeCgroup makes the daemon's cgroup, after the pidfile's claim so that a
-// second start touches nothing. Without [resources], a host where none can
+// second start touches nothing; none for a foreground run that its PID
+// namespace contains (NamespaceEndsAll). Without [resources], a host where none can
 // be made leaves the daemon without one, and says so; but a cgroup that
 // holds another daemon is refused either way (checkFree).
 func (s *supervisor) makeCgroup() error {
+	if s.plan.NamespaceEndsAll() {
+		return nil
+	}
 	if err := checkFree(s.plan); err != nil {
 		return err
 	}
@@ -219,7 +250,7 @@ func (s *supervisor) start() (*daemon, error) {
 	if one {
 		return s.startOne(&l)
 	}
-	st, err := sandbox.Spawn(&l, s.stdio, s.listen, s.cgroup, s.adoptNotify)
+	st, err := sandbox.Spawn(&l, s.stdio, s.listen, s.cgroup, s.hooks())
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +271,7 @@ func (s *supervisor) start() (*daemon, error) {
 // (sandbox.LaunchOne): the daemon is the supervisor's child, with no
 // stage between them.
 func (s *supervisor) startOne(l *sandbox.Launch) (*daemon, error) {
-	o, err := sandbox.LaunchOne(l, s.stdio, s.listen, s.cgroup, s.adoptNotify)
+	o, err := sandbox.LaunchOne(l, s.stdio, s.listen, s.cgroup, s.hooks())
 	if err != nil {
 		return nil, err
 	}

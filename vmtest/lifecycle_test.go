@@ -361,6 +361,11 @@ func TestStalePidfileAfterSupervisorKilled(t *testing.T) {
 	if !exited(pid, 5*time.Second) {
 		t.Fatal("the daemon outlived its supervisor")
 	}
+	// The daemon's parent-death signal comes when the thread that forked
+	// it ends; the pidfile's lock goes with the supervisor's last thread.
+	if !exited(sup, 5*time.Second) {
+		t.Fatal("the supervisor outlived SIGKILL")
+	}
 	if r := l.do(t, "status"); r.code != 1 || !strings.Contains(r.stdout, "dead") {
 		t.Errorf("status with a stale pidfile: exit %d, %q", r.code, r.stdout)
 	}

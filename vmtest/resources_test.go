@@ -210,3 +210,26 @@ memory_max = "64MiB"
 		}
 	}
 }
+
+// TestForegroundPIDNamespaceNoCgroup: a foreground run whose daemon has a
+// PID namespace, with no pidfile and no [resources], makes no cgroup: the
+// namespace's end ends everything in it. With a pidfile (so that stop and
+// status reach it, as under start) it gets one, as every supervised
+// daemon does.
+func TestForegroundPIDNamespaceNoCgroup(t *testing.T) {
+	need(t)
+	name := ownName("nscgroup")
+	for _, pidfile := range []bool{false, true} {
+		text := fmt.Sprintf("name = %q\n[process]\ncommand = [\"/bin/sh\", \"-c\", \"cat /proc/self/cgroup\"]\n[namespaces]\npid = true\n", name)
+		if pidfile {
+			text += fmt.Sprintf("[daemon]\npidfile = %q\n", filepath.Join(rootDir(t), "d.pid"))
+		}
+		r := launch{cmd: "run", file: specFile(t, text)}.do(t)
+		if r.code != 0 {
+			t.Fatalf("run (pidfile %v): exit %d, %s", pidfile, r.code, r.stderr)
+		}
+		if in := strings.Contains(r.stdout, "/daemonbox/"+name+"\n"); in != pidfile {
+			t.Errorf("run with a PID namespace, pidfile %v: in its own cgroup %v, want %v:\n%s", pidfile, in, pidfile, r.stdout)
+		}
+	}
+}
