@@ -74,8 +74,9 @@ type daemon struct {
 // did not.
 func supervise(p *sandbox.Plan, stdio [3]int, listen []int, started func(int, error)) (int, error) {
 	s := &supervisor{plan: p, stdio: stdio, listen: listen, started: started, restart: restarter{policy: p.Restart}, journal: stderrIsJournal()}
+	// The signals stay caught when supervise returns: its callers exit
+	// then, and signal.Stop would cost what Notify did.
 	s.catchSignals()
-	defer s.stopSignals()
 	defer s.cleanup()
 	if err := s.setup(); err != nil {
 		s.tell(0, err)
@@ -101,13 +102,6 @@ func (s *supervisor) catchSignals() {
 		signal.Notify(s.chld, unix.SIGCHLD)
 		close(caught)
 	}()
-}
-
-// stopSignals undoes catchSignals, once it is done.
-func (s *supervisor) stopSignals() {
-	<-s.caught
-	signal.Stop(s.sigs)
-	signal.Stop(s.chld)
 }
 
 // hooks are what a launch needs of the supervisor.
