@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/daemonbox/daemonbox/caps"
 	"github.com/daemonbox/daemonbox/cgroup"
@@ -155,7 +156,11 @@ func Spawn(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, h Hooks) (*S
 		unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
 		return nil, failedStage(pidfd, &StepError{Step: "init", Op: "send launch", Msg: err.Error()})
 	}
-	daemon, err := awaitReady(pair[0], h.Adopt)
+	daemon, err := awaitReady(pair[0], h.Adopt, stageAnswerBound)
+	if err == errNoAnswer {
+		unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+		err = &StepError{Step: "init", Msg: fmt.Sprintf("the init stage did not answer within %v (stopped by a signal?); it was killed", stageAnswerBound)}
+	}
 	if err != nil {
 		return nil, failedStage(pidfd, err)
 	}
@@ -319,14 +324,30 @@ func ChildFiles(stdio [3]int, listen, preserve []int, sock int) ([]uintptr, int)
 	return files, next
 }
 
+// stageAnswerBound is how long the supervisor waits for the stage's
+// answers. Its steps take milliseconds; a stage that takes a minute was
+// stopped (a host process of the daemon's uid may send it SIGSTOP once it
+// has taken that uid, before its exec) or is stuck, and a start must not
+// wait for it for ever.
+const stageAnswerBound = time.Minute
+
+// errNoAnswer: the stage said nothing within the bound (awaitReady).
+var errNoAnswer = errors.New("no answer")
+
 // awaitReady reads the stage's answers until the EOF of its exec, and
 // returns the pid that sent "ready". A notify socket passed first goes to
-// adopt.
-func awaitReady(sock int, adopt func(fd int)) (int, error) {
+// adopt. Each answer must come within bound.
+func awaitReady(sock int, adopt func(fd int), bound time.Duration) (int, error) {
+	tv := unix.NsecToTimeval(bound.Nanoseconds())
+	if err := unix.SetsockoptTimeval(sock, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return 0, &StepError{Step: "init", Op: "setsockopt SO_RCVTIMEO", Msg: err.Error()}
+	}
 	ready := 0
 	for {
 		m, pid, err := recvFrom(sock)
 		switch {
+		case err == unix.EAGAIN:
+			return 0, errNoAnswer
 		case err == ErrClosed && ready > 0:
 			return ready, nil
 		case err == ErrClosed:
