@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -39,5 +40,19 @@ func TestNextSize(t *testing.T) {
 	}
 	if _, _, err := recvFrom(pair[0]); err != ErrClosed {
 		t.Fatalf("recvFrom after close = %v; want ErrClosed", err)
+	}
+}
+
+// A stage that says nothing is not waited for beyond the bound: awaitReady
+// returns errNoAnswer, for Spawn to kill it.
+func TestAwaitReadyBound(t *testing.T) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(pair[0])
+	defer unix.Close(pair[1]) // open, silent: a stopped stage
+	if _, err := awaitReady(pair[0], func(int) {}, 20*time.Millisecond); err != errNoAnswer {
+		t.Fatalf("awaitReady from a silent stage: %v, want errNoAnswer", err)
 	}
 }
