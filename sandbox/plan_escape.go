@@ -39,7 +39,7 @@ var rootEscapes = []rootEscape{
 func (r *resolver) escapes(p *Plan) {
 	keep := p.Caps.Keep
 	if p.Init && keep.Has(unix.CAP_SYS_PTRACE) {
-		r.fail("capabilities.keep", "CAP_SYS_PTRACE would let the daemon trace daemonbox's PID 1, which holds the PID namespace's privileges; set namespaces.init = false, so that the daemon is PID 1 itself, or drop CAP_SYS_PTRACE")
+		r.fail("capabilities.keep", "CAP_SYS_PTRACE would let the daemon trace its namespace's PID 1 (catatonit or daemonbox's own), which holds the PID namespace's privileges; set namespaces.init = false, so that the daemon is PID 1 itself, or drop CAP_SYS_PTRACE")
 	}
 	if keep.Has(unix.CAP_SYS_ADMIN) && p.UserNS && p.Unshare&unix.CLONE_NEWNS != 0 {
 		r.fail("capabilities.keep", "CAP_SYS_ADMIN would let the daemon remount writable what daemonbox made read-only or masked, /sys among them: its user namespace owns the mount namespace, so those mounts are not locked; drop CAP_SYS_ADMIN")

@@ -19,7 +19,7 @@ func TestEscapingCapabilities(t *testing.T) {
 		{root + "[capabilities]\nkeep = [\"CAP_MKNOD\"]\n", "device node"},
 		{root + "[capabilities]\nkeep = [\"CAP_SYS_PTRACE\"]\n", "set namespaces.pid = true"},
 		{root + "[capabilities]\nkeep = [\"CAP_SYS_PTRACE\"]\n[namespaces]\npid = true\ninit = false\n", ""},
-		{"[capabilities]\nkeep = [\"CAP_SYS_PTRACE\"]\n[namespaces]\npid = true\n", "trace daemonbox's PID 1"},
+		{"[capabilities]\nkeep = [\"CAP_SYS_PTRACE\"]\n[namespaces]\npid = true\n", "trace its namespace's PID 1"},
 		{"[capabilities]\nkeep = [\"CAP_SYS_CHROOT\", \"CAP_SYS_ADMIN\"]\n", ""}, // no root to leave
 		{root + "[capabilities]\nkeep = [\"CAP_NET_BIND_SERVICE\"]\n", ""},
 		{root + "[capabilities]\nkeep = [\"CAP_SETUID\"]\n", "become the user of any process outside the root"},
