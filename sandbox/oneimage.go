@@ -46,7 +46,7 @@ func UseOneImage(p *Plan, cg *cgroup.Group) (bool, error) {
 	default:
 		return false, &StepError{Step: "launch", Msg: fmt.Sprintf("%s=%q: want \"one-image\" or \"staged\"", LaunchEnv, mode)}
 	}
-	why := OneImageBlocker(&p.Launch, p.SeccompPolicy, cg)
+	why := OneImageBlocker(&p.Launch, p.SeccompPolicy, cg != nil && cg.V2())
 	if why != "" && mode == "one-image" {
 		return false, &StepError{Step: "launch", Msg: LaunchEnv + "=one-image: " + why}
 	}
@@ -54,14 +54,16 @@ func UseOneImage(p *Plan, cg *cgroup.Group) (bool, error) {
 }
 
 // OneImageBlocker says why l cannot take the one-image path, or "".
-func OneImageBlocker(l *Launch, filter *seccomp.Policy, cg *cgroup.Group) string {
+// intoCgroup: the daemon is to be cloned into a cgroup v2 group, with
+// clone3 (CLONE_INTO_CGROUP).
+func OneImageBlocker(l *Launch, filter *seccomp.Policy, intoCgroup bool) string {
 	if why := shapeBlocker(l); why != "" {
 		return why
 	}
 	if why := perProcessBlocker(l); why != "" {
 		return why
 	}
-	if why := filterBlocker(filter, cg, l.UID != 0); why != "" {
+	if why := filterBlocker(filter, intoCgroup, l.UID != 0); why != "" {
 		return why
 	}
 	if initProgram(l) == "" {
@@ -166,12 +168,12 @@ var threadCalls = []string{"clone", "futex", "rt_sigaction", "rt_sigprocmask", "
 // thread or its fork child makes once the filter is on: the thread is the
 // supervisor's, and a refusal there would break the supervisor, or kill it
 // under action "kill". clone counts when it is allowed without CLONE_NEW*.
-func filterBlocker(p *seccomp.Policy, cg *cgroup.Group, childCreds bool) string {
+func filterBlocker(p *seccomp.Policy, intoCgroup, childCreds bool) string {
 	if p == nil {
 		return ""
 	}
 	calls := threadCalls
-	if cg != nil && cg.V2() {
+	if intoCgroup {
 		calls = append(calls[:len(calls):len(calls)], "clone3") // CLONE_INTO_CGROUP
 	}
 	if childCreds { // a non-root daemon's uid change is the fork child's (childCreds)

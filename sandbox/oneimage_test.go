@@ -86,11 +86,18 @@ func TestPerProcessBlocker(t *testing.T) {
 // A filter that refuses a call the launch thread makes after loading it
 // keeps the plan off the one-image path; the default one does not.
 func TestFilterBlocker(t *testing.T) {
-	if got := filterBlocker(&seccomp.Policy{Allow: []string{"@system-service"}}, nil, true); got != "" {
+	if got := filterBlocker(&seccomp.Policy{Allow: []string{"@system-service"}}, false, true); got != "" {
 		t.Errorf("@system-service: %q", got)
 	}
-	got := filterBlocker(&seccomp.Policy{Allow: []string{"@system-service"}, Deny: []string{"setsid"}}, nil, false)
+	got := filterBlocker(&seccomp.Policy{Allow: []string{"@system-service"}, Deny: []string{"setsid"}}, false, false)
 	if !strings.Contains(got, "refuses setsid") {
 		t.Errorf("setsid denied: %q", got)
+	}
+	// Into a cgroup v2 group the fork is clone3, which the default refuses.
+	if got := filterBlocker(&seccomp.Policy{Allow: []string{"@system-service"}}, true, false); !strings.Contains(got, "refuses clone3") {
+		t.Errorf("@system-service into a v2 cgroup: %q", got)
+	}
+	if got := filterBlocker(&seccomp.Policy{Allow: []string{"@system-service", "clone3"}}, true, false); got != "" {
+		t.Errorf("clone3 allowed, into a v2 cgroup: %q", got)
 	}
 }

@@ -183,7 +183,7 @@ type Host struct {
 	VetInit    func(path string) string          // why a PID 1 program must not run; nil: initProblem
 	// OneImage says why a launch cannot take one image (OneImageBlocker,
 	// without the cgroup known at launch); nil: it can.
-	OneImage func(l *Launch, filter *seccomp.Policy) string
+	OneImage func(l *Launch, filter *seccomp.Policy, intoCgroup bool) string
 }
 
 // LiveHost describes the running daemonbox process and its machine.
@@ -204,7 +204,7 @@ func LiveHost() (*Host, error) {
 		Landlock: LandlockABI,
 		Cgroups:  func() CgroupBase { return liveCgroupBase(uint32(os.Geteuid())) },
 		InitDirs: initDirs,
-		OneImage: func(l *Launch, f *seccomp.Policy) string { return OneImageBlocker(l, f, nil) },
+		OneImage: OneImageBlocker,
 	}, nil
 }
 

@@ -50,12 +50,21 @@ func (r *resolver) pid1(p *Plan) {
 
 // launchPath says in PID1 when catatonit was found or named but the launch
 // will take the staged path, with daemonbox's own PID 1, and why: explain
-// and check must name the PID 1 that will run.
+// and check must name the PID 1 that will run. On cgroup v2 the daemon is
+// cloned into its cgroup with clone3, which the default filter refuses:
+// such a daemon takes stages whenever it has a cgroup, which a foreground
+// run in a PID namespace may not (NamespaceEndsAll), while start always
+// does.
 func (r *resolver) launchPath(p *Plan) {
 	if p.InitProgram == "" || r.h.OneImage == nil {
 		return
 	}
-	if why := r.h.OneImage(&p.Launch, p.SeccompPolicy); why != "" {
+	why := r.h.OneImage(&p.Launch, p.SeccompPolicy, p.Cgroup.V2 && p.Cgroup.Path != "")
+	switch {
+	case why == "":
+	case p.Cgroup.Path != "" && p.NamespaceEndsAll() && r.h.OneImage(&p.Launch, p.SeccompPolicy, false) == "":
+		p.PID1 += "; under start, which gives it a cgroup, daemonbox, in stages: " + why
+	default:
 		p.StagedWhy = why
 		p.PID1 = "daemonbox, as the launch takes stages here: " + why
 	}

@@ -163,7 +163,7 @@ func TestInitProblem(t *testing.T) {
 func TestPID1StagedAllTheSame(t *testing.T) {
 	h, dir := initHost(t, vetNothing, "a/catatonit")
 	var asked *Launch
-	h.OneImage = func(l *Launch, _ *seccomp.Policy) string { asked = l; return "a reason" }
+	h.OneImage = func(l *Launch, _ *seccomp.Policy, _ bool) string { asked = l; return "a reason" }
 	p, err := plan(t, h, "[namespaces]\npid = true\n")
 	if err != nil {
 		t.Fatal(err)
@@ -173,5 +173,33 @@ func TestPID1StagedAllTheSame(t *testing.T) {
 	}
 	if p.InitProgram != filepath.Join(dir, "a/catatonit") {
 		t.Errorf("InitProgram %q", p.InitProgram)
+	}
+}
+
+// On cgroup v2 the daemon is cloned into its cgroup with clone3, which the
+// default filter refuses: a foreground run that makes no cgroup takes one
+// image and explain says start would not; with a pidfile, both take stages.
+func TestPID1CgroupV2(t *testing.T) {
+	h, _ := initHost(t, vetNothing, "a/catatonit")
+	h.Cgroups = func() CgroupBase { return CgroupBase{V2: true} }
+	h.OneImage = func(_ *Launch, _ *seccomp.Policy, intoCgroup bool) string {
+		if intoCgroup {
+			return "the filter refuses clone3"
+		}
+		return ""
+	}
+	p, err := plan(t, h, "[namespaces]\npid = true\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.StagedWhy != "" || !strings.HasPrefix(p.PID1, "catatonit") || !strings.Contains(p.PID1, "under start, which gives it a cgroup, daemonbox, in stages: the filter refuses clone3") {
+		t.Errorf("no pidfile: StagedWhy %q, PID1 %q", p.StagedWhy, p.PID1)
+	}
+	p, err = plan(t, h, "[namespaces]\npid = true\n[daemon]\npidfile = \"/run/x.pid\"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.StagedWhy != "the filter refuses clone3" {
+		t.Errorf("with a pidfile: StagedWhy %q, PID1 %q", p.StagedWhy, p.PID1)
 	}
 }

@@ -43,7 +43,11 @@ func TestStagesCloseInheritedFDs(t *testing.T) {
 }
 
 func stagesCloseInheritedFDs(t *testing.T, m mode, path string) {
-	l := newLifecycleIn(t, m, "[namespaces]\npid = true\n", "wait")
+	ns := "[namespaces]\npid = true\n"
+	if path == "one-image" {
+		ns = startsOneImage(ns)
+	}
+	l := newLifecycleIn(t, m, ns, "wait")
 	if path != "" {
 		l.env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DAEMONBOX_LAUNCH=" + path}
 	}
