@@ -60,6 +60,13 @@ func OneImageBlocker(l *Launch, filter *seccomp.Policy, intoCgroup bool) string 
 	if why := shapeBlocker(l); why != "" {
 		return why
 	}
+	if intoCgroup && l.Unshare&unix.CLONE_NEWCGROUP != 0 {
+		// The namespace's root is the cgroup of the thread that unshares
+		// it, and clone3 puts a child only below that root (ENOENT
+		// otherwise): it must be made inside the daemon's cgroup, which on
+		// v2 a thread of the supervisor cannot join alone.
+		return "a cgroup namespace on cgroup v2 is made from inside the daemon's cgroup, which takes a stage"
+	}
 	if why := perProcessBlocker(l); why != "" {
 		return why
 	}

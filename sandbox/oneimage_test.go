@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -99,5 +100,20 @@ func TestFilterBlocker(t *testing.T) {
 	}
 	if got := filterBlocker(&seccomp.Policy{Allow: []string{"@system-service", "clone3"}}, true, false); got != "" {
 		t.Errorf("clone3 allowed, into a v2 cgroup: %q", got)
+	}
+}
+
+// On cgroup v2 a cgroup namespace must be made inside the daemon's cgroup,
+// which the supervisor's threads cannot join: that launch takes stages.
+func TestCgroupNamespaceIntoV2Cgroup(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("OneImageBlocker refuses a launch not run as root first")
+	}
+	l := &Launch{PIDNS: true, Init: true, Unshare: unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP, InitProgram: "/usr/bin/catatonit"}
+	if got := OneImageBlocker(l, nil, true); !strings.Contains(got, "cgroup namespace on cgroup v2") {
+		t.Errorf("into a v2 cgroup with a cgroup namespace: %q", got)
+	}
+	if got := OneImageBlocker(l, nil, false); strings.Contains(got, "cgroup namespace") {
+		t.Errorf("without a v2 cgroup: %q", got)
 	}
 }

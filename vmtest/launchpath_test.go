@@ -42,12 +42,15 @@ hostname = "boxed"
 
 // startsOneImage adapts a spec for a forced one-image start on cgroup v2,
 // where a supervised daemon is cloned into its cgroup with clone3, which
-// the default filter refuses (that launch takes stages: OneImageBlocker):
-// its filter lets clone3 through. On v1 the spec is as it was.
+// the default filter refuses, and where a cgroup namespace must be made
+// from inside that cgroup; either takes stages (OneImageBlocker). So its
+// filter lets clone3 through, and it has no cgroup namespace. On v1 the
+// spec is as it was.
 func startsOneImage(extra string) string {
 	if !cgroup.V2() {
 		return extra
 	}
+	extra = strings.Replace(extra, "cgroup = true\n", "", 1)
 	const allow = `allow = ["@system-service",`
 	if strings.Contains(extra, allow) {
 		return strings.Replace(extra, allow, `allow = ["@system-service", "clone3",`, 1)

@@ -41,13 +41,27 @@ if [ -z "$image" ]; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && apt-get "$@" -qq download "$image") || {
-	echo "setup.sh: apt-get download $image failed" >&2
+# Up to Debian 13 the image package holds /boot/vmlinuz-VERSION; later
+# ones (forky's 7.x) hold it in linux-binary-VERSION, as
+# /usr/lib/modules/VERSION/vmlinuz.
+packages=$image
+binary=$(apt-cache "$@" depends "$image" | sed -n 's/^ *Depends: \(linux-binary-[^ ]*\)$/\1/p' | head -n 1)
+[ -z "$binary" ] || packages="$image $binary"
+# shellcheck disable=SC2086 # two package names at most
+(cd "$tmp" && apt-get "$@" -qq download $packages) || {
+	echo "setup.sh: apt-get download $packages failed" >&2
 	exit 1
 }
 mkdir -p "$(dirname "$kernel")"
-dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*'
-cp "$tmp"/boot/vmlinuz-* "$kernel.new"
+for deb in "$tmp"/*.deb; do
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*' './usr/lib/modules/*/vmlinuz' 2>/dev/null || true
+done
+found=$(find "$tmp/boot" "$tmp/usr/lib/modules" -name 'vmlinuz*' -type f 2>/dev/null | head -n 1)
+if [ -z "$found" ]; then
+	echo "setup.sh: no vmlinuz in $packages" >&2
+	exit 1
+fi
+cp "$found" "$kernel.new"
 mv "$kernel.new" "$kernel"
 echo "$image" >"$kernel.version"
 echo "guest kernel: $kernel ($image from Debian $suite)"
