@@ -18,7 +18,7 @@ import (
 type oneImage struct {
 	listen   []int           // the supervisor's listen sockets, placed at 3 onward in the daemon
 	cg       *cgroup.Group   // the daemon's; nil without one
-	caught   <-chan struct{} // Hooks.Caught: the daemon is forked once it is closed
+	caught   <-chan struct{} // Hooks.Caught: PID 1 is forked once it is closed
 	cgroupFD int             // v2: the group's directory, for CLONE_INTO_CGROUP; else -1
 	tid      int             // the launch thread: on v1 it is in the group until the daemon is forked
 	pidns    int             // PID 1's PID namespace, for /proc; -1 until PID 1 runs
@@ -407,6 +407,10 @@ func pid1Credential(p *Launch) *syscall.Credential {
 // getppid() is 0, and the SIGKILL it then sends itself is one PID 1 does
 // not receive from inside its own namespace.
 func (l *launch) startPID1() error {
+	// Not before the supervisor catches its signals: one that ended it
+	// later would leave a PID 1 with no parent-death signal (parent_death
+	// = "none") running.
+	Hooks{Caught: l.one.caught}.waitCaught()
 	prog, argv := initProgram(l.plan), l.plan.InitArgv
 	if prog == "" || len(argv) == 0 {
 		return &StepError{Msg: "no PID 1 program in the plan"}
@@ -475,7 +479,6 @@ func (l *launch) forkDaemon() error {
 	if l.one.cgroupFD >= 0 {
 		sys.UseCgroupFD, sys.CgroupFD = true, l.one.cgroupFD
 	}
-	Hooks{Caught: l.one.caught}.waitCaught() // a futex wait, which the filter allows (threadCalls)
 	pid, err := l.forkExecDaemon(l.one.listen, sys)
 	l.one.daemon = pid
 	return err

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
@@ -54,5 +55,41 @@ func TestAwaitReadyBound(t *testing.T) {
 	defer unix.Close(pair[1]) // open, silent: a stopped stage
 	if _, err := awaitReady(pair[0], func(int) {}, 20*time.Millisecond); err != errNoAnswer {
 		t.Fatalf("awaitReady from a silent stage: %v, want errNoAnswer", err)
+	}
+}
+
+// Signals to the waiting thread do not put the bound off: a stage stopped
+// and continued again and again sends its parent SIGCHLD each time.
+func TestAwaitReadyBoundSignals(t *testing.T) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(pair[0])
+	defer unix.Close(pair[1])
+	tid, done := make(chan int), make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		tid <- unix.Gettid()
+		_, err := awaitReady(pair[0], func(int) {}, 200*time.Millisecond)
+		done <- err
+	}()
+	id := <-tid
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	limit := time.After(10 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			if err != errNoAnswer {
+				t.Fatalf("awaitReady: %v, want errNoAnswer", err)
+			}
+			return
+		case <-tick.C:
+			unix.Tgkill(unix.Getpid(), id, unix.SIGCHLD)
+		case <-limit:
+			t.Fatal("awaitReady with a 200ms bound still waits after 10s of SIGCHLDs")
+		}
 	}
 }

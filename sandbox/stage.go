@@ -103,9 +103,10 @@ type Hooks struct {
 	// Adopt takes a notify socket bound in the daemon's network namespace.
 	Adopt func(fd int)
 	// Caught is closed once the supervisor catches the signals it
-	// forwards. The daemon is not started before: from its start on, a
-	// signal meant for it must reach it. Until then the supervisor may
-	// die of one, as of SIGKILL, and so does what it started.
+	// forwards. Neither PID 1 nor the daemon is started before: from then
+	// on a signal meant for the daemon must reach it, and none may end
+	// the supervisor and leave them. Until then the supervisor may die of
+	// one, as of SIGKILL, having started nothing.
 	Caught <-chan struct{}
 }
 
@@ -334,20 +335,40 @@ const stageAnswerBound = time.Minute
 // errNoAnswer: the stage said nothing within the bound (awaitReady).
 var errNoAnswer = errors.New("no answer")
 
+// waitReadable waits until sock has a message or its EOF, or until the
+// deadline: errNoAnswer. A signal does not put the deadline off, as it
+// would a socket's receive timeout (each SIGCHLD of a stage stopped and
+// continued would start that again).
+func waitReadable(sock int, deadline time.Time) error {
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return errNoAnswer
+		}
+		fds := []unix.PollFd{{Fd: int32(sock), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
+		switch {
+		case err == unix.EINTR || err == nil && n == 0:
+			continue
+		case err != nil:
+			return &StepError{Step: "init", Op: "poll", Msg: err.Error()}
+		}
+		return nil
+	}
+}
+
 // awaitReady reads the stage's answers until the EOF of its exec, and
 // returns the pid that sent "ready". A notify socket passed first goes to
-// adopt. Each answer must come within bound.
+// adopt. All must come within bound.
 func awaitReady(sock int, adopt func(fd int), bound time.Duration) (int, error) {
-	tv := unix.NsecToTimeval(bound.Nanoseconds())
-	if err := unix.SetsockoptTimeval(sock, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return 0, &StepError{Step: "init", Op: "setsockopt SO_RCVTIMEO", Msg: err.Error()}
-	}
+	deadline := time.Now().Add(bound)
 	ready := 0
 	for {
+		if err := waitReadable(sock, deadline); err != nil {
+			return 0, err
+		}
 		m, pid, err := recvFrom(sock)
 		switch {
-		case err == unix.EAGAIN:
-			return 0, errNoAnswer
 		case err == ErrClosed && ready > 0:
 			return ready, nil
 		case err == ErrClosed:
