@@ -2,6 +2,9 @@ package vm
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -36,5 +39,33 @@ func TestMachineArgs(t *testing.T) {
 	}
 	if got := m.Args("kvm"); !slices.Contains(got, "host") {
 		t.Errorf("kvm args %q: want -cpu host", got)
+	}
+}
+
+// A guest whose kernel dies before its init is booted again, up to boots
+// times; one that reached its init, never.
+func TestBootTries(t *testing.T) {
+	died := errors.New("the VM powered off without the end marker")
+	for _, c := range []struct {
+		name    string
+		results []Result
+		want    int
+	}{
+		{"dies twice", []Result{{Status: -1}, {Status: -1}, {Status: 0, SawBootMarker: true}}, 3},
+		{"dies always", []Result{{Status: -1}, {Status: -1}, {Status: -1}, {Status: -1}}, boots},
+		{"tests fail", []Result{{Status: -1, SawBootMarker: true}, {Status: 0, SawBootMarker: true}}, 1},
+	} {
+		calls := 0
+		res, _ := bootTries(context.Background(), io.Discard, func() (Result, error) {
+			r := c.results[calls]
+			calls++
+			if r.Status < 0 {
+				return r, died
+			}
+			return r, nil
+		})
+		if calls != c.want || res != c.results[calls-1] {
+			t.Errorf("%s: booted %d times, ended with %+v; want %d", c.name, calls, res, c.want)
+		}
 	}
 }
