@@ -59,12 +59,15 @@ func (r *resolver) launchPath(p *Plan) {
 	if p.InitProgram == "" || r.h.OneImage == nil {
 		return
 	}
-	why := r.h.OneImage(&p.Launch, p.SeccompPolicy, p.Cgroup.V2 && p.Cgroup.Path != "")
-	switch {
-	case why == "":
-	case p.Cgroup.Path != "" && p.NamespaceEndsAll() && r.h.OneImage(&p.Launch, p.SeccompPolicy, false) == "":
-		p.PID1 += "; under start, which gives it a cgroup, daemonbox, in stages: " + why
-	default:
+	why := r.h.OneImage(&p.Launch, p.SeccompPolicy, false)
+	if why == "" && p.Cgroup.V2 && p.Cgroup.Path != "" {
+		why = r.h.OneImage(&p.Launch, p.SeccompPolicy, true)
+		if why != "" && p.NamespaceEndsAll() {
+			p.PID1 += "; under start, which gives it a cgroup, daemonbox, in stages: " + why
+			return
+		}
+	}
+	if why != "" {
 		p.StagedWhy = why
 		p.PID1 = "daemonbox, as the launch takes stages here: " + why
 	}

@@ -203,3 +203,26 @@ func TestPID1CgroupV2(t *testing.T) {
 		t.Errorf("with a pidfile: StagedWhy %q, PID1 %q", p.StagedWhy, p.PID1)
 	}
 }
+
+// A reason that holds without a cgroup is the one given, even when the
+// cgroup would add another: explain names what keeps every launch off one
+// image first.
+func TestPID1CgroupV2OtherReason(t *testing.T) {
+	h, _ := initHost(t, vetNothing, "a/catatonit")
+	h.Cgroups = func() CgroupBase { return CgroupBase{V2: true} }
+	h.OneImage = func(_ *Launch, _ *seccomp.Policy, intoCgroup bool) string {
+		if intoCgroup {
+			return "the filter refuses clone3"
+		}
+		return "no pidns here"
+	}
+	for _, spec := range []string{"[namespaces]\npid = true\n", "[namespaces]\npid = true\n[daemon]\npidfile = \"/run/x.pid\"\n"} {
+		p, err := plan(t, h, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.StagedWhy != "no pidns here" {
+			t.Errorf("%q: StagedWhy %q, PID1 %q", spec, p.StagedWhy, p.PID1)
+		}
+	}
+}

@@ -46,6 +46,11 @@ func TestExampleFull(t *testing.T) {
 	need(t)
 	makeHTTPDRoot(t)
 	os.Remove("/var/log/daemonbox-full.log")
+	defer func() {
+		if t.Failed() { // what the daemon, or the stage before it, said
+			t.Logf("/var/log/daemonbox-full.log:\n%s", readLog("/var/log/daemonbox-full.log"))
+		}
+	}()
 	preserved, _ := os.Open("/etc/hostname")
 	defer preserved.Close()
 	// Its log file makes daemonbox stay as the supervisor: the daemon is its child.
