@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"os"
+	"runtime"
 	"strconv"
 	"syscall"
 
@@ -50,6 +51,7 @@ func (l *launch) oomScore() error {
 }
 
 func (l *launch) rlimits() error {
+	heapAhead(l.plan.Rlimits)
 	err := rlimit.Apply(l.plan.Rlimits)
 	var lerr *rlimit.Error
 	if errors.As(err, &lerr) {
@@ -59,6 +61,30 @@ func (l *launch) rlimits() error {
 		keepNofile(l.plan.Rlimits)
 	}
 	return err
+}
+
+// heapRoom is the heap that heapAhead keeps mapped: far more than the
+// steps after rlimits and the exec allocate.
+const heapRoom = 8 << 20
+
+var heapSpare []byte
+
+// heapAhead maps heap room before an address-space or data limit lands. A
+// Go process reserves far more address space than it uses (1.2 GB of
+// VSZ here), so such a limit refuses every new mapping after it, and a
+// heap that grew in the steps left or the exec's copies of argv and env
+// died with "fatal error: runtime: out of memory" (seen in the VM with
+// the example's as = "256MiB"). Room allocated and collected here stays
+// mapped, and the allocations after it take it.
+func heapAhead(limits []rlimit.Limit) {
+	for _, r := range limits {
+		if r.Resource == unix.RLIMIT_AS || r.Resource == unix.RLIMIT_DATA {
+			heapSpare = make([]byte, heapRoom)
+			heapSpare = nil
+			runtime.GC()
+			return
+		}
+	}
 }
 
 // keepNofile tells Go that the spec set RLIMIT_NOFILE: Go raises its own
