@@ -180,14 +180,7 @@ func TestPID1StagedAllTheSame(t *testing.T) {
 // default filter refuses: a foreground run that makes no cgroup takes one
 // image and explain says start would not; with a pidfile, both take stages.
 func TestPID1CgroupV2(t *testing.T) {
-	h, _ := initHost(t, vetNothing, "a/catatonit")
-	h.Cgroups = func() CgroupBase { return CgroupBase{V2: true} }
-	h.OneImage = func(_ *Launch, _ *seccomp.Policy, intoCgroup bool) string {
-		if intoCgroup {
-			return "the filter refuses clone3"
-		}
-		return ""
-	}
+	h := cgroupV2Host(t, "")
 	p, err := plan(t, h, "[namespaces]\npid = true\n")
 	if err != nil {
 		t.Fatal(err)
@@ -208,14 +201,7 @@ func TestPID1CgroupV2(t *testing.T) {
 // cgroup would add another: explain names what keeps every launch off one
 // image first.
 func TestPID1CgroupV2OtherReason(t *testing.T) {
-	h, _ := initHost(t, vetNothing, "a/catatonit")
-	h.Cgroups = func() CgroupBase { return CgroupBase{V2: true} }
-	h.OneImage = func(_ *Launch, _ *seccomp.Policy, intoCgroup bool) string {
-		if intoCgroup {
-			return "the filter refuses clone3"
-		}
-		return "no pidns here"
-	}
+	h := cgroupV2Host(t, "no pidns here")
 	for _, spec := range []string{"[namespaces]\npid = true\n", "[namespaces]\npid = true\n[daemon]\npidfile = \"/run/x.pid\"\n"} {
 		p, err := plan(t, h, spec)
 		if err != nil {
@@ -225,4 +211,18 @@ func TestPID1CgroupV2OtherReason(t *testing.T) {
 			t.Errorf("%q: StagedWhy %q, PID1 %q", spec, p.StagedWhy, p.PID1)
 		}
 	}
+}
+
+// cgroupV2Host has catatonit and cgroup v2; one image is refused for
+// reason without a cgroup, and for the filter's clone3 into one.
+func cgroupV2Host(t *testing.T, reason string) *Host {
+	h, _ := initHost(t, vetNothing, "a/catatonit")
+	h.Cgroups = func() CgroupBase { return CgroupBase{V2: true} }
+	h.OneImage = func(_ *Launch, _ *seccomp.Policy, intoCgroup bool) string {
+		if intoCgroup && reason == "" {
+			return "the filter refuses clone3"
+		}
+		return reason
+	}
+	return h
 }

@@ -47,13 +47,7 @@ func TestNextSize(t *testing.T) {
 // A stage that says nothing is not waited for beyond the bound: awaitReady
 // returns errNoAnswer, for Spawn to kill it.
 func TestAwaitReadyBound(t *testing.T) {
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(pair[0])
-	defer unix.Close(pair[1]) // open, silent: a stopped stage
-	if _, err := awaitReady(pair[0], func(int) {}, 20*time.Millisecond); err != errNoAnswer {
+	if _, err := awaitReady(silentStage(t), func(int) {}, 20*time.Millisecond); err != errNoAnswer {
 		t.Fatalf("awaitReady from a silent stage: %v, want errNoAnswer", err)
 	}
 }
@@ -61,18 +55,13 @@ func TestAwaitReadyBound(t *testing.T) {
 // Signals to the waiting thread do not put the bound off: a stage stopped
 // and continued again and again sends its parent SIGCHLD each time.
 func TestAwaitReadyBoundSignals(t *testing.T) {
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(pair[0])
-	defer unix.Close(pair[1])
+	sock := silentStage(t)
 	tid, done := make(chan int), make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		tid <- unix.Gettid()
-		_, err := awaitReady(pair[0], func(int) {}, 200*time.Millisecond)
+		_, err := awaitReady(sock, func(int) {}, 200*time.Millisecond)
 		done <- err
 	}()
 	id := <-tid
@@ -92,4 +81,15 @@ func TestAwaitReadyBoundSignals(t *testing.T) {
 			t.Fatal("awaitReady with a 200ms bound still waits after 10s of SIGCHLDs")
 		}
 	}
+}
+
+// silentStage is the supervisor's end of a stage's socket whose other end
+// stays open and says nothing, as a stopped stage's does.
+func silentStage(t *testing.T) int {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(pair[0]); unix.Close(pair[1]) })
+	return pair[0]
 }

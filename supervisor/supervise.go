@@ -88,10 +88,10 @@ func supervise(p *sandbox.Plan, stdio [3]int, listen []int, started func(int, er
 // catchSignals registers the supervisor's signals on a goroutine of its
 // own: os/signal hands each one to the runtime's signal thread and waits
 // for it, some 1.5 ms for all of them here, which so overlap the setup and
-// the launch up to the daemon's start. The launch waits for s.caught
-// before it starts the daemon (sandbox.Hooks), so that no signal meant for
-// the daemon is lost; one that comes before ends the supervisor as SIGKILL
-// would, and PID 1 or the init stage with it (their parent-death signal).
+// the launch up to PID 1's fork or the launch sent to the stage, which
+// wait for s.caught (sandbox.Hooks): no signal meant for the daemon is
+// lost, and one that comes before ends the supervisor as SIGKILL would,
+// with nothing started but a stage, which ends at its socket's EOF.
 func (s *supervisor) catchSignals() {
 	s.sigs = make(chan os.Signal, 8)
 	s.chld = make(chan os.Signal, 1)
