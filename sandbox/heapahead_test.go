@@ -10,8 +10,9 @@ import (
 )
 
 // heapAheadChild runs in a re-executed test binary: the address-space
-// limit far below what a Go process reserves, then allocations of a few
-// MiB, as the steps after rlimits and the exec's copies might need.
+// limit far below what a Go process reserves, then 2 MiB of small
+// allocations, more than the steps after rlimits and the exec's copies
+// make.
 func heapAheadChild() {
 	limits := []rlimit.Limit{{Name: "as", Resource: unix.RLIMIT_AS, Soft: 256 << 20, Hard: 256 << 20}}
 	if os.Getenv("HEAP_AHEAD") == "1" {
@@ -20,9 +21,9 @@ func heapAheadChild() {
 	if err := rlimit.Apply(limits); err != nil {
 		os.Exit(3)
 	}
-	var keep [][]byte
-	for range 64 {
-		keep = append(keep, make([]byte, 64<<10))
+	keep := make([][]byte, 0, 8192)
+	for range 8192 {
+		keep = append(keep, make([]byte, 256))
 	}
 	os.Stdout.WriteString("allocated\n")
 	os.Exit(0)

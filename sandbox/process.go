@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 
@@ -67,7 +68,8 @@ func (l *launch) rlimits() error {
 // steps after rlimits and the exec allocate.
 const heapRoom = 8 << 20
 
-var heapSpare []byte
+// heapPiece is one span's worth of heapRoom.
+const heapPiece = 8 << 10
 
 // heapAhead maps heap room before an address-space or data limit lands. A
 // Go process reserves far more address space than it uses (1.2 GB of
@@ -75,13 +77,24 @@ var heapSpare []byte
 // heap that grew in the steps left or the exec's copies of argv and env
 // died with "fatal error: runtime: out of memory" (seen in the VM with
 // the example's as = "256MiB"). Room allocated and collected here stays
-// mapped, and the allocations after it take it.
+// mapped, and the allocations after it take it. No collection runs after
+// it either: the collector's own work queues are mapped as it needs them
+// (a collection under such a limit crashed the test's child with SIGSEGV).
+// Only a process that execs next sets these limits (PID 1 of two images
+// refuses them: pid1RlimitOK), so going without collections until then
+// costs nothing.
 func heapAhead(limits []rlimit.Limit) {
 	for _, r := range limits {
 		if r.Resource == unix.RLIMIT_AS || r.Resource == unix.RLIMIT_DATA {
-			heapSpare = make([]byte, heapRoom)
-			heapSpare = nil
+			// In pieces of a span each, so that the spans' own records,
+			// which the runtime maps apart from the heap, are made too.
+			room := make([][]byte, heapRoom/heapPiece)
+			for i := range room {
+				room[i] = make([]byte, heapPiece)
+			}
+			runtime.KeepAlive(room)
 			runtime.GC()
+			debug.SetGCPercent(-1)
 			return
 		}
 	}
