@@ -11,6 +11,10 @@
 # row reports it, and the resident memory (RSS, PSS from smaps_rollup) of
 # each launcher's own processes while a busybox sleep runs under it.
 #
+# The floor row is bench/floor: the one-image launch's kernel steps alone,
+# from one Go image with nothing of daemonbox's (no spec, checks, filter or
+# supervisor), so that what daemonbox adds shows against it.
+#
 # daemonbox's root-with-PID-namespace launch is forced onto each of its two
 # paths with DAEMONBOX_LAUNCH=one-image or =staged; the staged path runs
 # in two images (PID 1 forks the daemon), and once more in three with
@@ -84,6 +88,7 @@ trap cleanup EXIT
 
 CGO_ENABLED=0 go build -o "$out/daemonbox" ./cmd/daemonbox
 go build -o "$out/launchtime" ./bench/launchtime
+CGO_ENABLED=0 go build -o "$out/floor" ./bench/floor
 examples/make-httpd-root.sh "$root" >/dev/null
 for applet in true sleep sh; do
 	ln -s busybox "$root/bin/$applet"
@@ -156,7 +161,7 @@ spec "$out/in-place-true.toml" '["/bin/true"]' "" network ipc uts cgroup
 spec "$out/in-place-probe.toml" '["/bin/probe"]' "$hostproc" network ipc uts cgroup
 chmod 644 "$out"/*.toml
 
-rows=(bwrap true one-image staged staged3 userns in-place crun runc)
+rows=(bwrap true floor one-image staged staged3 userns in-place crun runc)
 # row_argv ROW PROGRAM: sets argv to the row's launch of /bin/PROGRAM.
 row_argv() {
 	local p=$2
@@ -164,6 +169,7 @@ row_argv() {
 	bwrap) argv=(bwrap --unshare-all --die-with-parent --new-session --ro-bind "$root" / --proc /proc
 		--dev /dev --uid 65534 --gid 65534 --cap-drop ALL "/bin/$p") ;;
 	true) argv=("$root/bin/$p") ;;
+	floor) argv=("$out/floor" "$root" "/bin/$p") ;;
 	one-image | staged) argv=("DAEMONBOX_LAUNCH=$1" "$out/daemonbox" run "$out/full-$p.toml") ;;
 	staged3) argv=(DAEMONBOX_LAUNCH=staged DAEMONBOX_PID1=stage "$out/daemonbox" run "$out/full-$p.toml") ;;
 	userns | in-place) argv=("$out/daemonbox" run "$out/$1-$p.toml") ;;
@@ -174,6 +180,7 @@ label() {
 	case $1 in
 	bwrap) echo "bwrap (as in issue 20)" ;;
 	true) echo "/bin/true alone" ;;
+	floor) echo "Go floor (bench/floor)" ;;
 	one-image) echo "daemonbox, DAEMONBOX_LAUNCH=one-image" ;;
 	staged) echo "daemonbox, DAEMONBOX_LAUNCH=staged" ;;
 	staged3) echo "the same, DAEMONBOX_PID1=stage" ;;
