@@ -149,16 +149,6 @@ func restoreIgnored(orig uint64) error {
 	return nil
 }
 
-// processIgnored is this process's set of ignored signals.
-func processIgnored() (uint64, error) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	st, err := parseStatus(b)
-	return st.SigIgn, err
-}
-
 // threadCalls are what runs on the thread that forks the daemon (the
 // one-image daemon thread, or PID 1's in the two-image shape) after its
 // filter is loaded, and in Go's fork child: the fork and its error pipe, the
