@@ -46,7 +46,7 @@ func UseOneImage(p *Plan, cg *cgroup.Group) (bool, error) {
 	default:
 		return false, &StepError{Step: "launch", Msg: fmt.Sprintf("%s=%q: want \"one-image\" or \"staged\"", LaunchEnv, mode)}
 	}
-	why := OneImageBlocker(&p.Launch, p.SeccompPolicy, cg != nil && cg.V2())
+	why := p.oneImageBlockers(cg != nil && cg.V2()).why()
 	if why != "" && mode == "one-image" {
 		return false, &StepError{Step: "launch", Msg: LaunchEnv + "=one-image: " + why}
 	}
@@ -57,40 +57,82 @@ func UseOneImage(p *Plan, cg *cgroup.Group) (bool, error) {
 // intoCgroup: the daemon is to be cloned into a cgroup v2 group, with
 // clone3 (CLONE_INTO_CGROUP).
 func OneImageBlocker(l *Launch, filter *seccomp.Policy, intoCgroup bool) string {
+	return planBlockers(l, filter, intoCgroup).why()
+}
+
+// oneImageBlockers are OneImageBlocker's reasons that the plan fixes, kept
+// apart from those the process's own state gives (its euid and ignored
+// signals), which may change between plan and launch and are asked anew:
+// before is the first reason found before the ignored signals are asked,
+// after the first found after them.
+type oneImageBlockers struct{ before, after string }
+
+// why is OneImageBlocker's answer: the reasons in their order, with the
+// process's state asked now.
+func (b oneImageBlockers) why() string {
+	if os.Geteuid() != 0 {
+		return "not run as root"
+	}
+	if b.before != "" {
+		return b.before
+	}
+	if ign, err := processIgnored(); err != nil || ign&^jobStops != 0 {
+		return fmt.Sprintf("daemonbox itself ignores signals (%#x) that the daemon would inherit", ign)
+	}
+	return b.after
+}
+
+// planBlockers finds OneImageBlocker's reasons that l, filter and
+// intoCgroup fix.
+func planBlockers(l *Launch, filter *seccomp.Policy, intoCgroup bool) oneImageBlockers {
 	if why := shapeBlocker(l); why != "" {
-		return why
+		return oneImageBlockers{before: why}
 	}
 	if intoCgroup && l.Unshare&unix.CLONE_NEWCGROUP != 0 {
 		// The namespace's root is the cgroup of the thread that unshares
 		// it, and clone3 puts a child only below that root (ENOENT
 		// otherwise): it must be made inside the daemon's cgroup, which on
 		// v2 a thread of the supervisor cannot join alone.
-		return "a cgroup namespace on cgroup v2 is made from inside the daemon's cgroup, which takes a stage"
+		return oneImageBlockers{before: "a cgroup namespace on cgroup v2 is made from inside the daemon's cgroup, which takes a stage"}
 	}
 	if why := perProcessBlocker(l); why != "" {
-		return why
+		return oneImageBlockers{before: why}
 	}
 	if why := filterBlocker(filter, intoCgroup, l.UID != 0); why != "" {
-		return why
+		return oneImageBlockers{after: why}
 	}
 	if initProgram(l) == "" {
-		return "no catatonit found for PID 1 (namespaces.init; Debian: apt-get install catatonit)"
+		return oneImageBlockers{after: "no catatonit found for PID 1 (namespaces.init; Debian: apt-get install catatonit)"}
 	}
 	if !procTakesPidns() {
-		return "this kernel's procfs takes no pidns option, which mounting /proc from outside the PID namespace needs"
+		return oneImageBlockers{after: "this kernel's procfs takes no pidns option, which mounting /proc from outside the PID namespace needs"}
 	}
-	return ""
+	return oneImageBlockers{}
 }
 
-// shapeBlocker: the path is for root launches into a PID and a mount
-// namespace. A user namespace needs a second stage: Go writes uid_map by
+// oneImageBlockers are p's plan-fixed reasons for intoCgroup: those
+// NewPlan kept (keepBlockers), else found now (a decoded plan keeps none).
+func (p *Plan) oneImageBlockers(intoCgroup bool) oneImageBlockers {
+	if b := p.blockers[cgroupIndex(intoCgroup)]; b != nil {
+		return *b
+	}
+	return planBlockers(&p.Launch, p.SeccompPolicy, intoCgroup)
+}
+
+func cgroupIndex(intoCgroup bool) int {
+	if intoCgroup {
+		return 1
+	}
+	return 0
+}
+
+// shapeBlocker: the path is for root launches (oneImageBlockers.why asks
+// the euid) into a PID and a mount namespace. A user namespace needs a second stage: Go writes uid_map by
 // path, which after the pivot resolves inside the root; the kernel gives a
 // clone-made user namespace a full bounding set with no hook to drop it;
 // and rootless mounts are made inside the namespace.
 func shapeBlocker(l *Launch) string {
 	switch {
-	case os.Geteuid() != 0:
-		return "not run as root"
 	case l.UserNS || l.Rootless:
 		return "a user namespace needs a second stage"
 	case !l.PIDNS:
@@ -108,7 +150,8 @@ func shapeBlocker(l *Launch) string {
 // supervisor is on its own core dumps; a parent-death signal other than
 // SIGKILL, which here reaches PID 1 (its death ends the namespace, killing
 // the daemon), not the daemon; and ignored signals but the job-control
-// stops (jobStops).
+// stops (jobStops), in the spec here and in the process itself in
+// oneImageBlockers.why.
 func perProcessBlocker(l *Launch) string {
 	if l.OOMScoreAdj != nil {
 		return "oom_score_adj is per process and would be the supervisor's"
@@ -123,9 +166,6 @@ func perProcessBlocker(l *Launch) string {
 	}
 	if extra := signalMask(l.Ignore) &^ jobStops; extra != 0 {
 		return fmt.Sprintf("ignored signals (%#x) other than SIGTSTP, SIGTTIN and SIGTTOU are per process and would be the supervisor's", extra)
-	}
-	if ign, err := processIgnored(); err != nil || ign&^jobStops != 0 {
-		return fmt.Sprintf("daemonbox itself ignores signals (%#x) that the daemon would inherit", ign)
 	}
 	return ""
 }

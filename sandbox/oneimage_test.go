@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"os"
+	"os/signal"
 	"strings"
 	"testing"
 
@@ -115,5 +116,28 @@ func TestCgroupNamespaceIntoV2Cgroup(t *testing.T) {
 	}
 	if got := OneImageBlocker(l, nil, false); strings.Contains(got, "cgroup namespace") {
 		t.Errorf("without a v2 cgroup: %q", got)
+	}
+}
+
+// UseOneImage takes the reasons the plan kept, and asks the process's
+// ignored signals anew: they may change between plan and launch.
+func TestUseOneImageKeptBlockers(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the euid is asked first")
+	}
+	t.Setenv(LaunchEnv, "one-image")
+	p := &Plan{}
+	p.blockers[0] = &oneImageBlockers{before: "kept"}
+	if _, err := UseOneImage(p, nil); err == nil || !strings.Contains(err.Error(), "kept") {
+		t.Errorf("kept before: %v", err)
+	}
+	p.blockers[0] = &oneImageBlockers{}
+	if one, err := UseOneImage(p, nil); !one || err != nil {
+		t.Errorf("nothing kept: %v %v", one, err)
+	}
+	signal.Ignore(unix.SIGUSR2)
+	defer signal.Reset(unix.SIGUSR2)
+	if _, err := UseOneImage(p, nil); err == nil || !strings.Contains(err.Error(), "daemonbox itself ignores") {
+		t.Errorf("SIGUSR2 ignored since the plan: %v", err)
 	}
 }

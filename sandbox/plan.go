@@ -33,6 +33,12 @@ type Plan struct {
 	// as a pidfile it cannot create; check reports them too. They stay with
 	// the process that read the spec.
 	StartErrs spec.Errors
+
+	// blockers are OneImageBlocker's plan-fixed reasons, without and
+	// with a cgroup v2 group (cgroupIndex), as NewPlan found them; nil
+	// where it did not ask, and in a decoded plan: UseOneImage then finds
+	// them itself.
+	blockers [2]*oneImageBlockers
 }
 
 // Launch is what the launch steps read, in whichever process runs them.
@@ -184,6 +190,9 @@ type Host struct {
 	// OneImage says why a launch cannot take one image (OneImageBlocker,
 	// without the cgroup known at launch); nil: it can.
 	OneImage func(l *Launch, filter *seccomp.Policy, intoCgroup bool) string
+	// keepBlockers: OneImage is OneImageBlocker (LiveHost), so the plan
+	// keeps its plan-fixed reasons for UseOneImage at launch.
+	keepBlockers bool
 }
 
 // LiveHost describes the running daemonbox process and its machine.
@@ -204,7 +213,7 @@ func LiveHost() (*Host, error) {
 		Landlock: LandlockABI,
 		Cgroups:  func() CgroupBase { return liveCgroupBase(uint32(os.Geteuid())) },
 		InitDirs: initDirs,
-		OneImage: OneImageBlocker,
+		OneImage: OneImageBlocker, keepBlockers: true,
 	}, nil
 }
 

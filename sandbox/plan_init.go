@@ -59,9 +59,9 @@ func (r *resolver) launchPath(p *Plan) {
 	if p.InitProgram == "" || r.h.OneImage == nil {
 		return
 	}
-	why := r.h.OneImage(&p.Launch, p.SeccompPolicy, false)
+	why := r.oneImage(p, false)
 	if why == "" && p.Cgroup.V2 && p.Cgroup.Path != "" {
-		why = r.h.OneImage(&p.Launch, p.SeccompPolicy, true)
+		why = r.oneImage(p, true)
 		if why != "" && p.NamespaceEndsAll() {
 			p.PID1 += "; under start, which gives it a cgroup, daemonbox, in stages: " + why
 			return
@@ -71,6 +71,18 @@ func (r *resolver) launchPath(p *Plan) {
 		p.StagedWhy = why
 		p.PID1 = "daemonbox, as the launch takes stages here: " + why
 	}
+}
+
+// oneImage asks the host why p cannot take one image. The live host's
+// answer keeps its plan-fixed reasons in p, so that UseOneImage does not
+// find them again on the launch's critical path.
+func (r *resolver) oneImage(p *Plan, intoCgroup bool) string {
+	if !r.h.keepBlockers {
+		return r.h.OneImage(&p.Launch, p.SeccompPolicy, intoCgroup)
+	}
+	b := planBlockers(&p.Launch, p.SeccompPolicy, intoCgroup)
+	p.blockers[cgroupIndex(intoCgroup)] = &b
+	return b.why()
 }
 
 // namedInit takes the program init names, which must be a catatonit.

@@ -226,3 +226,23 @@ func cgroupV2Host(t *testing.T, reason string) *Host {
 	}
 	return h
 }
+
+// The live host's plan keeps the reasons it found, which give what
+// OneImageBlocker says of the finished plan: nothing NewPlan does after
+// launchPath changes them.
+func TestPlanKeepsBlockers(t *testing.T) {
+	h, _ := initHost(t, vetNothing, "a/catatonit")
+	h.OneImage, h.keepBlockers = OneImageBlocker, true
+	for _, s := range []string{"[namespaces]\npid = true\n", "[namespaces]\npid = true\n[signals]\nignore = [\"SIGHUP\"]\n"} {
+		p, err := plan(t, h, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.blockers[0] == nil || p.blockers[1] != nil {
+			t.Fatalf("%q: blockers %v", s, p.blockers)
+		}
+		if got, want := p.blockers[0].why(), OneImageBlocker(&p.Launch, p.SeccompPolicy, false); got != want || got != p.StagedWhy {
+			t.Errorf("%q: kept %q, now %q, StagedWhy %q", s, got, want, p.StagedWhy)
+		}
+	}
+}
