@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"encoding/binary"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -431,6 +432,31 @@ func TestDenyWriteExecute(t *testing.T) {
 		}
 		if got := answer(t, off, tc.c); got != tc.off {
 			t.Errorf("off: %s %#x: %#x, want %#x", tc.c.name, tc.c.args[2], got, tc.off)
+		}
+	}
+}
+
+// The kept verdicts serve only a policy with the same fields: a changed
+// list, even changed in place, or Families empty instead of nil, is
+// resolved anew.
+func TestVerdictsKept(t *testing.T) {
+	allow := []string{"@system-service"}
+	p := Policy{Allow: allow}
+	if !slices.Equal(p.verdicts(), p.resolve()) || !slices.Equal(p.verdicts(), p.resolve()) {
+		t.Fatal("kept verdicts differ")
+	}
+	allow[0] = "@basic-io"
+	if !slices.Equal(p.verdicts(), p.resolve()) {
+		t.Error("a list changed in place kept the old verdicts")
+	}
+	p = Policy{Allow: []string{"@system-service"}}
+	q := Policy{Allow: []string{"@system-service"}, Families: []int{}}
+	if !slices.Equal(q.verdicts(), q.resolve()) || slices.Equal(q.verdicts(), p.verdicts()) {
+		t.Error("empty Families took nil's verdicts")
+	}
+	for _, r := range []Policy{{Allow: allow, Deny: []string{"read"}}, {Allow: allow, DenyWriteExecute: true}, {Allow: allow, NoMPTCP: true}} {
+		if !slices.Equal(r.verdicts(), r.resolve()) {
+			t.Errorf("%+v: kept verdicts", r)
 		}
 	}
 }
