@@ -63,19 +63,25 @@ func (r *resolver) namespaces(p *Plan) {
 func (r *resolver) mounts(pidns bool, dirs []Directory) []Mount {
 	own := r.ownMounts(pidns, dirs)
 	early, late := r.readonly(own)
-	out := append(early, own...)
+	masked := append(slices.Clone(sysMasked), r.s.Filesystem.Masked...)
+	if pidns {
+		masked = append(slices.Clone(procMasked), masked...)
+	}
+	// The list is made at its full size at once: a Mount is large, and
+	// growing the list append by append faults in fresh heap pages on the
+	// plan's path.
+	out := make([]Mount, 0, len(early)+2*len(own)+len(late)+len(procReadonly)+len(masked))
+	out = append(append(out, early...), own...)
 	for _, m := range own {
 		if m.Kind == MountBind && m.Readonly {
 			out = append(out, Mount{Kind: MountReadonly, Target: m.Target})
 		}
 	}
 	out = append(out, late...)
-	masked := append(slices.Clone(sysMasked), r.s.Filesystem.Masked...)
 	if pidns {
-		out = append(out, optional(MountReadonly, procReadonly)...)
-		masked = append(slices.Clone(procMasked), masked...)
+		out = appendOptional(out, MountReadonly, procReadonly)
 	}
-	return append(out, optional(MountMasked, masked)...)
+	return appendOptional(out, MountMasked, masked)
 }
 
 // ownMounts are daemonbox's own mounts, parents first.
@@ -119,11 +125,11 @@ func (r *resolver) readonly(own []Mount) (early, late []Mount) {
 	return early, late
 }
 
-// optional makes a mount of kind over each target that may be missing.
-func optional(kind MountKind, targets []string) []Mount {
-	out := make([]Mount, len(targets))
-	for i, t := range targets {
-		out[i] = Mount{Kind: kind, Target: t, Optional: true}
+// appendOptional appends a mount of kind over each target that may be
+// missing.
+func appendOptional(out []Mount, kind MountKind, targets []string) []Mount {
+	for _, t := range targets {
+		out = append(out, Mount{Kind: kind, Target: t, Optional: true})
 	}
 	return out
 }
