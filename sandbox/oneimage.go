@@ -230,13 +230,31 @@ var procTakesPidns = sync.OnceValue(func() bool {
 		return false
 	}
 	defer unix.Close(fs)
-	ns, err := unix.Open("/proc/self/ns/pid", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	ns, err := ownPidns()
 	if err != nil {
 		return false
 	}
 	defer unix.Close(ns)
 	return unix.FsconfigSetFd(fs, pidnsOption, ns) == nil
 })
+
+// pidfdGetPidNamespace is PIDFD_GET_PID_NAMESPACE, _IO(0xFF, 5) (Linux
+// 6.11), which x/sys/unix lacks.
+const pidfdGetPidNamespace = 0xff05
+
+// ownPidns opens this process's PID namespace: through a pidfd, which costs
+// less than walking /proc/self/ns/pid on the plan's path, or by that path
+// on a kernel without the ioctl.
+func ownPidns() (int, error) {
+	if pidfd, err := unix.PidfdOpen(os.Getpid(), 0); err == nil {
+		ns, err := unix.IoctlRetInt(pidfd, pidfdGetPidNamespace)
+		unix.Close(pidfd)
+		if err == nil {
+			return ns, nil
+		}
+	}
+	return unix.Open("/proc/self/ns/pid", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+}
 
 const pidnsOption = "pidns"
 

@@ -141,3 +141,25 @@ func TestUseOneImageKeptBlockers(t *testing.T) {
 		t.Errorf("SIGUSR2 ignored since the plan: %v", err)
 	}
 }
+
+// ownPidns opens this process's PID namespace, close-on-exec.
+func TestOwnPidns(t *testing.T) {
+	ns, err := ownPidns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(ns)
+	var got, want unix.Stat_t
+	if err := unix.Fstat(ns, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Stat("/proc/self/ns/pid", &want); err != nil {
+		t.Fatal(err)
+	}
+	if got.Ino != want.Ino || got.Dev != want.Dev {
+		t.Errorf("namespace %d:%d, want %d:%d", got.Dev, got.Ino, want.Dev, want.Ino)
+	}
+	if fl, err := unix.FcntlInt(uintptr(ns), unix.F_GETFD, 0); err != nil || fl&unix.FD_CLOEXEC == 0 {
+		t.Errorf("fd flags %#x, %v: want close-on-exec", fl, err)
+	}
+}
