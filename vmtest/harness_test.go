@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,7 +30,24 @@ var (
 	inGuest = os.Getenv("DAEMONBOX_VMTEST_PREBUILT") != ""
 )
 
-func TestMain(m *testing.M) { os.Exit(testMain(m)) }
+func TestMain(m *testing.M) {
+	defaultJobSignals()
+	os.Exit(testMain(m))
+}
+
+// defaultJobSignals: under nohup, or as a script's background job, the
+// suite starts with SIGHUP or SIGINT ignored, and so would every daemonbox
+// it runs, which then keeps the launch off one image (a daemon would
+// inherit the ignored signal) and fails the tests that force that path.
+// Catching them here gives the children the default action again; one
+// that comes is dropped, as it was ignored before.
+func defaultJobSignals() {
+	for _, sig := range []os.Signal{syscall.SIGHUP, syscall.SIGINT} {
+		if signal.Ignored(sig) {
+			signal.Notify(make(chan os.Signal, 1), sig)
+		}
+	}
+}
 
 func testMain(m *testing.M) int {
 	if code, ran := vmMode(); ran {
