@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,9 +26,8 @@ func findEntry(file string, byName bool, name string, id uint32) (entry, bool, e
 	if err != nil {
 		return entry{}, false, err
 	}
-	// The lines are walked in place, as a string over the buffer, which
-	// nothing writes again: no copy of the file, no slice of its lines.
-	for line := range strings.SplitSeq(unsafe.String(unsafe.SliceData(data), len(data)), "\n") {
+	// The lines are walked one by one: no slice of them is made.
+	for line := range strings.SplitSeq(string(data), "\n") {
 		e, ok := parseEntry(line)
 		if ok && (byName && e.name == name || !byName && e.id == id) {
 			return e, true, nil

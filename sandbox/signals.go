@@ -61,8 +61,15 @@ func setDisposition(sig int, ignore bool) error {
 	if ignore {
 		sa.handler = sigIGN
 	}
+	return rtSigaction(sig, &sa, nil)
+}
+
+// rtSigaction is rt_sigaction(2) itself, past the Go runtime's
+// bookkeeping: act, if not nil, becomes sig's action; old, if not nil,
+// receives the one before.
+func rtSigaction(sig int, act, old *kernelSigaction) error {
 	_, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig),
-		uintptr(unsafe.Pointer(&sa)), 0, 8, 0, 0)
+		uintptr(unsafe.Pointer(act)), uintptr(unsafe.Pointer(old)), 8, 0, 0)
 	if errno != 0 {
 		return errno
 	}
@@ -90,10 +97,8 @@ func processIgnored() (uint64, error) {
 // ignoredNow says whether sig's disposition is SIG_IGN (act NULL: a query).
 func ignoredNow(sig int) (bool, error) {
 	var sa kernelSigaction
-	_, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig),
-		0, uintptr(unsafe.Pointer(&sa)), 8, 0, 0)
-	if errno != 0 {
-		return false, errno
+	if err := rtSigaction(sig, nil, &sa); err != nil {
+		return false, err
 	}
 	return sa.handler == sigIGN, nil
 }
