@@ -59,7 +59,11 @@ type Result struct {
 	Boot, Run     time.Duration // QEMU's start to the boot marker; to the end marker
 	Accel         string
 	SawBootMarker bool
+	Panicked      bool // the guest's kernel said "Kernel panic"
 }
+
+// kernelPanic is what a guest kernel that gives up prints on the console.
+const kernelPanic = "Kernel panic - not syncing"
 
 // Run boots the machine, copies its console to out line by line, and
 // returns once QEMU has exited or ctx has ended (then QEMU is killed).
@@ -105,6 +109,8 @@ func readConsole(r io.Reader, out io.Writer, start time.Time, res *Result) {
 // parseLine notes a marker line's time, and the exit status it carries.
 func parseLine(line string, at time.Duration, res *Result) {
 	switch {
+	case strings.Contains(line, kernelPanic):
+		res.Panicked = true
 	case strings.HasPrefix(line, MarkerBoot):
 		res.Boot, res.SawBootMarker = at, true
 	case strings.HasPrefix(line, MarkerExit):

@@ -25,6 +25,21 @@ func TestReadConsole(t *testing.T) {
 	}
 }
 
+// A kernel panic on the console is noted, and a clean run is not.
+func TestReadConsolePanic(t *testing.T) {
+	console := MarkerBoot + " in 3.1s\r\n=== RUN   TestX\r\n[ 7.2] Kernel panic - not syncing: Fatal exception in interrupt\r\n"
+	res := Result{Status: -1}
+	readConsole(strings.NewReader(console), io.Discard, time.Now(), &res)
+	if !res.Panicked || res.Status != -1 || !res.SawBootMarker {
+		t.Errorf("got %+v; want a panic noted after the boot marker, and no status", res)
+	}
+	clean := Result{Status: -1}
+	readConsole(strings.NewReader(MarkerBoot+"\n"+MarkerExit+"0\n"), io.Discard, time.Now(), &clean)
+	if clean.Panicked {
+		t.Errorf("a clean run read as a panic: %+v", clean)
+	}
+}
+
 func TestMachineArgs(t *testing.T) {
 	m := Machine{QEMU: "q", Kernel: "k", Initrd: "i", MemoryMiB: 2048, CPUs: 2}
 	args := m.Args("tcg")
@@ -54,6 +69,8 @@ func TestBootTries(t *testing.T) {
 		{"dies twice", []Result{{Status: -1}, {Status: -1}, {Status: 0, SawBootMarker: true}}, 3},
 		{"dies always", []Result{{Status: -1}, {Status: -1}, {Status: -1}, {Status: -1}}, boots},
 		{"tests fail", []Result{{Status: -1, SawBootMarker: true}, {Status: 0, SawBootMarker: true}}, 1},
+		{"panics once while testing", []Result{{Status: -1, SawBootMarker: true, Panicked: true}, {Status: 0, SawBootMarker: true}}, 2},
+		{"panics twice while testing", []Result{{Status: -1, SawBootMarker: true, Panicked: true}, {Status: -1, SawBootMarker: true, Panicked: true}, {Status: 0, SawBootMarker: true}}, 2},
 	} {
 		calls := 0
 		res, _ := bootTries(context.Background(), io.Discard, func() (Result, error) {
