@@ -1,24 +1,27 @@
 // Package cgroup gives a daemon a control group of its own, on cgroup v2 or
-// on v1's per-controller hierarchies, through runc's library
-// (github.com/opencontainers/cgroups, its fs and fs2 managers): limits,
-// placement, the list of processes, ending them all, OOM kills, removal.
-// Paths are relative to the hierarchy's root ("daemonbox/web"); on v1 the
-// same path is made under each controller's hierarchy.
+// on v1's per-controller hierarchies: limits, placement, the list of
+// processes, ending them all, OOM kills, removal. Paths are relative to the
+// hierarchy's root ("daemonbox/web"); on v1 the same path is made under each
+// controller's hierarchy.
+//
+// It writes cgroupfs itself, as runc's library (github.com/opencontainers/
+// cgroups, whose fs and fs2 managers it used before) does, and in the same
+// order where order matters. The library's root package imports go-systemd's
+// D-Bus client for a field daemonbox never sets, and with it godbus, logrus
+// and most of net: their initializers and pages cost 0.5 to 0.7 ms on every
+// launch, twice on a staged one (issue 20, bench/isolation.sh), for some
+// ten files daemonbox writes.
 package cgroup
 
 import (
 	"errors"
 	"fmt"
-	"io"
-	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"time"
 
-	"github.com/opencontainers/cgroups"
-	"github.com/opencontainers/cgroups/fs"
-	"github.com/opencontainers/cgroups/fs2"
-	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -43,16 +46,11 @@ type Limits struct {
 // V2 reports whether the host runs the unified hierarchy alone:
 // /sys/fs/cgroup is itself a cgroup2 mount. A v1 host's cgroup2 at
 // /sys/fs/cgroup/unified (hybrid) has no controllers and does not count.
-func V2() bool {
-	quiet()
-	return cgroups.IsCgroup2UnifiedMode()
-}
+func V2() bool { return unified() }
 
-// quiet silences logrus, through which the library reports what it falls
-// back on: daemonbox's errors are its own, and its stderr may be the daemon's.
-var quiet = sync.OnceFunc(func() {
-	logrus.SetOutput(io.Discard)
-	logrus.SetLevel(logrus.PanicLevel)
+var unified = sync.OnceValue(func() bool {
+	var st unix.Statfs_t
+	return unix.Statfs(Root, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
 })
 
 // Group is one control group.
@@ -60,32 +58,19 @@ type Group struct {
 	path  string // relative to the root
 	v2    bool
 	paths map[string]string // v1: controller -> directory; v2: "" -> directory
-	m     cgroups.Manager
 }
 
 // New returns the group at path, made or not; nothing is changed.
 func New(path string) (*Group, error) {
-	return newGroup(path, &cgroups.Resources{SkipDevices: true})
-}
-
-func newGroup(path string, res *cgroups.Resources) (*Group, error) {
-	quiet()
 	clean := filepath.Clean("/" + path)
 	if clean == "/" || clean != "/"+path {
 		return nil, fmt.Errorf("cgroup %q: not a relative path of plain names", path)
 	}
 	g := &Group{path: path, v2: V2(), paths: map[string]string{}}
-	cfg := &cgroups.Cgroup{Resources: res}
-	var err error
 	if g.v2 {
 		g.paths[""] = filepath.Join(Root, path)
-		g.m, err = fs2.NewManager(cfg, g.paths[""])
 	} else {
 		g.v1Paths()
-		g.m, err = fs.NewManager(cfg, maps.Clone(g.paths)) // Destroy empties its map
-	}
-	if err != nil {
-		return nil, fmt.Errorf("cgroup %s: %w", path, err)
 	}
 	return g, nil
 }
@@ -128,24 +113,24 @@ func (g *Group) Exists() bool {
 }
 
 // Create makes the group at path (or takes the one there) and sets l.
-// On v2 the controllers the limits need are enabled in each parent.
+// On v2 each parent first enables every controller the root offers.
 func Create(path string, l Limits) (*Group, error) {
-	res, err := resources(l, V2())
-	if err != nil {
-		return nil, fmt.Errorf("cgroup %s: %w", path, err)
-	}
-	g, err := newGroup(path, res)
+	g, err := New(path)
 	if err != nil {
 		return nil, err
+	}
+	set, err := settings(l, g.v2)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup %s: %w", path, err)
 	}
 	if err := g.need(l); err != nil {
 		return nil, err
 	}
-	if err := g.m.Apply(-1); err != nil { // -1: make the directories, move nobody
+	if err := g.make(); err != nil {
 		return nil, fmt.Errorf("cgroup %s: create: %w", path, err)
 	}
-	if err := g.m.Set(res); err != nil {
-		g.m.Destroy()
+	if err := g.apply(set); err != nil {
+		g.Remove()
 		return nil, fmt.Errorf("cgroup %s: set limits: %w", path, err)
 	}
 	return g, nil
@@ -169,10 +154,24 @@ func (g *Group) need(l Limits) error {
 
 // Place moves pid, with all its threads, into the group.
 func (g *Group) Place(pid int) error {
-	if err := g.m.AddPid("", pid); err != nil {
-		return fmt.Errorf("cgroup %s: place pid %d: %w", g.path, pid, err)
+	for _, dir := range g.paths {
+		if err := placeIn(dir, pid); err != nil {
+			return fmt.Errorf("cgroup %s: place pid %d: %w", g.path, pid, err)
+		}
 	}
 	return nil
+}
+
+// placeIn writes pid to dir's cgroup.procs. The kernel refuses, with
+// EINVAL, a task still being created; runc tries five times in 150 ms.
+func placeIn(dir string, pid int) error {
+	for try := 1; ; try++ {
+		err := writeFile(dir, "cgroup.procs", strconv.Itoa(pid))
+		if !errors.Is(err, unix.EINVAL) || try == 5 {
+			return err
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
 }
 
 // OpenDir opens the v2 group's directory for clone3's CLONE_INTO_CGROUP,
@@ -190,7 +189,7 @@ func (g *Group) OpenDir() (int, error) {
 
 // Procs lists the processes in the group, and in any group below it.
 func (g *Group) Procs() ([]int, error) {
-	pids, err := cgroups.GetAllPids(g.Dir())
+	pids, err := allProcs(g.Dir())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -203,7 +202,11 @@ func (g *Group) OOMKills() (uint64, error) {
 	if _, ok := g.paths["memory"]; !g.v2 && !ok {
 		return 0, nil
 	}
-	n, err := g.m.OOMKillCount()
+	dir, file := g.paths[""], "memory.events"
+	if !g.v2 {
+		dir, file = g.paths["memory"], "memory.oom_control"
+	}
+	n, err := readKey(dir, file, "oom_kill")
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil // no memory controller here
 	}
@@ -213,8 +216,10 @@ func (g *Group) OOMKills() (uint64, error) {
 // Remove removes the group's directories, and any group below them. The
 // group must be empty.
 func (g *Group) Remove() error {
-	if err := g.m.Destroy(); err != nil {
-		return fmt.Errorf("cgroup %s: remove: %w", g.path, err)
+	for _, dir := range g.paths {
+		if err := removeTree(dir); err != nil {
+			return fmt.Errorf("cgroup %s: remove: %w", g.path, err)
+		}
 	}
 	return nil
 }

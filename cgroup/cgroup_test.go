@@ -29,16 +29,43 @@ func TestWeightConversions(t *testing.T) {
 
 func TestSwapOnV1NeedsMemory(t *testing.T) {
 	s := uint64(1 << 20)
-	if _, err := resources(Limits{MemorySwapMax: &s}, false); err == nil {
+	if _, err := settings(Limits{MemorySwapMax: &s}, false); err == nil {
 		t.Error("v1 swap without memory_max accepted")
 	}
-	r, err := resources(Limits{MemorySwapMax: &s, MemoryMax: &s}, false)
-	if err != nil || r.MemorySwap != 2<<20 {
-		t.Errorf("v1 memory+swap = %d, %v; want %d", r.MemorySwap, err, 2<<20)
+	set, err := settings(Limits{MemorySwapMax: &s, MemoryMax: &s}, false)
+	if i := indexOf(set, "memory.memsw.limit_in_bytes"); err != nil || i < 0 || set[i].value != "2097152" {
+		t.Errorf("v1 memory+swap = %+v, %v; want 2097152", set, err)
 	}
-	r, _ = resources(Limits{MemorySwapMax: &s}, true)
-	if r.Unified["memory.swap.max"] != "1048576" {
-		t.Errorf("v2 memory.swap.max = %q", r.Unified["memory.swap.max"])
+	set, _ = settings(Limits{MemorySwapMax: &s}, true)
+	if i := indexOf(set, "memory.swap.max"); i < 0 || set[i].value != "1048576" {
+		t.Errorf("v2 memory.swap.max = %+v", set)
+	}
+}
+
+// The files and values each version gets, in the order they are written.
+func TestSettings(t *testing.T) {
+	mem, pids, quota, weight := uint64(64<<20), int64(16), int64(50000), uint64(200)
+	zero, noPids := uint64(0), int64(-1)
+	l := Limits{MemoryMax: &mem, PidsMax: &pids, CPUQuota: &quota, CPUWeight: &weight, IOWeight: &weight}
+	for _, c := range []struct {
+		name string
+		l    Limits
+		v2   bool
+		want string
+	}{
+		{"v2", l, true, "pids.max=16 memory.max=67108864 cpu.weight=200 cpu.max=50000 100000 io.weight=200"},
+		{"v1", l, false, "memory.limit_in_bytes=67108864 cpu.shares=2048 cpu.cfs_period_us=100000 cpu.cfs_quota_us=50000 pids.max=16 blkio.weight=1000"},
+		{"zeros unset", Limits{MemoryMax: &zero, CPUWeight: &zero, PidsMax: &noPids}, true, "pids.max=max"},
+		{"no quota", Limits{CPUQuota: new(int64(-1)), CPUPeriod: 20000}, true, "cpu.max=max 20000"},
+	} {
+		set, err := settings(c.l, c.v2)
+		var got []string
+		for _, s := range set {
+			got = append(got, s.file+"="+s.value)
+		}
+		if err != nil || strings.Join(got, " ") != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.name, strings.Join(got, " "), err, c.want)
+		}
 	}
 }
 

@@ -2,25 +2,26 @@ package cgroup
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/opencontainers/cgroups"
 	"golang.org/x/sys/unix"
 )
 
 // Own is daemonbox's own v2 cgroup, from /proc/self/cgroup's "0::" line,
 // relative to the root ("" for the root itself).
 func Own() (string, error) {
-	m, err := cgroups.ParseCgroupFile("/proc/self/cgroup")
+	data, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
 		return "", fmt.Errorf("read /proc/self/cgroup: %w", err)
 	}
-	own, ok := m[""]
-	if !ok {
-		return "", fmt.Errorf("/proc/self/cgroup has no cgroup v2 line")
+	for line := range strings.Lines(string(data)) {
+		if own, ok := strings.CutPrefix(strings.TrimSpace(line), "0::"); ok {
+			return strings.Trim(own, "/"), nil
+		}
 	}
-	return strings.Trim(own, "/"), nil
+	return "", fmt.Errorf("/proc/self/cgroup has no cgroup v2 line")
 }
 
 // Delegated reports whether the v2 cgroup at path (relative to the root)

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
-	"github.com/opencontainers/cgroups"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,7 +25,7 @@ func (g *Group) Kill(timeout time.Duration) error {
 		return nil // nothing to freeze for
 	}
 	if g.v2 {
-		err := cgroups.WriteFile(g.paths[""], "cgroup.kill", "1")
+		err := writeFile(g.paths[""], "cgroup.kill", "1")
 		if err == nil {
 			return g.AwaitEmpty(time.Until(deadline))
 		}
@@ -50,14 +50,14 @@ func (g *Group) Kill(timeout time.Duration) error {
 // freezeAndKill sends SIGKILL to every process in the frozen group and
 // thaws it. It returns the pids it found.
 func (g *Group) freezeAndKill() ([]int, error) {
-	if err := g.m.Freeze(cgroups.Frozen); err != nil {
+	if err := g.freeze(true); err != nil {
 		return nil, fmt.Errorf("cgroup %s: freeze: %w", g.path, err)
 	}
 	pids, err := g.Procs()
 	for _, pid := range pids {
 		unix.Kill(pid, unix.SIGKILL) // ESRCH: gone already
 	}
-	if terr := g.m.Freeze(cgroups.Thawed); terr != nil && err == nil {
+	if terr := g.freeze(false); terr != nil && err == nil {
 		err = fmt.Errorf("cgroup %s: thaw: %w", g.path, terr)
 	}
 	return pids, err
@@ -89,3 +89,51 @@ func (g *Group) AwaitEmpty(timeout time.Duration) error {
 		time.Sleep(pollEvery)
 	}
 }
+
+// freeze freezes or thaws the group and, to freeze, waits until every
+// process in it is frozen: v1's freezer.state reads FREEZING until then;
+// v2's cgroup.events says "frozen 1". The wait is bounded: a task that
+// keeps a v1 group FREEZING (one in an uninterruptible sleep) is given a
+// thaw and another try now and then, as runc does, for about 2 s in all.
+func (g *Group) freeze(on bool) error {
+	f := v1Freezer
+	dir := g.paths["freezer"]
+	if g.v2 {
+		f, dir = v2Freezer, g.paths[""]
+	}
+	if !on {
+		return writeFile(dir, f.file, f.thawed)
+	}
+	for try := 1; try <= 200; try++ {
+		if !g.v2 && try%50 == 0 {
+			writeFile(dir, f.file, f.thawed)
+		}
+		if err := writeFile(dir, f.file, f.frozen); err != nil {
+			return err
+		}
+		if ok, err := f.done(dir); ok || err != nil {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond) // the kernel gives v1 no event for it
+	}
+	writeFile(dir, f.file, f.thawed)
+	return errors.New("still not frozen after 2s")
+}
+
+// A freezer is how one cgroup version freezes a group.
+type freezer struct {
+	file, frozen, thawed string
+	done                 func(dir string) (bool, error)
+}
+
+var v1Freezer = freezer{file: "freezer.state", frozen: "FROZEN", thawed: "THAWED",
+	done: func(dir string) (bool, error) {
+		state, err := os.ReadFile(dir + "/freezer.state")
+		return strings.TrimSpace(string(state)) == "FROZEN", err
+	}}
+
+var v2Freezer = freezer{file: "cgroup.freeze", frozen: "1", thawed: "0",
+	done: func(dir string) (bool, error) {
+		n, err := readKey(dir, "cgroup.events", "frozen")
+		return n == 1, err
+	}}
