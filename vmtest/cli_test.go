@@ -115,8 +115,8 @@ func TestStarterSpecRuns(t *testing.T) {
 }
 
 // Each completion script is made and parses in its shell, where the shell
-// is installed; the scripts are cobra's, which ask daemonbox's hidden
-// __complete command what to offer. What they offer is tested in each
+// is installed; the scripts ask daemonbox's hidden __complete command what
+// to offer (cmd/daemonbox/complete.go). What they offer is tested in each
 // shell below, and through __complete here.
 func TestCompletionScripts(t *testing.T) {
 	need(t)
@@ -149,6 +149,13 @@ func TestCompletionScripts(t *testing.T) {
 		"completion ":           "bash\nzsh\nfish\n:4\n",
 		"spec --name web -- ng": ":0\n", // files, as for any command line
 		"stop web.toml ":        ":4\n", // nothing more
+		"run --detach ":         "toml\n:8\n",
+		"run --de":              "--detach\t",
+		"export --format=s":     "--format=systemd\n:4\n",
+		"export --format oci w": "toml\n:8\n",
+		"check --max-exposure ": ":4\n", // a number: nothing to offer
+		"--v":                   "--version\t",
+		"help st":               "start\nstop\nstatus\n:4\n",
 	} {
 		// The word under the cursor is the last, "" after a space.
 		out, errs, code := cli(t, append([]string{"__complete"}, strings.Split(line, " ")...)...)
@@ -158,8 +165,8 @@ func TestCompletionScripts(t *testing.T) {
 	}
 }
 
-// bashCompletion is the bash-completion package's library, which cobra's
-// bash script needs (_get_comp_words_by_ref, _filedir).
+// bashCompletion is the bash-completion package's library, whose helpers
+// the bash script uses when it is loaded (_get_comp_words_by_ref, _filedir).
 const bashCompletion = "/usr/share/bash-completion/bash_completion"
 
 // needShell skips t (fails it in strict mode) without the shell, or the file
@@ -218,25 +225,46 @@ func TestBashCompletes(t *testing.T) {
 		"daemonbox help sta":             "start status",
 		"daemonbox export --format oci ": "web.toml sub",
 	} {
-		// As bash sets them for a tab at the end of line.
-		prog := `source ` + bashCompletion + `; source ./.script; line=$1
-COMP_LINE=$line; COMP_POINT=${#line}; read -ra COMP_WORDS <<<"$line"
-[[ $line == *" " ]] && COMP_WORDS+=("")
-COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
-__start_daemonbox daemonbox "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}" 2>/dev/null
-echo "${COMPREPLY[*]}"`
-		cmd := exec.Command("bash", "-c", prog, "bash", line)
-		cmd.Dir, cmd.Env = dir, env
-		out, err := cmd.Output()
-		if got := strings.TrimSpace(string(out)); err != nil || got != want {
+		if got, err := bashComplete(dir, env, bashCompletion, line); err != nil || got != want {
 			t.Errorf("%q completes to %q (%v), want %q", line, got, err, want)
 		}
 	}
 }
 
-// In fish, complete -C lists what a tab offers. Cobra's fish script cannot
-// filter files by extension: it offers every file where bash and zsh offer
-// *.toml.
+// Without bash-completion, the script completes with bash's compgen alone.
+func TestBashCompletesAlone(t *testing.T) {
+	needShell(t, "bash", "", "bash")
+	dir, env := completionDir(t, "bash")
+	for line, want := range map[string]string{
+		"daemonbox ex":                "explain export",
+		"daemonbox run ":              "web.toml sub",
+		"daemonbox export --bundle ":  "sub",
+		"daemonbox export --output w": "web.service",
+		"daemonbox spec -- no":        "notes.txt",
+	} {
+		if got, err := bashComplete(dir, env, "/dev/null", line); err != nil || got != want {
+			t.Errorf("%q completes to %q (%v), want %q", line, got, err, want)
+		}
+	}
+}
+
+// bashComplete runs the script in dir as bash does for a tab at the end of
+// line, with lib sourced first, and returns what it offers.
+func bashComplete(dir string, env []string, lib, line string) (string, error) {
+	prog := `source ` + lib + `; source ./.script; line=$1
+COMP_LINE=$line; COMP_POINT=${#line}; read -ra COMP_WORDS <<<"$line"
+[[ $line == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+__start_daemonbox daemonbox "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}" 2>/dev/null
+echo "${COMPREPLY[*]}"`
+	cmd := exec.Command("bash", "-c", prog, "bash", line)
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.Output()
+	return strings.TrimSpace(string(out)), err
+}
+
+// In fish, complete -C lists what a tab offers: spec files are *.toml and
+// directories, as in bash and zsh.
 func TestFishCompletes(t *testing.T) {
 	needShell(t, "fish", "", "fish")
 	dir, env := completionDir(t, "fish")
@@ -248,6 +276,7 @@ func TestFishCompletes(t *testing.T) {
 		"daemonbox help sta":           {"start\n", "status\n"},
 		"daemonbox completion ":        {"bash", "fish", "zsh"},
 		"daemonbox spec --from-unit w": {"web.service"},
+		"daemonbox status ":            {"web.toml", "sub/"},
 	} {
 		cmd := exec.Command("fish", "--no-config", "-c", "source ./.script; complete -C $argv[1]", line)
 		cmd.Dir, cmd.Env = dir, env
@@ -256,6 +285,9 @@ func TestFishCompletes(t *testing.T) {
 			if err != nil || !strings.Contains(string(out), w) {
 				t.Errorf("%q offers %q (%v), want %q among them", line, out, err, w)
 			}
+		}
+		if strings.Contains(line, "status") && strings.Contains(string(out), "notes.txt") {
+			t.Errorf("%q offers %q: a file that is no spec", line, out)
 		}
 	}
 }
@@ -330,7 +362,7 @@ func TestZshCompletes(t *testing.T) {
 }
 
 // A command line daemonbox cannot read exits 125 and says why on stderr,
-// whether cobra reads it or the two-word fast path (a spec command with its
+// whether its flag set reads it or the two-word fast path (a spec command with its
 // file alone) would have taken it; export with its file alone is not fast.
 func TestUsageErrors(t *testing.T) {
 	need(t)

@@ -1,123 +1,115 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/spec"
 	"github.com/daemonbox/daemonbox/supervisor"
 )
 
-// A runner carries out one command and returns daemonbox's exit code.
-type runner func(c *cobra.Command, args []string, stdout, stderr io.Writer) int
+// A runner carries out one command and returns daemonbox's exit code. fs
+// holds the command's parsed flags; args are its operands.
+type runner func(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) int
 
-// daemonbox reads the command line with cobra (spf13/cobra, with
-// spf13/pflag: GNU-style flags, help, and bash, zsh and fish completion
-// generated from the same command tree) and returns the exit code. The
-// stages daemonbox re-executes itself as never get here: init dispatches
-// them first, so only cobra's package initialization is on their path.
+// daemonbox reads the command line and returns the exit code. Each
+// command's flags are read with spf13/pflag (GNU style: --flag, --flag=v,
+// --flag v, flags among operands, -- to end them), from the table in
+// commands.go, which help and completion read too. The stages daemonbox
+// re-executes itself as never get here: init dispatches them first.
+//
+// The command tree is daemonbox's own, not spf13/cobra's: cobra links
+// text/template and regexp, and their initializers and pages cost 0.6 ms
+// at every start of the image, which each launch pays once and a staged
+// launch twice (issue 20, bench/isolation.sh).
 func daemonbox(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		writeUsage(stderr)
 		return sandbox.ExitFailure
 	}
-	// An unknown command gets daemonbox's own did-you-mean, the one the
-	// spec's keys get, before cobra reads any flag.
-	if w := args[0]; !strings.HasPrefix(w, "-") && !strings.HasPrefix(w, cobra.ShellCompRequestCmd) {
-		if _, ok := findCommand(w); !ok {
-			fmt.Fprintf(stderr, "daemonbox: unknown command %q%s\n", w, spec.DidYouMean(w, commandNames()))
-			writeUsage(stderr)
-			return sandbox.ExitFailure
-		}
+	switch w := args[0]; {
+	case w == completeCmd || w == completeNoDescCmd:
+		return complete(args[1:], w == completeCmd, stdout)
+	case strings.HasPrefix(w, "-"):
+		return rootFlags(args, stdout, stderr)
 	}
-	// A spec command with its file alone, as service managers and scripts
-	// launch daemons, skips cobra: building and walking the command tree
-	// added about 1 ms to each launch (bench/launch.sh), and pflag would
-	// read these two words no differently.
-	// (export is not one: it needs --format.)
-	if t, ok := findCommand(args[0]); ok && t.spec && t.name != "export" && len(args) == 2 && !strings.HasPrefix(args[1], "-") {
-		return dispatch(t.name, args[1], options{maxExposure: supervisor.NoMaxExposure}, stdout, stderr)
-	}
-	code := 0
-	root := newRoot(&code, stdout, stderr)
-	root.SetArgs(args)
-	if c, err := root.ExecuteC(); err != nil {
-		return usageError(c, err, stderr)
-	}
-	return code
-}
-
-// usageError reports a command line that cobra or a command's operands
-// refused: exit 125, with that command's help on stderr.
-func usageError(c *cobra.Command, err error, stderr io.Writer) int {
-	t, ok := findCommand(c.Name())
-	if !ok || c == c.Root() {
-		fmt.Fprintln(stderr, "daemonbox:", err)
+	t, ok := findCommand(args[0])
+	if !ok {
+		fmt.Fprintf(stderr, "daemonbox: unknown command %q%s\n", args[0], spec.DidYouMean(args[0], commandNames()))
 		writeUsage(stderr)
 		return sandbox.ExitFailure
 	}
-	fmt.Fprintf(stderr, "daemonbox %s: %v\n", t.name, err)
-	writeHelp(stderr, t)
+	// A spec command with its file alone, as service managers and scripts
+	// launch daemons, skips the flag set: pflag would read these two words
+	// no differently. (export is not one: it needs --format.)
+	if t.spec && t.name != "export" && len(args) == 2 && !strings.HasPrefix(args[1], "-") {
+		return dispatch(t.name, args[1], options{maxExposure: supervisor.NoMaxExposure}, stdout, stderr)
+	}
+	fs := flagSet(t)
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError(t, err, stderr)
+	}
+	if help, _ := fs.GetBool("help"); help {
+		writeHelp(stdout, t)
+		return 0
+	}
+	if err := operands(t, fs.Args()); err != nil {
+		return usageError(t, err, stderr)
+	}
+	return runnerFor(t.name)(fs, fs.Args(), stdout, stderr)
+}
+
+// rootFlags runs a command line that starts with a flag: daemonbox's own,
+// --help (-h) and --version (-V). A command's flags go after its name.
+func rootFlags(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("daemonbox", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	help := fs.BoolP("help", "h", false, "")
+	version := fs.BoolP("version", "V", false, "")
+	err := fs.Parse(args)
+	switch {
+	case err == nil && *help:
+		writeUsage(stdout)
+		return 0
+	case err == nil && *version && fs.NArg() == 0:
+		return versionCmd(stdout)
+	case err == nil && fs.NArg() > 0:
+		err = fmt.Errorf("unknown command %q%s", fs.Arg(0), spec.DidYouMean(fs.Arg(0), commandNames()))
+	case err == nil:
+		err = errors.New("a command is needed")
+	}
+	fmt.Fprintln(stderr, "daemonbox:", err)
+	writeUsage(stderr)
 	return sandbox.ExitFailure
 }
 
-// newRoot makes the command tree from the table in commands.go. Each
-// command's runner stores its exit code in *code.
-func newRoot(code *int, stdout, stderr io.Writer) *cobra.Command {
-	root := &cobra.Command{Use: "daemonbox", Args: cobra.NoArgs,
-		SilenceErrors: true, SilenceUsage: true, DisableSuggestions: true}
-	root.CompletionOptions.DisableDefaultCmd = true // completion is in the table
-	version := root.Flags().BoolP("version", "V", false, "print the version")
-	root.RunE = func(*cobra.Command, []string) error {
-		if !*version {
-			return fmt.Errorf("a command is needed")
-		}
-		*code = versionCmd(stdout)
-		return nil
-	}
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	root.SetHelpFunc(func(c *cobra.Command, _ []string) {
-		if t, ok := findCommand(c.Name()); ok && c != root {
-			writeHelp(stdout, t)
-		} else {
-			writeUsage(stdout)
-		}
-	})
-	for i := range commands {
-		sub := subcommand(&commands[i], runnerFor(commands[i].name), code, stdout, stderr)
-		if commands[i].name == "help" {
-			root.SetHelpCommand(sub)
-		} else {
-			root.AddCommand(sub)
-		}
-	}
-	return root
-}
-
-// subcommand makes one command of the table a cobra command: its flags, what
-// it takes, and what completion offers for each.
-func subcommand(t *command, run runner, code *int, stdout, stderr io.Writer) *cobra.Command {
-	c := &cobra.Command{Use: t.name, Short: t.summary, Args: operands(t), ValidArgsFunction: completeOperand(t)}
+// flagSet is t's flags, from the table, and --help (-h).
+func flagSet(t *command) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(t.name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported by usageError
+	fs.BoolP("help", "h", false, "print this command's help")
 	for _, f := range t.flags {
 		if f.value == "" {
-			c.Flags().Bool(f.name, false, f.help)
-			continue
+			fs.Bool(f.name, false, f.help)
+		} else {
+			fs.String(f.name, "", f.help)
 		}
-		c.Flags().String(f.name, "", f.help)
-		c.RegisterFlagCompletionFunc(f.name, completeValue(f.value))
 	}
-	c.RunE = func(c *cobra.Command, args []string) error {
-		*code = run(c, args, stdout, stderr)
-		return nil
-	}
-	return c
+	return fs
+}
+
+// usageError reports a command line that pflag or a command's operands
+// refused: exit 125, with that command's help on stderr.
+func usageError(t *command, err error, stderr io.Writer) int {
+	fmt.Fprintf(stderr, "daemonbox %s: %v\n", t.name, err)
+	writeHelp(stderr, t)
+	return sandbox.ExitFailure
 }
 
 // runnerFor is the function behind each command of the table.
@@ -134,56 +126,20 @@ func runnerFor(name string) runner {
 	case "help":
 		return helpCmd
 	case "version":
-		return func(_ *cobra.Command, _ []string, stdout, _ io.Writer) int { return versionCmd(stdout) }
+		return func(_ *pflag.FlagSet, _ []string, stdout, _ io.Writer) int { return versionCmd(stdout) }
 	}
 	return specFileCmd(name)
 }
 
 // operands checks what follows a command's flags.
-func operands(t *command) cobra.PositionalArgs {
-	return func(_ *cobra.Command, args []string) error {
-		switch {
-		case t.spec && len(args) != 1:
-			return fmt.Errorf("expected one spec file")
-		case t.none && len(args) != 0:
-			return fmt.Errorf("takes no arguments")
-		case len(t.words) > 0 && (len(args) != 1 || !slices.Contains(t.words, args[0])):
-			return fmt.Errorf("expected one of %s", strings.Join(t.words, ", "))
-		}
-		return nil
+func operands(t *command, args []string) error {
+	switch {
+	case t.spec && len(args) != 1:
+		return fmt.Errorf("expected one spec file")
+	case t.none && len(args) != 0:
+		return fmt.Errorf("takes no arguments")
+	case len(t.words) > 0 && (len(args) != 1 || !slices.Contains(t.words, args[0])):
+		return fmt.Errorf("expected one of %s", strings.Join(t.words, ", "))
 	}
-}
-
-// completeOperand offers spec files (*.toml, and directories to reach
-// them), a command's words, or command names after help.
-func completeOperand(t *command) cobra.CompletionFunc {
-	return func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		switch {
-		case t.name == "spec":
-			return nil, cobra.ShellCompDirectiveDefault // the daemon's command line
-		case len(args) > 0 || t.none:
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		case t.spec:
-			return []cobra.Completion{"toml"}, cobra.ShellCompDirectiveFilterFileExt
-		case t.name == "help":
-			return commandNames(), cobra.ShellCompDirectiveNoFileComp
-		}
-		return t.words, cobra.ShellCompDirectiveNoFileComp
-	}
-}
-
-// completeValue offers a flag's value from its placeholder: one of
-// "a|b", a FILE.ext, a DIR, or nothing to offer.
-func completeValue(value string) cobra.CompletionFunc {
-	return func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		switch {
-		case strings.Contains(value, "|"):
-			return strings.Split(value, "|"), cobra.ShellCompDirectiveNoFileComp
-		case strings.HasPrefix(value, "FILE."):
-			return []cobra.Completion{strings.TrimPrefix(value, "FILE.")}, cobra.ShellCompDirectiveFilterFileExt
-		case value == "DIR":
-			return nil, cobra.ShellCompDirectiveFilterDirs
-		}
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
+	return nil
 }

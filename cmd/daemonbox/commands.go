@@ -4,14 +4,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/spf13/cobra"
 )
 
 // A command is one word of daemonbox's command line, with what help says
-// about it and what completion offers. The cobra commands are made from this
-// table, so the usage text, each command's help and the completion scripts
-// cannot disagree.
+// about it and what completion offers. The flag sets, the usage text, each
+// command's help and what completion offers are all made from this table,
+// so they cannot disagree.
 type command struct {
 	name    string
 	args    string // what follows the name in its synopsis
@@ -21,7 +19,6 @@ type command struct {
 	spec    bool     // takes one spec file, which completion offers as *.toml
 	words   []string // or takes one of these words
 	none    bool     // takes no operand
-	run     func(c *cobra.Command, args []string, stdout, stderr io.Writer) int
 }
 
 type flagDoc struct {
@@ -30,8 +27,7 @@ type flagDoc struct {
 	help  string
 }
 
-// commands are in the order the usage text lists them; main.go's init fills
-// in run, which refers back to the table for help.
+// commands are in the order the usage text lists them.
 var commands = []command{
 	{name: "run", args: "[--detach] spec.toml", spec: true,
 		summary: "apply the spec and run the daemon (in the foreground, unless detached)",

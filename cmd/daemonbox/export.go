@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/daemonbox/daemonbox/export"
 	"github.com/daemonbox/daemonbox/sandbox"
@@ -21,8 +21,8 @@ type exportOptions struct {
 }
 
 // exportCmd runs "export --format F [flags] spec.toml".
-func exportCmd(c *cobra.Command, args []string, stdout, stderr io.Writer) int {
-	opt, problem := exportFlags(c, args)
+func exportCmd(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) int {
+	opt, problem := exportFlags(fs, args)
 	if problem != "" {
 		fmt.Fprintf(stderr, "daemonbox export: %s\n", problem)
 		t, _ := findCommand("export")
@@ -42,13 +42,13 @@ func exportCmd(c *cobra.Command, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// exportFlags reads and checks export's flags, which cobra parsed.
-func exportFlags(c *cobra.Command, args []string) (exportOptions, string) {
+// exportFlags reads and checks export's flags, which pflag parsed.
+func exportFlags(fs *pflag.FlagSet, args []string) (exportOptions, string) {
 	opt := exportOptions{file: args[0]}
-	opt.format, _ = c.Flags().GetString("format")
-	opt.systemd.Output, _ = c.Flags().GetString("output")
-	opt.bundle, _ = c.Flags().GetString("bundle")
-	if v, _ := c.Flags().GetString("systemd-version"); v != "" {
+	opt.format, _ = fs.GetString("format")
+	opt.systemd.Output, _ = fs.GetString("output")
+	opt.bundle, _ = fs.GetString("bundle")
+	if v, _ := fs.GetString("systemd-version"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			return opt, fmt.Sprintf("--systemd-version %q: expected a version number such as 252", v)

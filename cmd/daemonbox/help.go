@@ -5,14 +5,14 @@ import (
 	"io"
 	"runtime/debug"
 
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/spec"
 )
 
 // helpCmd runs "help [command]".
-func helpCmd(_ *cobra.Command, args []string, stdout, stderr io.Writer) int {
+func helpCmd(_ *pflag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		writeUsage(stdout)
 		return 0
@@ -61,22 +61,10 @@ func versionText(info *debug.BuildInfo, ok bool) string {
 	return fmt.Sprintf("daemonbox %s, revision %s (%s%s), %s", version, rev, at, modified, info.GoVersion)
 }
 
-// completionCmd runs "completion bash|zsh|fish": cobra writes the script,
-// which asks daemonbox itself (its hidden __complete command) what to offer,
-// so a new command or flag of the table is completed with no script edited.
-func completionCmd(c *cobra.Command, args []string, stdout, stderr io.Writer) int {
-	var err error
-	switch root := c.Root(); args[0] {
-	case "bash":
-		err = root.GenBashCompletionV2(stdout, true)
-	case "zsh":
-		err = root.GenZshCompletion(stdout)
-	case "fish":
-		err = root.GenFishCompletion(stdout, true)
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "daemonbox completion:", err)
-		return sandbox.ExitFailure
-	}
+// completionCmd runs "completion bash|zsh|fish": the script asks daemonbox
+// itself (its hidden __complete command) what to offer, so a new command or
+// flag of the table is completed with no script edited.
+func completionCmd(_ *pflag.FlagSet, args []string, stdout, _ io.Writer) int {
+	io.WriteString(stdout, completionScripts[args[0]])
 	return 0
 }

@@ -26,7 +26,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	_ "github.com/daemonbox/daemonbox/internal/pollfd"   // the runtime's poller above the fds listen sockets take
 	_ "github.com/daemonbox/daemonbox/internal/prefault" // heap mapped ahead, before most initializers
@@ -59,13 +59,13 @@ func main() {}
 
 // specFileCmd runs a command that takes one spec file.
 func specFileCmd(cmd string) runner {
-	return func(c *cobra.Command, args []string, stdout, stderr io.Writer) int {
+	return func(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) int {
 		opt := options{maxExposure: supervisor.NoMaxExposure}
 		// A flag the command lacks reads as false.
-		opt.detach, _ = c.Flags().GetBool("detach")
-		opt.strict, _ = c.Flags().GetBool("strict")
-		if c.Flags().Changed("max-exposure") {
-			s, _ := c.Flags().GetString("max-exposure")
+		opt.detach, _ = fs.GetBool("detach")
+		opt.strict, _ = fs.GetBool("strict")
+		if fs.Changed("max-exposure") {
+			s, _ := fs.GetString("max-exposure")
 			n, ok := exposureBound(s)
 			if !ok {
 				fmt.Fprintf(stderr, "daemonbox %s: --max-exposure %q: expected a number from 0 to 10\n", cmd, s)
@@ -93,7 +93,7 @@ func dispatch(cmd, file string, opt options, stdout, stderr io.Writer) int {
 }
 
 // listCmd runs "list".
-func listCmd(_ *cobra.Command, _ []string, stdout, _ io.Writer) int {
+func listCmd(_ *pflag.FlagSet, _ []string, stdout, _ io.Writer) int {
 	return supervisor.List(stdout, sandbox.DefaultPidfileDir())
 }
 

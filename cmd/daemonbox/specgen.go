@@ -7,15 +7,15 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/scaffold"
 )
 
 // specCmd runs "spec [--name NAME] [--from-unit FILE] [-- command...]".
-func specCmd(c *cobra.Command, args []string, stdout, stderr io.Writer) int {
-	name, unit, command, problem := specArgs(c, args)
+func specCmd(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) int {
+	name, unit, command, problem := specArgs(fs, args)
 	if problem == "" && len(command) > 0 && !filepath.IsAbs(command[0]) {
 		// A spec's command is an absolute path; the shell's lookup is the
 		// one a person means by "nginx".
@@ -50,10 +50,10 @@ func specCmd(c *cobra.Command, args []string, stdout, stderr io.Writer) int {
 
 // specArgs reads spec's flags, and the daemon's command line after "--":
 // pflag stops at "--", so the command's own flags (nginx -g ...) stay its.
-func specArgs(c *cobra.Command, args []string) (name, unit string, command []string, problem string) {
-	name, _ = c.Flags().GetString("name")
-	unit, _ = c.Flags().GetString("from-unit")
-	dash := c.ArgsLenAtDash()
+func specArgs(fs *pflag.FlagSet, args []string) (name, unit string, command []string, problem string) {
+	name, _ = fs.GetString("name")
+	unit, _ = fs.GetString("from-unit")
+	dash := fs.ArgsLenAtDash()
 	switch {
 	case dash != 0 && len(args) > 0:
 		return "", "", nil, fmt.Sprintf("unexpected %q (the command goes after --)", args[0])
