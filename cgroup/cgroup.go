@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -187,14 +188,20 @@ func (g *Group) OpenDir() (int, error) {
 	return fd, nil
 }
 
-// Procs lists the processes in the group, and in any group below it.
+// Procs lists the processes in the group, and in any group below it,
+// except this one. On v1 a thread of the supervisor's is in the daemon's
+// group for a moment: the one-image launch forks the daemon from a thread
+// placed there, which ends just after (sandbox/oneimage_thread.go). Its pid
+// is the supervisor's, and Kill must not freeze or end the supervisor.
 func (g *Group) Procs() ([]int, error) {
 	pids, err := allProcs(g.Dir())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	return pids, err
+	return slices.DeleteFunc(pids, func(pid int) bool { return pid == self }), err
 }
+
+var self = os.Getpid()
 
 // OOMKills is how many processes the kernel's OOM killer has killed in the
 // group: memory.events' oom_kill on v2, memory.oom_control's on v1.
@@ -216,10 +223,14 @@ func (g *Group) OOMKills() (uint64, error) {
 // Remove removes the group's directories, and any group below them. The
 // group must be empty.
 func (g *Group) Remove() error {
+	// Every hierarchy is tried: one left behind with another's removal
+	// would read as gone (Exists looks at one) and keep its old limits.
+	var errs []error
 	for _, dir := range g.paths {
-		if err := removeTree(dir); err != nil {
-			return fmt.Errorf("cgroup %s: remove: %w", g.path, err)
-		}
+		errs = append(errs, removeTree(dir))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("cgroup %s: remove: %w", g.path, err)
 	}
 	return nil
 }

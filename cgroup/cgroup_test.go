@@ -139,3 +139,43 @@ func removeParent(t *testing.T, path string) {
 		}
 	}
 }
+
+// v1's memory+swap of zero is left unset, as runc's library left it: the
+// kernel refuses a memsw limit of 0.
+func TestZeroSwapOnV1Unset(t *testing.T) {
+	zero := uint64(0)
+	set, err := settings(Limits{MemoryMax: &zero, MemorySwapMax: &zero}, false)
+	if err != nil || len(set) != 0 {
+		t.Errorf("settings = %+v, %v; want none", set, err)
+	}
+}
+
+// A limit whose file is missing names the file, the errno and the likely
+// causes; a hierarchy that is not mounted is refused, not written relative
+// to the working directory.
+func TestMissingLimitFile(t *testing.T) {
+	dir := t.TempDir()
+	g := &Group{path: "x", paths: map[string]string{"": dir}, v2: true}
+	err := g.apply([]setting{{file: "memory.swap.max", value: "0"}})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "memory.swap.max")) ||
+		!strings.Contains(err.Error(), "no such file") || !strings.Contains(err.Error(), "swap accounting") {
+		t.Errorf("apply: %v", err)
+	}
+	if err := writeFile("", "freezer.state", "FROZEN"); err == nil || !strings.Contains(err.Error(), "not mounted") {
+		t.Errorf("writeFile with no directory: %v", err)
+	}
+}
+
+// Remove tries every hierarchy, and says which it could not remove.
+func TestRemoveTriesEveryHierarchy(t *testing.T) {
+	root := t.TempDir()
+	busy, empty := filepath.Join(root, "busy"), filepath.Join(root, "empty")
+	os.Mkdir(busy, 0o755)
+	os.Mkdir(empty, 0o755)
+	os.WriteFile(filepath.Join(busy, "file"), nil, 0o644) // rmdir: not empty
+	g := &Group{path: "x", paths: map[string]string{"a": busy, "b": empty}}
+	err := g.Remove()
+	if _, serr := os.Stat(empty); err == nil || !strings.Contains(err.Error(), busy) || serr == nil {
+		t.Errorf("Remove: %v; %s still there: %v", err, empty, serr == nil)
+	}
+}

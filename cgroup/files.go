@@ -18,6 +18,9 @@ import (
 // writeFile writes value to a cgroupfs file, which exists or not: cgroupfs
 // never creates one, and takes each write whole.
 func writeFile(dir, name, value string) error {
+	if dir == "" {
+		return fmt.Errorf("%s: the hierarchy is not mounted", name)
+	}
 	path := filepath.Join(dir, name)
 	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -78,10 +81,17 @@ func (g *Group) make() error {
 	}
 	enable := strings.Fields(string(offered))
 	dir := Root
+	var made []string
 	for _, name := range strings.Split(g.path, "/") {
 		enableControllers(dir, enable)
 		dir = filepath.Join(dir, name)
-		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			made = append(made, dir)
+		} else if !errors.Is(err, fs.ErrExist) {
+			for i := len(made) - 1; i >= 0; i-- {
+				unix.Rmdir(made[i]) // nothing is in them yet
+			}
 			return err
 		}
 	}
@@ -123,6 +133,11 @@ func allProcs(dir string) ([]int, error) {
 
 func readProcs(dir string) ([]int, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if errors.Is(err, unix.EOPNOTSUPP) {
+		// A threaded group (v2) lists threads, not processes; a daemon
+		// that may write its own group can make one below it.
+		data, err = os.ReadFile(filepath.Join(dir, "cgroup.threads"))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -104,17 +104,25 @@ func (g *Group) freeze(on bool) error {
 	if !on {
 		return writeFile(dir, f.file, f.thawed)
 	}
+	wait := 100 * time.Microsecond
 	for try := 1; try <= 200; try++ {
 		if !g.v2 && try%50 == 0 {
 			writeFile(dir, f.file, f.thawed)
 		}
-		if err := writeFile(dir, f.file, f.frozen); err != nil {
+		err := writeFile(dir, f.file, f.frozen)
+		ok := false
+		if err == nil {
+			ok, err = f.done(dir)
+		}
+		if ok {
+			return nil
+		}
+		if err != nil {
+			writeFile(dir, f.file, f.thawed) // not left frozen on the way out
 			return err
 		}
-		if ok, err := f.done(dir); ok || err != nil {
-			return err
-		}
-		time.Sleep(10 * time.Millisecond) // the kernel gives v1 no event for it
+		time.Sleep(wait) // the kernel gives v1 no event for it
+		wait = min(2*wait, 10*time.Millisecond)
 	}
 	writeFile(dir, f.file, f.thawed)
 	return errors.New("still not frozen after 2s")

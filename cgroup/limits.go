@@ -67,7 +67,9 @@ func settingsV1(l Limits) ([]setting, error) {
 		if l.MemoryMax == nil {
 			return nil, errors.New("memory_swap_max needs memory_max on cgroup v1, whose limit is memory plus swap")
 		}
-		add("memory", "memory.memsw.limit_in_bytes", strconv.FormatInt(clampInt64(*l.MemoryMax+*l.MemorySwapMax), 10))
+		if both := clampInt64(*l.MemoryMax + *l.MemorySwapMax); both > 0 {
+			add("memory", "memory.memsw.limit_in_bytes", strconv.FormatInt(both, 10))
+		}
 	}
 	if w := l.CPUWeight; w != nil && *w > 0 {
 		add("cpu", "cpu.shares", strconv.FormatUint(CPUShares(*w), 10))
@@ -129,7 +131,7 @@ func (g *Group) apply(set []setting) error {
 			err = writeFile(dir, "blkio.bfq.weight", s.value) // the BFQ scheduler's
 		}
 		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s: the controller is not available to this group (on v2, its parent's cgroup.subtree_control lacks it)", s.file)
+			return fmt.Errorf("%w: the kernel offers this group no such file (its controller not enabled in the parent's cgroup.subtree_control, or a feature this kernel lacks, such as swap accounting or blkio weights)", err)
 		}
 		if err != nil {
 			return err
