@@ -10,7 +10,6 @@ require (
 	github.com/opencontainers/runtime-spec v1.3.0
 	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
-	github.com/spf13/pflag v1.0.9
 	golang.org/x/net v0.41.0
 	golang.org/x/sys v0.49.0
 )

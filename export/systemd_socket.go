@@ -2,7 +2,6 @@ package export
 
 import (
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 
@@ -65,7 +64,10 @@ func listenLines(u *unitText, key string, l spec.Listen) error {
 		}
 		return err
 	}
-	inet := net.JoinHostPort(l.Host, strconv.Itoa(int(l.Port)))
+	inet := l.Host + ":" + strconv.Itoa(int(l.Port))
+	if strings.Contains(l.Host, ":") {
+		inet = "[" + l.Host + "]:" + strconv.Itoa(int(l.Port)) // as net.JoinHostPort, which would link net into daemonbox
+	}
 	switch l.Network {
 	case spec.NetTCP, spec.NetTCP6:
 		u.line("ListenStream", inet)

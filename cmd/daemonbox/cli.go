@@ -7,8 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/spf13/pflag"
-
+	"github.com/daemonbox/daemonbox/internal/flags"
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/spec"
 	"github.com/daemonbox/daemonbox/supervisor"
@@ -16,10 +15,10 @@ import (
 
 // A runner carries out one command and returns daemonbox's exit code. fs
 // holds the command's parsed flags; args are its operands.
-type runner func(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) int
+type runner func(fs *flags.Set, args []string, stdout, stderr io.Writer) int
 
 // daemonbox reads the command line and returns the exit code. Each
-// command's flags are read with spf13/pflag (GNU style: --flag, --flag=v,
+// command's flags are read the GNU way (flags.go: --flag, --flag=v,
 // --flag v, flags among operands, -- to end them), from the table in
 // commands.go, which help and completion read too. The stages daemonbox
 // re-executes itself as never get here: init dispatches them first.
@@ -46,16 +45,16 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 		return sandbox.ExitFailure
 	}
 	// A spec command with its file alone, as service managers and scripts
-	// launch daemons, skips the flag set: pflag would read these two words
+	// launch daemons, skips the flag set, which would read these two words
 	// no differently. (export is not one: it needs --format.)
 	if t.spec && t.name != "export" && len(args) == 2 && !strings.HasPrefix(args[1], "-") {
 		return dispatch(t.name, args[1], options{maxExposure: supervisor.NoMaxExposure}, stdout, stderr)
 	}
-	fs := flagSet(t)
-	if err := fs.Parse(args[1:]); err != nil {
+	fs := commandFlags(t)
+	if err := fs.Parse(args[1:], map[byte]string{'h': "help"}); err != nil {
 		return usageError(t, err, stderr)
 	}
-	if help, _ := fs.GetBool("help"); help {
+	if fs.GetBool("help") {
 		writeHelp(stdout, t)
 		return 0
 	}
@@ -68,19 +67,19 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 // rootFlags runs a command line that starts with a flag: daemonbox's own,
 // --help (-h) and --version (-V). A command's flags go after its name.
 func rootFlags(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("daemonbox", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	help := fs.BoolP("help", "h", false, "")
-	version := fs.BoolP("version", "V", false, "")
-	err := fs.Parse(args)
+	fs := flags.New()
+	fs.Bool("help")
+	fs.Bool("version")
+	err := fs.Parse(args, map[byte]string{'h': "help", 'V': "version"})
 	switch {
-	case err == nil && *help:
+	case err == nil && fs.GetBool("help"):
 		writeUsage(stdout)
 		return 0
-	case err == nil && *version && fs.NArg() == 0:
+	case err == nil && fs.GetBool("version") && len(fs.Args()) == 0:
 		return versionCmd(stdout)
-	case err == nil && fs.NArg() > 0:
-		err = fmt.Errorf("unknown command %q%s", fs.Arg(0), spec.DidYouMean(fs.Arg(0), commandNames()))
+	case err == nil && len(fs.Args()) > 0:
+		w := fs.Args()[0]
+		err = fmt.Errorf("unknown command %q%s", w, spec.DidYouMean(w, commandNames()))
 	case err == nil:
 		err = errors.New("a command is needed")
 	}
@@ -89,22 +88,21 @@ func rootFlags(args []string, stdout, stderr io.Writer) int {
 	return sandbox.ExitFailure
 }
 
-// flagSet is t's flags, from the table, and --help (-h).
-func flagSet(t *command) *pflag.FlagSet {
-	fs := pflag.NewFlagSet(t.name, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported by usageError
-	fs.BoolP("help", "h", false, "print this command's help")
+// commandFlags is t's flags, from the table, and --help (-h).
+func commandFlags(t *command) *flags.Set {
+	fs := flags.New()
+	fs.Bool("help")
 	for _, f := range t.flags {
 		if f.value == "" {
-			fs.Bool(f.name, false, f.help)
+			fs.Bool(f.name)
 		} else {
-			fs.String(f.name, "", f.help)
+			fs.String(f.name)
 		}
 	}
 	return fs
 }
 
-// usageError reports a command line that pflag or a command's operands
+// usageError reports a command line that the flags or a command's operands
 // refused: exit 125, with that command's help on stderr.
 func usageError(t *command, err error, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "daemonbox %s: %v\n", t.name, err)
@@ -126,7 +124,7 @@ func runnerFor(name string) runner {
 	case "help":
 		return helpCmd
 	case "version":
-		return func(_ *pflag.FlagSet, _ []string, stdout, _ io.Writer) int { return versionCmd(stdout) }
+		return func(_ *flags.Set, _ []string, stdout, _ io.Writer) int { return versionCmd(stdout) }
 	}
 	return specFileCmd(name)
 }

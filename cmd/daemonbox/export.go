@@ -6,9 +6,8 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/spf13/pflag"
-
 	"github.com/daemonbox/daemonbox/export"
+	"github.com/daemonbox/daemonbox/internal/flags"
 	"github.com/daemonbox/daemonbox/sandbox"
 )
 
@@ -21,7 +20,7 @@ type exportOptions struct {
 }
 
 // exportCmd runs "export --format F [flags] spec.toml".
-func exportCmd(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) int {
+func exportCmd(fs *flags.Set, args []string, stdout, stderr io.Writer) int {
 	opt, problem := exportFlags(fs, args)
 	if problem != "" {
 		fmt.Fprintf(stderr, "daemonbox export: %s\n", problem)
@@ -42,13 +41,13 @@ func exportCmd(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// exportFlags reads and checks export's flags, which pflag parsed.
-func exportFlags(fs *pflag.FlagSet, args []string) (exportOptions, string) {
+// exportFlags reads and checks export's flags.
+func exportFlags(fs *flags.Set, args []string) (exportOptions, string) {
 	opt := exportOptions{file: args[0]}
-	opt.format, _ = fs.GetString("format")
-	opt.systemd.Output, _ = fs.GetString("output")
-	opt.bundle, _ = fs.GetString("bundle")
-	if v, _ := fs.GetString("systemd-version"); v != "" {
+	opt.format = fs.GetString("format")
+	opt.systemd.Output = fs.GetString("output")
+	opt.bundle = fs.GetString("bundle")
+	if v := fs.GetString("systemd-version"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			return opt, fmt.Sprintf("--systemd-version %q: expected a version number such as 252", v)

@@ -5,14 +5,13 @@ import (
 	"io"
 	"runtime/debug"
 
-	"github.com/spf13/pflag"
-
+	"github.com/daemonbox/daemonbox/internal/flags"
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/spec"
 )
 
 // helpCmd runs "help [command]".
-func helpCmd(_ *pflag.FlagSet, args []string, stdout, stderr io.Writer) int {
+func helpCmd(_ *flags.Set, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		writeUsage(stdout)
 		return 0
@@ -64,7 +63,7 @@ func versionText(info *debug.BuildInfo, ok bool) string {
 // completionCmd runs "completion bash|zsh|fish": the script asks daemonbox
 // itself (its hidden __complete command) what to offer, so a new command or
 // flag of the table is completed with no script edited.
-func completionCmd(_ *pflag.FlagSet, args []string, stdout, _ io.Writer) int {
+func completionCmd(_ *flags.Set, args []string, stdout, _ io.Writer) int {
 	io.WriteString(stdout, completionScripts[args[0]])
 	return 0
 }

@@ -26,8 +26,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/spf13/pflag"
-
+	"github.com/daemonbox/daemonbox/internal/flags"
 	_ "github.com/daemonbox/daemonbox/internal/pollfd"   // the runtime's poller above the fds listen sockets take
 	_ "github.com/daemonbox/daemonbox/internal/prefault" // heap mapped ahead, before most initializers
 	"github.com/daemonbox/daemonbox/sandbox"
@@ -59,13 +58,13 @@ func main() {}
 
 // specFileCmd runs a command that takes one spec file.
 func specFileCmd(cmd string) runner {
-	return func(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) int {
+	return func(fs *flags.Set, args []string, stdout, stderr io.Writer) int {
 		opt := options{maxExposure: supervisor.NoMaxExposure}
 		// A flag the command lacks reads as false.
-		opt.detach, _ = fs.GetBool("detach")
-		opt.strict, _ = fs.GetBool("strict")
+		opt.detach = fs.GetBool("detach")
+		opt.strict = fs.GetBool("strict")
 		if fs.Changed("max-exposure") {
-			s, _ := fs.GetString("max-exposure")
+			s := fs.GetString("max-exposure")
 			n, ok := exposureBound(s)
 			if !ok {
 				fmt.Fprintf(stderr, "daemonbox %s: --max-exposure %q: expected a number from 0 to 10\n", cmd, s)
@@ -93,7 +92,7 @@ func dispatch(cmd, file string, opt options, stdout, stderr io.Writer) int {
 }
 
 // listCmd runs "list".
-func listCmd(_ *pflag.FlagSet, _ []string, stdout, _ io.Writer) int {
+func listCmd(_ *flags.Set, _ []string, stdout, _ io.Writer) int {
 	return supervisor.List(stdout, sandbox.DefaultPidfileDir())
 }
 

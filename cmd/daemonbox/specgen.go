@@ -7,14 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/spf13/pflag"
-
+	"github.com/daemonbox/daemonbox/internal/flags"
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/scaffold"
 )
 
 // specCmd runs "spec [--name NAME] [--from-unit FILE] [-- command...]".
-func specCmd(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) int {
+func specCmd(fs *flags.Set, args []string, stdout, stderr io.Writer) int {
 	name, unit, command, problem := specArgs(fs, args)
 	if problem == "" && len(command) > 0 && !filepath.IsAbs(command[0]) {
 		// A spec's command is an absolute path; the shell's lookup is the
@@ -49,10 +48,10 @@ func specCmd(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) int {
 }
 
 // specArgs reads spec's flags, and the daemon's command line after "--":
-// pflag stops at "--", so the command's own flags (nginx -g ...) stay its.
-func specArgs(fs *pflag.FlagSet, args []string) (name, unit string, command []string, problem string) {
-	name, _ = fs.GetString("name")
-	unit, _ = fs.GetString("from-unit")
+// the flags stop at "--", so the command's own flags (nginx -g ...) stay its.
+func specArgs(fs *flags.Set, args []string) (name, unit string, command []string, problem string) {
+	name = fs.GetString("name")
+	unit = fs.GetString("from-unit")
 	dash := fs.ArgsLenAtDash()
 	switch {
 	case dash != 0 && len(args) > 0:
