@@ -420,22 +420,25 @@ func (ms *mountSet) dev(target string) error {
 	if err := ms.fresh(target, "tmpfs", map[string]string{"mode": "0755", "size": "64k"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC); err != nil {
 		return err
 	}
-	for _, name := range devNodes {
-		if err := ms.bindHost("/dev/"+name, path.Join(target, name), false, true, always(unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)); err != nil {
-			return err
-		}
-	}
-	if err := ms.fresh(path.Join(target, "pts"), "devpts", map[string]string{"ptmxmode": "0666", "mode": "0620"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC); err != nil {
-		return err
-	}
-	if err := ms.fresh(path.Join(target, "shm"), "tmpfs", map[string]string{"mode": "1777"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV); err != nil {
-		return err
-	}
 	dev, err := ms.open(target, false, true)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(dev)
+	// The tmpfs is new, empty and seen by this thread alone: its names are
+	// made and reached from dev, one component each, with no lookup
+	// through the root (about 40 system calls fewer than ms.open's).
+	for _, name := range devNodes {
+		if err := devNode(dev, target, name); err != nil {
+			return err
+		}
+	}
+	if err := devFS(dev, target, "pts", "devpts", map[string]string{"ptmxmode": "0666", "mode": "0620"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC); err != nil {
+		return err
+	}
+	if err := devFS(dev, target, "shm", "tmpfs", map[string]string{"mode": "1777"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV); err != nil {
+		return err
+	}
 	links := [][2]string{{"pts/ptmx", "ptmx"}, {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
 		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}}
 	for _, l := range links {
@@ -445,6 +448,46 @@ func (ms *mountSet) dev(target string) error {
 	}
 	if err := unix.MountSetattr(dev, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
 		return OpError("mount_setattr", target, err)
+	}
+	return nil
+}
+
+// devNode binds the host's /dev/NAME, nosuid and noexec, on an empty file
+// made in the new /dev.
+func devNode(dev int, target, name string) error {
+	tree, err := unix.OpenTree(unix.AT_FDCWD, "/dev/"+name, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return OpError("open_tree", "/dev/"+name, err)
+	}
+	defer unix.Close(tree)
+	if err := setattr(tree, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC, "/dev/"+name+" for "+path.Join(target, name)); err != nil {
+		return err
+	}
+	f, err := unix.Openat(dev, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return OpError("create", path.Join(target, name)+" inside the root", err)
+	}
+	unix.Close(f)
+	return moveInto(tree, dev, target, name)
+}
+
+// devFS mounts a new filesystem on a directory made in the new /dev.
+func devFS(dev int, target, name, fstype string, opts map[string]string, attr int) error {
+	if err := unix.Mkdirat(dev, name, 0o755); err != nil {
+		return OpError("mkdir", path.Join(target, name)+" inside the root", err)
+	}
+	mnt, err := newFS(fstype, opts, attr)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(mnt)
+	return moveInto(mnt, dev, target, name)
+}
+
+// moveInto attaches a detached mount on name in dir.
+func moveInto(mnt, dir int, target, name string) error {
+	if err := unix.MoveMount(mnt, "", dir, name, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return OpError("move_mount", path.Join(target, name), err)
 	}
 	return nil
 }
