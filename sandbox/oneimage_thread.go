@@ -110,9 +110,9 @@ type oneImageResult struct {
 // with its namespaces and mounts, is gone.
 func LaunchOne(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, h Hooks) (*OneImage, error) {
 	o := &OneImage{release: make(chan struct{}), gone: make(chan struct{})}
-	ignored, err := processIgnored()
+	ignored, err := jobStopsIgnored()
 	if err != nil {
-		return nil, AtStep("signals", OpError("read", "/proc/self/status", err))
+		return nil, AtStep("signals", err)
 	}
 	res := make(chan oneImageResult, 1)
 	go func() {
