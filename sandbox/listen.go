@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/daemonbox/daemonbox/hostpath"
+	"github.com/daemonbox/daemonbox/internal/ipaddr"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
 )
@@ -65,7 +65,10 @@ func (s *Socket) open(g *hostpath.Guard) (int, error) {
 // sockaddr is the address to bind: tcp6 and udp6 are IPv6 only, tcp and
 // udp with an IPv6 address take IPv4 too, as Linux does by default.
 func (s *Socket) sockaddr() (int, unix.Sockaddr) {
-	a := netip.MustParseAddr(s.Host)
+	a, err := ipaddr.Parse(s.Host)
+	if err != nil {
+		panic("listen host " + s.Host + ": " + err.Error()) // the spec wrote it from a parsed address
+	}
 	if a.Is4() {
 		return unix.AF_INET, &unix.SockaddrInet4{Port: int(s.Port), Addr: a.As4()}
 	}

@@ -1,10 +1,11 @@
 package spec
 
 import (
-	"net/netip"
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/daemonbox/daemonbox/internal/ipaddr"
 )
 
 // [[fds.listen]]: sockets handed to the daemon as systemd's socket
@@ -131,31 +132,29 @@ func parseAddress(l *Listen) string {
 // parseHostPort reads an IP literal and a port: tcp:// and udp:// take an
 // IPv4 address, or an IPv6 one in brackets; tcp6:// and udp6:// only IPv6.
 func parseHostPort(l *Listen, rest string) string {
-	ap, err := netip.ParseAddrPort(rest)
+	addr, port, err := ipaddr.ParseAddrPort(rest)
 	if err != nil {
-		host, port, ok := strings.Cut(rest, ":")
-		if !ok || host != "" || strings.Contains(port, ":") {
+		host, p, ok := strings.Cut(rest, ":")
+		if !ok || host != "" || strings.Contains(p, ":") {
 			return "expected HOST:PORT with an IP address as HOST ([::1]:80 for IPv6, :80 for any), no name"
 		}
-		if ap, err = netip.ParseAddrPort("0.0.0.0:" + port); err != nil {
+		if addr, port, err = ipaddr.ParseAddrPort("0.0.0.0:" + p); err != nil {
 			return "the port is not a number from 1 to 65535"
 		}
 		if l.Network == NetTCP6 || l.Network == NetUDP6 {
-			ap = netip.AddrPortFrom(netip.IPv6Unspecified(), ap.Port())
+			addr = ipaddr.IPv6Unspecified()
 		}
-	} else if !strings.HasPrefix(rest, "[") && ap.Addr().Is6() {
-		return "an IPv6 address goes in brackets: [" + ap.Addr().String() + "]:PORT"
 	}
-	if ap.Port() == 0 {
+	if port == 0 {
 		return "port 0 would let the kernel pick one that no client knows: give a port from 1 to 65535"
 	}
-	if ap.Addr().Zone() != "" {
-		return "a zone (%" + ap.Addr().Zone() + ") is not supported"
+	if addr.Zone() != "" {
+		return "a zone (%" + addr.Zone() + ") is not supported"
 	}
-	if (l.Network == NetTCP6 || l.Network == NetUDP6) && !ap.Addr().Is6() {
+	if (l.Network == NetTCP6 || l.Network == NetUDP6) && !addr.Is6() {
 		return l.Network + ":// takes an IPv6 address in brackets ([::]:PORT)"
 	}
-	l.Host, l.Port = ap.Addr().String(), ap.Port()
+	l.Host, l.Port = addr.String(), port
 	return ""
 }
 
