@@ -238,11 +238,19 @@ func narrowed(v []verdict, name string, to verdict) {
 // mark sets flag on the numbers of the calls names reach, groups expanded;
 // calls the running architecture lacks are skipped.
 func mark(flags []uint8, flag uint8, names ...string) {
-	expandEach(names, func(call string) {
-		if nr, ok := syscallNumber(call); ok {
-			flags[nr] |= flag
+	for _, name := range names {
+		if i, ok := groupIndex(name); ok && len(groupNumbers) == len(groups) {
+			for _, nr := range groupNumbers[i] { // generated: expanded, and this arch's
+				flags[nr] |= flag
+			}
+			continue
 		}
-	})
+		expandEach([]string{name}, func(call string) {
+			if nr, ok := syscallNumber(call); ok {
+				flags[nr] |= flag
+			}
+		})
+	}
 }
 
 func maxNumber() int { return len(syscallNames) - 1 }

@@ -3,7 +3,11 @@
 // gen_syscalls writes zsyscalls_amd64.go and zsyscalls_arm64.go from
 // go-seccomp-bpf's arch tables, as static arrays: the library builds its
 // tables as maps when a program starts, which every launch paid for
-// (docs/design.md, "The system call filter"), filter or not.
+// (docs/design.md, "The system call filter"), filter or not. With them go
+// each of systemd's groups (zgroups.go, which gen_groups.go writes first)
+// as the arch's numbers, nested groups expanded: a filter then marks a
+// group's calls by number, not by a lookup of each name (0.2 to 0.3 ms of
+// a cold launch for @system-service).
 package main
 
 import (
@@ -15,6 +19,8 @@ import (
 	"sort"
 
 	"github.com/elastic/go-seccomp-bpf/arch"
+
+	"github.com/daemonbox/daemonbox/seccomp"
 )
 
 func main() {
@@ -53,6 +59,24 @@ func render(goarch string, a *arch.Info) []byte {
 	sort.Strings(names)
 	for _, n := range names {
 		fmt.Fprintf(&b, "\t{%q, %d},\n", n, a.SyscallNames[n])
+	}
+	b.WriteString("}\n\n// groupNumbers are groups' calls on this arch, nested groups expanded, in\n// groups' order.\nvar groupNumbers = [...][]uint16{\n")
+	for _, g := range seccomp.GroupNames() {
+		var nrs []int
+		for _, call := range seccomp.Expand(g) {
+			if nr, ok := a.SyscallNames[call]; ok {
+				nrs = append(nrs, nr)
+			}
+		}
+		sort.Ints(nrs)
+		fmt.Fprintf(&b, "\t/* %s */ {", g)
+		for i, nr := range nrs {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%d", nr)
+		}
+		b.WriteString("},\n")
 	}
 	b.WriteString("}\n")
 	return b.Bytes()

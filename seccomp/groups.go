@@ -18,11 +18,19 @@ type group struct {
 
 // lookupGroup finds a group by name in the sorted table.
 func lookupGroup(name string) ([]string, bool) {
-	i := sort.Search(len(groups), func(i int) bool { return groups[i].name >= name })
-	if i < len(groups) && groups[i].name == name {
+	if i, ok := groupIndex(name); ok {
 		return groups[i].members, true
 	}
 	return nil, false
+}
+
+// groupIndex is a group's place in the table, and in groupNumbers.
+func groupIndex(name string) (int, bool) {
+	if name == "" || name[0] != '@' {
+		return 0, false
+	}
+	i := sort.Search(len(groups), func(i int) bool { return groups[i].name >= name })
+	return i, i < len(groups) && groups[i].name == name
 }
 
 // expandEach calls f with every system call that names reach: a call's name

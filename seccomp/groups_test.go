@@ -137,3 +137,26 @@ func TestTablesSorted(t *testing.T) {
 		t.Error("syscallsByName is not sorted")
 	}
 }
+
+// The generated numbers of each group are what its names give on this
+// architecture, nested groups expanded.
+func TestGroupNumbers(t *testing.T) {
+	if !hasTable() {
+		t.Skip("no table for this architecture")
+	}
+	if len(groupNumbers) != len(groups) {
+		t.Fatalf("%d groups numbered, %d groups: run go generate ./seccomp", len(groupNumbers), len(groups))
+	}
+	for i, g := range groups {
+		var want []uint16
+		for _, call := range Expand(g.name) {
+			if nr, ok := syscallNumber(call); ok {
+				want = append(want, uint16(nr))
+			}
+		}
+		slices.Sort(want)
+		if !slices.Equal(groupNumbers[i], want) {
+			t.Errorf("%s: generated %v, names give %v", g.name, groupNumbers[i], want)
+		}
+	}
+}

@@ -11,4 +11,5 @@ const (
 var (
 	syscallNames   = [...]string{""}
 	syscallsByName = [...]numbered{}
+	groupNumbers   = [...][]uint16{}
 )
