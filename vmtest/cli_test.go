@@ -139,23 +139,25 @@ func TestCompletionScripts(t *testing.T) {
 		t.Errorf("completion csh: exit %d", code)
 	}
 	for line, want := range map[string]string{
-		"ex":                    "explain\t",  // with its summary
-		"run ":                  "toml\n:8\n", // *.toml files, filtered by the shell
-		"help ":                 "reopen-logs\n",
-		"export --format ":      "systemd\noci\n",
-		"export --output ":      "service\n:8\n",
-		"export --bundle ":      ":16\n", // directories
-		"spec --from-unit ":     "service\n:8\n",
-		"completion ":           "bash\nzsh\nfish\n:4\n",
-		"spec --name web -- ng": ":0\n", // files, as for any command line
-		"stop web.toml ":        ":4\n", // nothing more
-		"run --detach ":         "toml\n:8\n",
-		"run --de":              "--detach\t",
-		"export --format=s":     "--format=systemd\n:4\n",
-		"export --format oci w": "toml\n:8\n",
-		"check --max-exposure ": ":4\n", // a number: nothing to offer
-		"--v":                   "--version\t",
-		"help st":               "start\nstop\nstatus\n:4\n",
+		"ex":                     "explain\t",  // with its summary
+		"run ":                   "toml\n:8\n", // *.toml files, filtered by the shell
+		"help ":                  "reopen-logs\n",
+		"export --format ":       "systemd\noci\n",
+		"export --output ":       "service\n:8\n",
+		"export --bundle ":       ":16\n", // directories
+		"spec --from-unit ":      "service\n:8\n",
+		"completion ":            "bash\nzsh\nfish\n:4\n",
+		"spec --name web -- ng":  ":0\n", // files, as for any command line
+		"stop web.toml ":         ":4\n", // nothing more
+		"run --detach ":          "toml\n:8\n",
+		"run --de":               "--detach\t",
+		"export --format=s":      "systemd\n:4\n", // the value alone: the scripts complete after "="
+		"export --output=w":      "service\n:8\n",
+		"export --format oci --": "--output", // flags not given yet
+		"export --format oci w":  "toml\n:8\n",
+		"check --max-exposure ":  ":4\n", // a number: nothing to offer
+		"--v":                    "--version\t",
+		"help st":                "start\nstop\nstatus\n:4\n",
 	} {
 		// The word under the cursor is the last, "" after a space.
 		out, errs, code := cli(t, append([]string{"__complete"}, strings.Split(line, " ")...)...)
@@ -224,6 +226,8 @@ func TestBashCompletes(t *testing.T) {
 		"daemonbox completion f":         "fish",
 		"daemonbox help sta":             "start status",
 		"daemonbox export --format oci ": "web.toml sub",
+		"daemonbox export --format=o":    "oci",
+		"daemonbox export --output=w":    "web.service",
 	} {
 		if got, err := bashComplete(dir, env, bashCompletion, line); err != nil || got != want {
 			t.Errorf("%q completes to %q (%v), want %q", line, got, err, want)
@@ -235,12 +239,21 @@ func TestBashCompletes(t *testing.T) {
 func TestBashCompletesAlone(t *testing.T) {
 	needShell(t, "bash", "", "bash")
 	dir, env := completionDir(t, "bash")
+	env = append(env, "HOME="+filepath.Dir(daemonbox)) // for ~/daemonbox
+	os.Mkdir(filepath.Join(dir, "g"), 0o755)
+	os.WriteFile(filepath.Join(dir, "g", "web[1].toml"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "g", "web1.toml"), nil, 0o644)
 	for line, want := range map[string]string{
 		"daemonbox ex":                "explain export",
-		"daemonbox run ":              "web.toml sub",
-		"daemonbox export --bundle ":  "sub",
+		"daemonbox run ":              "web.toml g sub",
+		"daemonbox export --bundle ":  "g sub",
 		"daemonbox export --output w": "web.service",
 		"daemonbox spec -- no":        "notes.txt",
+		"daemonbox export --format=o": "oci",
+		"daemonbox export --format=":  "systemd oci",
+		"daemonbox export --output=w": "web.service",
+		"daemonbox run g/w":           "g/web[1].toml g/web1.toml", // as they are, not globbed
+		"~/daemonbox ex":              "explain export",
 	} {
 		if got, err := bashComplete(dir, env, "/dev/null", line); err != nil || got != want {
 			t.Errorf("%q completes to %q (%v), want %q", line, got, err, want)
@@ -277,6 +290,8 @@ func TestFishCompletes(t *testing.T) {
 		"daemonbox completion ":        {"bash", "fish", "zsh"},
 		"daemonbox spec --from-unit w": {"web.service"},
 		"daemonbox status ":            {"web.toml", "sub/"},
+		"daemonbox export --format=o":  {"--format=oci"},
+		"daemonbox export --output=w":  {"--output=web.service"},
 	} {
 		cmd := exec.Command("fish", "--no-config", "-c", "source ./.script; complete -C $argv[1]", line)
 		cmd.Dir, cmd.Env = dir, env
@@ -351,6 +366,7 @@ func TestZshCompletes(t *testing.T) {
 		"daemonbox completion ":        "bash\nzsh\nfish\n",
 		"daemonbox help ":              "reopen-logs\n",
 		"daemonbox status web.toml --": "--help",
+		"daemonbox export --format=":   "systemd\noci\n",
 	} {
 		cmd := exec.Command("zsh", "-f", "-c", zshStubs, "zsh", line)
 		cmd.Dir, cmd.Env = dir, env

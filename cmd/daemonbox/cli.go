@@ -65,12 +65,16 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 }
 
 // rootFlags runs a command line that starts with a flag: daemonbox's own,
-// --help (-h) and --version (-V). A command's flags go after its name.
+// --help (-h) and --version (-V), or a command's, which then reads them.
 func rootFlags(args []string, stdout, stderr io.Writer) int {
+	if i := commandAfterFlags(args); i > 0 {
+		return daemonbox(slices.Concat(args[i:i+1], args[:i], args[i+1:]), stdout, stderr)
+	}
+	short := map[byte]string{'h': "help", 'V': "version"}
 	fs := flags.New()
 	fs.Bool("help")
 	fs.Bool("version")
-	err := fs.Parse(args, map[byte]string{'h': "help", 'V': "version"})
+	err := fs.Parse(args, short)
 	switch {
 	case err == nil && fs.GetBool("help"):
 		writeUsage(stdout)
@@ -80,12 +84,40 @@ func rootFlags(args []string, stdout, stderr io.Writer) int {
 	case err == nil && len(fs.Args()) > 0:
 		w := fs.Args()[0]
 		err = fmt.Errorf("unknown command %q%s", w, spec.DidYouMean(w, commandNames()))
+		if _, ok := findCommand(w); ok {
+			err = fmt.Errorf("%q after --: the command goes first", w)
+		}
 	case err == nil:
 		err = errors.New("a command is needed")
 	}
 	fmt.Fprintln(stderr, "daemonbox:", err)
 	writeUsage(stderr)
 	return sandbox.ExitFailure
+}
+
+// commandAfterFlags finds a command named after leading flags, as cobra
+// found it: --version (-V) is a switch; any other flag without "=" takes
+// the next word as its value (so "--help run" is daemonbox's help, and
+// "--detach run x" an unknown flag); after "--" there is none. It returns
+// the command's index, or 0.
+func commandAfterFlags(args []string) int {
+	for i := 0; i < len(args); {
+		w := args[i]
+		switch {
+		case w == "--":
+			return 0
+		case !strings.HasPrefix(w, "-"):
+			if _, ok := findCommand(w); ok {
+				return i
+			}
+			return 0
+		case w == "-V" || w == "--version" || strings.Contains(w, "="):
+			i++
+		default:
+			i += 2
+		}
+	}
+	return 0
 }
 
 // commandFlags is t's flags, from the table, and --help (-h).

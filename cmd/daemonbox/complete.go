@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -61,26 +62,28 @@ func offer(before []string, cur string) ([]string, directive) {
 	if !ok {
 		return nil, noFiles
 	}
-	operands, pending, dash := readLine(t, before[1:])
+	operands, pending, dash, seen := readLine(t, before[1:])
 	switch {
 	case pending != nil:
 		return completeValue(pending.value, cur)
 	case !dash && strings.HasPrefix(cur, "--") && strings.Contains(cur, "="):
+		// The value alone: the scripts complete the word after "=" (bash
+		// splits it there; zsh and fish are told the prefix).
 		name, value, _ := strings.Cut(strings.TrimPrefix(cur, "--"), "=")
 		if f := findFlag(t, name); f != nil && f.value != "" {
-			cands, d := completeValue(f.value, value)
-			return prefixed("--"+name+"=", cands, d), d
+			return completeValue(f.value, value)
 		}
 		return nil, noFiles
 	case !dash && strings.HasPrefix(cur, "-"):
-		return withPrefix(flagCandidates(t), cur), noFiles
+		return withPrefix(flagCandidates(t, seen), cur), noFiles
 	}
 	return completeOperand(t, operands, dash, cur)
 }
 
 // readLine walks a command's words: how many operands came, whether the
-// last word is a flag still waiting for its value, and whether -- came.
-func readLine(t *command, words []string) (operands int, pending *flagDoc, dash bool) {
+// last word is a flag still waiting for its value, whether -- came, and
+// the flags given.
+func readLine(t *command, words []string) (operands int, pending *flagDoc, dash bool, seen []string) {
 	for _, w := range words {
 		switch {
 		case pending != nil:
@@ -89,13 +92,15 @@ func readLine(t *command, words []string) (operands int, pending *flagDoc, dash 
 			operands++
 		case w == "--":
 			dash = true
-		case strings.HasPrefix(w, "--") && !strings.Contains(w, "="):
-			if f := findFlag(t, strings.TrimPrefix(w, "--")); f != nil && f.value != "" {
+		case strings.HasPrefix(w, "--"):
+			name, _, hasValue := strings.Cut(strings.TrimPrefix(w, "--"), "=")
+			seen = append(seen, name)
+			if f := findFlag(t, name); f != nil && f.value != "" && !hasValue {
 				pending = f
 			}
 		}
 	}
-	return operands, pending, dash
+	return operands, pending, dash, seen
 }
 
 // completeOperand offers spec files (*.toml, and directories to reach
@@ -128,10 +133,13 @@ func completeValue(value, cur string) ([]string, directive) {
 	return nil, noFiles
 }
 
-func flagCandidates(t *command) []string {
+// flagCandidates are the flags of t not given yet, and --help.
+func flagCandidates(t *command, seen []string) []string {
 	out := []string{"--help\tprint this command's help"}
 	for _, f := range t.flags {
-		out = append(out, "--"+f.name+"\t"+f.help)
+		if !slices.Contains(seen, f.name) {
+			out = append(out, "--"+f.name+"\t"+f.help)
+		}
 	}
 	return out
 }
@@ -152,19 +160,6 @@ func withPrefix(cands []string, cur string) []string {
 		if strings.HasPrefix(c, cur) {
 			out = append(out, c)
 		}
-	}
-	return out
-}
-
-// prefixed puts p before each value candidate; extensions and directories
-// are left to the script, which completes a whole word.
-func prefixed(p string, cands []string, d directive) []string {
-	if d != noFiles {
-		return nil
-	}
-	out := make([]string, len(cands))
-	for i, c := range cands {
-		out[i] = p + c
 	}
 	return out
 }

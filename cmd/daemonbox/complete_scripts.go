@@ -3,7 +3,9 @@ package main
 // completionScripts are daemonbox's completion scripts, one a shell. Each
 // asks `daemonbox __complete` (complete.go) what to offer and acts on the
 // directive: candidates alone, files with the given extensions (and
-// directories to reach them), directories, or any file.
+// directories to reach them), directories, or any file. For a word
+// --flag=value, daemonbox answers for the value, and the script completes
+// the part after "=".
 var completionScripts = map[string]string{"bash": bashScript, "zsh": zshScript, "fish": fishScript}
 
 const bashScript = `# bash completion for daemonbox; it uses the bash-completion package's
@@ -14,15 +16,19 @@ __daemonbox_complete() {
 	if declare -F _get_comp_words_by_ref >/dev/null; then
 		_get_comp_words_by_ref -n =: cur words cword
 	else
-		cur=${COMP_WORDS[COMP_CWORD]} words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
+		__daemonbox_words
 	fi
+	local prog=${words[0]}
+	[[ $prog == "~/"* ]] && prog=$HOME/${prog#"~/"}
 	local out
-	out=$("${words[0]}" __completeNoDesc "${words[@]:1:cword}" 2>/dev/null) || return
+	out=$("$prog" __completeNoDesc "${words[@]:1:cword}" 2>/dev/null) || return
 	local directive=${out##*:} line
 	local -a cands=()
 	while IFS= read -r line; do
 		[[ -n $line ]] && cands+=("$line")
 	done <<<"${out%:*}"
+	# readline completes what follows "=" of --flag=value as a word
+	[[ $cur == --*=* ]] && cur=${cur#*=}
 	COMPREPLY=()
 	if (( directive & 16 )); then
 		__daemonbox_files -d
@@ -31,10 +37,28 @@ __daemonbox_complete() {
 		__daemonbox_files "${cands[*]}"
 	elif (( directive & 4 || ${#cands[@]} > 0 )); then
 		local IFS=$'\n'
-		COMPREPLY=($(compgen -W "${cands[*]}" -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -W "${cands[*]}" -- "$cur")
 	else
 		__daemonbox_files
 	fi
+}
+
+# __daemonbox_words sets words, cword and cur from bash's own COMP_WORDS,
+# whose words break at "=": --flag = value is one word again.
+__daemonbox_words() {
+	local i w
+	words=() cword=-1
+	for (( i = 0; i <= COMP_CWORD; i++ )); do
+		w=${COMP_WORDS[i]}
+		if (( cword >= 0 )) && { [[ $w == "=" && ${words[cword]} == --* && ${words[cword]} != *=* ]] ||
+			[[ ${words[cword]} == --*= && ${COMP_WORDS[i-1]} == "=" ]]; }; then
+			words[cword]+=$w
+		else
+			words+=("$w")
+			(( cword++ ))
+		fi
+	done
+	cur=${words[cword]}
 }
 
 # __daemonbox_files [-d | EXT|EXT...] completes $cur as directories, as
@@ -45,15 +69,15 @@ __daemonbox_files() {
 		return
 	fi
 	compopt -o filenames 2>/dev/null
-	local IFS=$'\n' extglob
+	local extglob
 	extglob=$(shopt -p extglob)
 	shopt -s extglob
 	if [[ $1 == -d ]]; then
-		COMPREPLY=($(compgen -d -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 	elif [[ -n $1 ]]; then
-		COMPREPLY=($(compgen -f -X "!*.@($1)" -o plusdirs -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -f -X "!*.@($1)" -o plusdirs -- "$cur")
 	else
-		COMPREPLY=($(compgen -f -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 	fi
 	eval "$extglob"
 }
@@ -70,9 +94,9 @@ const zshScript = `#compdef daemonbox
 # after compinit, or save it as _daemonbox in a directory of $fpath.
 
 _daemonbox() {
-	local out directive line name desc
+	local out directive line name desc prog=${words[1]/#\~/$HOME}
 	local -a lines cands exts
-	out=$("${words[1]}" __complete "${(@)words[2,CURRENT]}" 2>/dev/null) || return 1
+	out=$("$prog" __complete "${(@)words[2,CURRENT]}" 2>/dev/null) || return 1
 	lines=("${(@f)out}")
 	directive=${lines[-1]#:}
 	lines=("${(@)lines[1,-2]}")
@@ -85,6 +109,18 @@ _daemonbox() {
 		cands+=("$name${desc:+:$desc}")
 		exts+=("$name")
 	done
+	if [[ ${words[CURRENT]} == --*=* ]]; then
+		# --flag=value: the value alone is completed
+		compset -P '*='
+		if (( directive & 16 )); then
+			_files -/
+		elif (( directive & 8 )); then
+			_files -g "*.(${(j:|:)exts})"
+		elif (( ${#cands} )); then
+			_describe 'daemonbox' cands
+		fi
+		return
+	fi
 	if (( directive & 16 )); then
 		_arguments '*:directory:_files -/'
 	elif (( directive & 8 )); then
@@ -108,14 +144,20 @@ const fishScript = `# fish completion for daemonbox. Load it with: daemonbox com
 function __daemonbox_complete
     set -l words (commandline -opc)
     set -l cur (commandline -ct)
-    set -l out ($words[1] __complete $words[2..-1] "$cur" 2>/dev/null)
+    set -l prog (string replace -r '^~/' "$HOME/" -- $words[1])
+    command -q $prog; or return
+    set -l out ($prog __complete $words[2..-1] "$cur" 2>/dev/null)
     or return
     set -l directive (string sub -s 2 -- $out[-1])
     set -e out[-1]
+    # --flag=value: daemonbox answers for the value; fish replaces the word
+    set -l prefix (string match -r -- '^--[^=]*=' $cur)
     if test (math "bitand($directive, 16)") -ne 0
-        __fish_complete_directories "$cur"
+        __fish_complete_directories
     else if test (math "bitand($directive, 8)") -ne 0
-        for f in (__fish_complete_path "$cur")
+        # fish's own file completion (quotes, escapes, ~), kept to the
+        # extensions and directories
+        for f in (__fish_complete_suffix .$out[1])
             set -l path (string split -f1 \t -- $f)
             if string match -q -- '*/' $path
                 printf '%s\n' $f
@@ -124,13 +166,14 @@ function __daemonbox_complete
             for ext in $out
                 if string match -q -- "*.$ext" $path
                     printf '%s\n' $f
+                    break
                 end
             end
         end
     else if test (math "bitand($directive, 4)") -ne 0; or set -q out[1]
-        printf '%s\n' $out
+        printf "$prefix%s\n" $out
     else
-        __fish_complete_path "$cur"
+        __fish_complete_suffix ''
     end
 end
 

@@ -42,6 +42,9 @@ func (f *Set) Parse(args []string, short map[byte]string) error {
 			return nil
 		case strings.HasPrefix(a, "--"):
 			name, value, hasValue := strings.Cut(a[2:], "=")
+			if name == "" || name[0] == '-' {
+				return fmt.Errorf("bad flag syntax: %s", a)
+			}
 			takes, ok := f.known[name]
 			switch {
 			case !ok:
@@ -51,27 +54,55 @@ func (f *Set) Parse(args []string, short map[byte]string) error {
 			case takes && !hasValue:
 				i++
 				value = args[i]
-			case !takes && hasValue:
-				if _, err := strconv.ParseBool(value); err != nil {
-					return fmt.Errorf("invalid argument %q for %q flag: %v", value, "--"+name, err)
-				}
-			case !takes:
-				value = "true"
 			}
-			f.values[name], f.changed[name] = value, true
+			if err := f.set(name, value, hasValue || takes, short); err != nil {
+				return err
+			}
 		case len(a) > 1 && a[0] == '-':
-			for j := 1; j < len(a); j++ { // -hV: switches may be joined
+			for j := 1; j < len(a); j++ { // -hV: switches may be joined; -h=false takes a value
 				name, ok := short[a[j]]
 				if !ok {
 					return fmt.Errorf("unknown shorthand flag: %q in -%s", a[j], a[j:])
 				}
-				f.values[name], f.changed[name] = "true", true
+				value, hasValue := strings.CutPrefix(a[j+1:], "=")
+				if err := f.set(name, value, hasValue, short); err != nil {
+					return err
+				}
+				if hasValue {
+					break
+				}
 			}
 		default:
 			f.args = append(f.args, a)
 		}
 	}
 	return nil
+}
+
+// set records a flag's value; a switch given no value is true.
+func (f *Set) set(name, value string, hasValue bool, short map[byte]string) error {
+	if f.known[name] || !hasValue {
+		if !hasValue {
+			value = "true"
+		}
+		f.values[name], f.changed[name] = value, true
+		return nil
+	}
+	if _, err := strconv.ParseBool(value); err != nil {
+		return fmt.Errorf("invalid argument %q for %q flag: %v", value, spelled(name, short), err)
+	}
+	f.values[name], f.changed[name] = value, true
+	return nil
+}
+
+// spelled is how pflag names a flag in its messages: "-h, --help".
+func spelled(name string, short map[byte]string) string {
+	for c, n := range short {
+		if n == name {
+			return "-" + string(c) + ", --" + name
+		}
+	}
+	return "--" + name
 }
 
 // GetBool is a switch's value: false unless given (or unknown).

@@ -33,6 +33,10 @@ func TestParse(t *testing.T) {
 	if f.Changed("nosuch") || !f.Changed("format") {
 		t.Error("Changed")
 	}
+	v := set()
+	if err := v.Parse([]string{"-V=true", "-h=false"}, short); err != nil || !v.GetBool("version") || v.GetBool("help") || !v.Changed("help") {
+		t.Errorf("-V=true -h=false: %v, %v", err, v.values)
+	}
 	g := set()
 	if err := g.Parse([]string{"--detach=false", "x"}, short); err != nil || g.GetBool("detach") || !g.Changed("detach") || g.ArgsLenAtDash() != -1 {
 		t.Errorf("--detach=false: %v, %v", err, g.values)
@@ -49,6 +53,10 @@ func TestErrors(t *testing.T) {
 		"-hx":             "unknown shorthand flag: 'x' in -x",
 		"--detach=maybe":  `invalid argument "maybe" for "--detach" flag: strconv.ParseBool: parsing "maybe": invalid syntax`,
 		"--format= --x=1": "unknown flag: --x",
+		"---detach":       "bad flag syntax: ---detach",
+		"--=x":            "bad flag syntax: --=x",
+		"--help=x":        `invalid argument "x" for "-h, --help" flag: strconv.ParseBool: parsing "x": invalid syntax`,
+		"-h=maybe":        `invalid argument "maybe" for "-h, --help" flag: strconv.ParseBool: parsing "maybe": invalid syntax`,
 	} {
 		err := set().Parse(strings.Fields(args), short)
 		if err == nil || err.Error() != want {
