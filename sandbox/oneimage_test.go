@@ -53,13 +53,6 @@ func TestOneImageSequenceCoversSequence(t *testing.T) {
 			t.Errorf("launch thread: %s must come before %s", o[0], o[1])
 		}
 	}
-	// It starts early and waits at daemonThreadWaits for the sandbox: what
-	// comes before reads the host (its status) or places it (its group).
-	for _, s := range daemonThreadSequence[:at(daemonThreadSequence, daemonThreadWaits)] {
-		if s.name != "status" && s.name != "cgroup" {
-			t.Errorf("daemon's thread: %s runs before the sandbox is made", s.name)
-		}
-	}
 	for _, o := range [][2]string{{"status", "namespaces"}, {"uid", "capabilities"}, {"landlock", "seccomp"}, {"seccomp", "exec"}} {
 		if at(daemonThreadSequence, o[0]) >= at(daemonThreadSequence, o[1]) {
 			t.Errorf("daemon's thread: %s must come before %s", o[0], o[1])

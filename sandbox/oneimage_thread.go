@@ -222,14 +222,10 @@ func (o *OneImage) thread(p *Launch, stdio [3]int, listen []int, cg *cgroup.Grou
 		}
 		res <- r
 	}
-	daemon := l.startDaemonThread(send)
 	if err := runSteps(l, oneImageSequence); err != nil {
-		close(daemon.handover) // nothing to join: the daemon thread ends
-		<-daemon.done
 		send(err)
 	} else {
-		daemon.handover <- l
-		<-daemon.done // the launch's fds stay open until the daemon thread is done with them
+		l.onDaemonThread(send)
 	}
 	l.closeLaunchFDs()
 	<-o.release
@@ -244,52 +240,25 @@ func runSteps(l *launch, steps []step) *StepError {
 	return nil
 }
 
-// daemonThreadWaits is the daemon thread's first step that needs the
-// sandbox: the steps before it run while the launch thread makes it.
-const daemonThreadWaits = "namespaces"
-
-// A daemonThread runs daemonThreadSequence on a fresh thread, which ends
-// with it. It starts with the launch: a thread's start, and its status
-// read from the host's /proc, took 0.5 ms or more of the launch when it
-// came after the sandbox was made. It shares the launch's plan and
-// one-image state (the daemon's pid comes back there), with a status file
-// of its own, and sends the outcome to the supervisor itself: through the
-// launch thread, parked and locked, that took one more wake-up of a
-// sleeping thread, 0.1 to 2 ms here.
-type daemonThread struct {
-	handover chan *launch  // the launch, once the sandbox is made; closed if it was not
-	done     chan struct{} // closed when the thread is done with the launch's fds
-}
-
-func (l *launch) startDaemonThread(send func(*StepError)) *daemonThread {
-	t := &daemonThread{handover: make(chan *launch, 1), done: make(chan struct{})}
+// onDaemonThread runs daemonThreadSequence on a fresh thread, which ends
+// with it, and waits for it. It shares the launch's plan and one-image
+// state (the daemon's pid comes back there), with a status file of its own.
+// The daemon thread sends the outcome to the supervisor itself: through
+// this thread, parked and locked, it took one more wake-up of a sleeping
+// thread, 0.1 to 2 ms here.
+func (l *launch) onDaemonThread(send func(*StepError)) {
 	d := *l
-	d.status, d.statusBuf, d.launchTID = -1, nil, l.one.tid
-	i := slices.IndexFunc(daemonThreadSequence, func(s step) bool { return s.name == daemonThreadWaits })
-	early, rest := daemonThreadSequence[:i], daemonThreadSequence[i:]
+	d.status, d.statusBuf, d.launchTID = -1, nil, unix.Gettid()
+	done := make(chan struct{})
 	go onOwnThread(func() {
-		defer close(t.done)
-		err := runSteps(&d, early)
-		if made, ok := <-t.handover; ok {
-			if err == nil {
-				d.takeLaunch(made)
-				err = runSteps(&d, rest)
-			}
-			send(err)
-		}
+		err := runSteps(&d, daemonThreadSequence)
 		if d.status >= 0 {
 			unix.Close(d.status)
 		}
+		send(err)
+		close(done)
 	})
-	return t
-}
-
-// takeLaunch takes what the launch thread's steps made (the plan's
-// environment, among others), keeping this thread's own status file.
-func (d *launch) takeLaunch(made *launch) {
-	own := *d
-	*d = *made
-	d.status, d.statusBuf, d.start, d.launchTID = own.status, own.statusBuf, own.start, own.launchTID
+	<-done // the launch's fds stay open until the daemon thread is done with them
 }
 
 // childCreds: the daemon is not root, so this thread, a thread of the
