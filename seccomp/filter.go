@@ -239,17 +239,17 @@ func narrowed(v []verdict, name string, to verdict) {
 // calls the running architecture lacks are skipped.
 func mark(flags []uint8, flag uint8, names ...string) {
 	for _, name := range names {
-		if i, ok := groupIndex(name); ok && len(groupNumbers) == len(groups) {
-			for _, nr := range groupNumbers[i] { // generated: expanded, and this arch's
-				flags[nr] |= flag
+		if i, ok := groupIndex(name); ok {
+			if i < len(groupNumbers) { // none without a table, where no name has a number either
+				for _, nr := range groupNumbers[i] { // generated: expanded, and this arch's
+					flags[nr] |= flag
+				}
 			}
 			continue
 		}
-		expandEach([]string{name}, func(call string) {
-			if nr, ok := syscallNumber(call); ok {
-				flags[nr] |= flag
-			}
-		})
+		if nr, ok := syscallNumber(name); ok {
+			flags[nr] |= flag
+		}
 	}
 }
 
