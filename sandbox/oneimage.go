@@ -181,22 +181,6 @@ const jobStops = 1<<(unix.SIGTSTP-1) | 1<<(unix.SIGTTIN-1) | 1<<(unix.SIGTTOU-1)
 // jobStopSignals are jobStops, one by one.
 var jobStopSignals = []int{int(unix.SIGTSTP), int(unix.SIGTTIN), int(unix.SIGTTOU)}
 
-// jobStopsIgnored is which of jobStops this process ignores now, for
-// restoreIgnored: three queries, not processIgnored's 64.
-func jobStopsIgnored() (uint64, error) {
-	var m uint64
-	for _, sig := range jobStopSignals {
-		ign, err := ignoredNow(sig)
-		if err != nil {
-			return 0, OpError("rt_sigaction", strconv.Itoa(sig), err)
-		}
-		if ign {
-			m |= 1 << (sig - 1)
-		}
-	}
-	return m, nil
-}
-
 // restoreIgnored puts the job-control stops back as they were (orig)
 // once the daemon is forked.
 func restoreIgnored(orig uint64) error {

@@ -110,9 +110,10 @@ type oneImageResult struct {
 // with its namespaces and mounts, is gone.
 func LaunchOne(l *Launch, stdio [3]int, listen []int, cg *cgroup.Group, h Hooks) (*OneImage, error) {
 	o := &OneImage{release: make(chan struct{}), gone: make(chan struct{})}
-	ignored, err := jobStopsIgnored()
+	// restoreIgnored puts back jobStops alone: three queries, not 64.
+	ignored, err := ignoredOf(slices.Values(jobStopSignals))
 	if err != nil {
-		return nil, AtStep("signals", err)
+		return nil, AtStep("signals", OpError("rt_sigaction", "SIGTSTP, SIGTTIN and SIGTTOU", err))
 	}
 	res := make(chan oneImageResult, 1)
 	go func() {

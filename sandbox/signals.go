@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"iter"
 	"strconv"
 	"unsafe"
 
@@ -81,8 +82,16 @@ func rtSigaction(sig int, act, old *kernelSigaction) error {
 // 64 rt_sigaction queries cost less than reading and parsing the status
 // file, on the one-image launch's critical path.
 func processIgnored() (uint64, error) {
+	return ignoredOf(func(yield func(int) bool) {
+		for sig := 1; sig <= maxSig && yield(sig); sig++ {
+		}
+	})
+}
+
+// ignoredOf is the set of sigs that this process ignores now.
+func ignoredOf(sigs iter.Seq[int]) (uint64, error) {
 	var m uint64
-	for sig := 1; sig <= maxSig; sig++ {
+	for sig := range sigs {
 		ign, err := ignoredNow(sig)
 		if err != nil {
 			return 0, err
