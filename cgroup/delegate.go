@@ -2,7 +2,6 @@ package cgroup
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -12,16 +11,15 @@ import (
 // Own is daemonbox's own v2 cgroup, from /proc/self/cgroup's "0::" line,
 // relative to the root ("" for the root itself).
 func Own() (string, error) {
-	data, err := os.ReadFile("/proc/self/cgroup")
+	paths, err := ownPaths()
 	if err != nil {
 		return "", fmt.Errorf("read /proc/self/cgroup: %w", err)
 	}
-	for line := range strings.Lines(string(data)) {
-		if own, ok := strings.CutPrefix(strings.TrimSpace(line), "0::"); ok {
-			return strings.Trim(own, "/"), nil
-		}
+	own, ok := paths[""]
+	if !ok {
+		return "", fmt.Errorf("/proc/self/cgroup has no cgroup v2 line")
 	}
-	return "", fmt.Errorf("/proc/self/cgroup has no cgroup v2 line")
+	return strings.Trim(own, "/"), nil
 }
 
 // Delegated reports whether the v2 cgroup at path (relative to the root)

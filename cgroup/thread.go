@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -24,7 +23,7 @@ func (g *Group) PlaceThread(tid int) error {
 	}
 	for _, c := range v1Controllers {
 		if dir, ok := g.paths[c]; ok {
-			if err := writeTask(filepath.Join(dir, "tasks"), tid); err != nil {
+			if err := writeFile(dir, "tasks", strconv.Itoa(tid)); err != nil {
 				return fmt.Errorf("cgroup %s: place thread %d: %w", g.path, tid, err)
 			}
 		}
@@ -37,7 +36,7 @@ func (g *Group) PlaceThread(tid int) error {
 // the daemon's group would put the supervisor's pid in its cgroup.procs,
 // and so among what Kill ends.
 func (g *Group) ReturnThread(tid int) error {
-	own, err := ownV1Paths()
+	own, err := ownPaths()
 	if err != nil {
 		return fmt.Errorf("cgroup %s: return thread %d: %w", g.path, tid, err)
 	}
@@ -49,20 +48,16 @@ func (g *Group) ReturnThread(tid int) error {
 		if !ok {
 			return fmt.Errorf("cgroup %s: return thread %d: /proc/self/cgroup has no %s line", g.path, tid, c)
 		}
-		if err := writeTask(filepath.Join(Root, c, p, "tasks"), tid); err != nil {
+		if err := writeFile(filepath.Join(Root, c, p), "tasks", strconv.Itoa(tid)); err != nil {
 			return fmt.Errorf("cgroup %s: return thread %d: %w", g.path, tid, err)
 		}
 	}
 	return nil
 }
 
-func writeTask(file string, tid int) error {
-	return os.WriteFile(file, []byte(strconv.Itoa(tid)), 0)
-}
-
-// ownV1Paths reads /proc/self/cgroup, the thread group leader's: controller
-// -> path in its hierarchy.
-func ownV1Paths() (map[string]string, error) {
+// ownPaths reads /proc/self/cgroup, the thread group leader's: each v1
+// controller's path in its hierarchy, and v2's under "".
+func ownPaths() (map[string]string, error) {
 	f, err := os.Open("/proc/self/cgroup")
 	if err != nil {
 		return nil, err
@@ -75,10 +70,8 @@ func ownV1Paths() (map[string]string, error) {
 		if len(parts) != 3 {
 			continue
 		}
-		for _, c := range strings.Split(parts[1], ",") {
-			if slices.Contains(v1Controllers, c) {
-				out[c] = parts[2]
-			}
+		for _, c := range strings.Split(parts[1], ",") { // "0::/path" is v2's: c is ""
+			out[c] = parts[2]
 		}
 	}
 	return out, sc.Err()
