@@ -51,7 +51,7 @@ func daemonbox(args []string, stdout, stderr io.Writer) int {
 		return dispatch(t.name, args[1], options{maxExposure: supervisor.NoMaxExposure}, stdout, stderr)
 	}
 	fs := commandFlags(t)
-	if err := fs.Parse(args[1:], map[byte]string{'h': "help"}); err != nil {
+	if err := fs.Parse(args[1:]); err != nil {
 		return usageError(t, err, stderr)
 	}
 	if fs.GetBool("help") {
@@ -70,11 +70,12 @@ func rootFlags(args []string, stdout, stderr io.Writer) int {
 	if i := commandAfterFlags(args); i > 0 {
 		return daemonbox(slices.Concat(args[i:i+1], args[:i], args[i+1:]), stdout, stderr)
 	}
-	short := map[byte]string{'h': "help", 'V': "version"}
 	fs := flags.New()
 	fs.Bool("help")
+	fs.Shorthand('h', "help")
 	fs.Bool("version")
-	err := fs.Parse(args, short)
+	fs.Shorthand('V', "version")
+	err := fs.Parse(args)
 	switch {
 	case err == nil && fs.GetBool("help"):
 		writeUsage(stdout)
@@ -124,6 +125,7 @@ func commandAfterFlags(args []string) int {
 func commandFlags(t *command) *flags.Set {
 	fs := flags.New()
 	fs.Bool("help")
+	fs.Shorthand('h', "help")
 	for _, f := range t.flags {
 		if f.value == "" {
 			fs.Bool(f.name)

@@ -16,6 +16,7 @@ import (
 // (issue 20).
 type Set struct {
 	known   map[string]bool // name -> takes a value
+	short   map[byte]string // one letter -> its flag's name
 	values  map[string]string
 	changed map[string]bool
 	args    []string
@@ -24,15 +25,18 @@ type Set struct {
 
 // New returns an empty set.
 func New() *Set {
-	return &Set{known: map[string]bool{}, values: map[string]string{}, changed: map[string]bool{}, dash: -1}
+	return &Set{known: map[string]bool{}, short: map[byte]string{}, values: map[string]string{}, changed: map[string]bool{}, dash: -1}
 }
 
 // Bool adds a switch; String adds a flag that takes a value.
 func (f *Set) Bool(name string)   { f.known[name] = false }
 func (f *Set) String(name string) { f.known[name] = true }
 
-// Parse reads args. short maps a one-letter flag to its long name.
-func (f *Set) Parse(args []string, short map[byte]string) error {
+// Shorthand names a switch by one letter too: -h for --help.
+func (f *Set) Shorthand(c byte, name string) { f.short[c] = name }
+
+// Parse reads args.
+func (f *Set) Parse(args []string) error {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -55,17 +59,17 @@ func (f *Set) Parse(args []string, short map[byte]string) error {
 				i++
 				value = args[i]
 			}
-			if err := f.set(name, value, hasValue || takes, short); err != nil {
+			if err := f.set(name, value, hasValue || takes); err != nil {
 				return err
 			}
 		case len(a) > 1 && a[0] == '-':
 			for j := 1; j < len(a); j++ { // -hV: switches may be joined; -h=false takes a value
-				name, ok := short[a[j]]
+				name, ok := f.short[a[j]]
 				if !ok {
 					return fmt.Errorf("unknown shorthand flag: %q in -%s", a[j], a[j:])
 				}
 				value, hasValue := strings.CutPrefix(a[j+1:], "=")
-				if err := f.set(name, value, hasValue, short); err != nil {
+				if err := f.set(name, value, hasValue); err != nil {
 					return err
 				}
 				if hasValue {
@@ -80,7 +84,7 @@ func (f *Set) Parse(args []string, short map[byte]string) error {
 }
 
 // set records a flag's value; a switch given no value is true.
-func (f *Set) set(name, value string, hasValue bool, short map[byte]string) error {
+func (f *Set) set(name, value string, hasValue bool) error {
 	if f.known[name] || !hasValue {
 		if !hasValue {
 			value = "true"
@@ -89,15 +93,15 @@ func (f *Set) set(name, value string, hasValue bool, short map[byte]string) erro
 		return nil
 	}
 	if _, err := strconv.ParseBool(value); err != nil {
-		return fmt.Errorf("invalid argument %q for %q flag: %v", value, spelled(name, short), err)
+		return fmt.Errorf("invalid argument %q for %q flag: %v", value, f.spelled(name), err)
 	}
 	f.values[name], f.changed[name] = value, true
 	return nil
 }
 
 // spelled is how pflag names a flag in its messages: "-h, --help".
-func spelled(name string, short map[byte]string) string {
-	for c, n := range short {
+func (f *Set) spelled(name string) string {
+	for c, n := range f.short {
 		if n == name {
 			return "-" + string(c) + ", --" + name
 		}

@@ -6,21 +6,21 @@ import (
 	"testing"
 )
 
-var short = map[byte]string{'h': "help", 'V': "version"}
-
 func set() *Set {
 	f := New()
 	f.Bool("help")
 	f.Bool("version")
 	f.Bool("detach")
 	f.String("format")
+	f.Shorthand('h', "help")
+	f.Shorthand('V', "version")
 	return f
 }
 
 // Flags in each spelling, among operands, and up to "--".
 func TestParse(t *testing.T) {
 	f := set()
-	err := f.Parse([]string{"a", "--format", "oci", "-", "--detach", "--format=systemd", "b", "-hV", "--", "--detach", "-x"}, short)
+	err := f.Parse([]string{"a", "--format", "oci", "-", "--detach", "--format=systemd", "b", "-hV", "--", "--detach", "-x"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,11 +34,11 @@ func TestParse(t *testing.T) {
 		t.Error("Changed")
 	}
 	v := set()
-	if err := v.Parse([]string{"-V=true", "-h=false"}, short); err != nil || !v.GetBool("version") || v.GetBool("help") || !v.Changed("help") {
+	if err := v.Parse([]string{"-V=true", "-h=false"}); err != nil || !v.GetBool("version") || v.GetBool("help") || !v.Changed("help") {
 		t.Errorf("-V=true -h=false: %v, %v", err, v.values)
 	}
 	g := set()
-	if err := g.Parse([]string{"--detach=false", "x"}, short); err != nil || g.GetBool("detach") || !g.Changed("detach") || g.ArgsLenAtDash() != -1 {
+	if err := g.Parse([]string{"--detach=false", "x"}); err != nil || g.GetBool("detach") || !g.Changed("detach") || g.ArgsLenAtDash() != -1 {
 		t.Errorf("--detach=false: %v, %v", err, g.values)
 	}
 }
@@ -58,7 +58,7 @@ func TestErrors(t *testing.T) {
 		"--help=x":        `invalid argument "x" for "-h, --help" flag: strconv.ParseBool: parsing "x": invalid syntax`,
 		"-h=maybe":        `invalid argument "maybe" for "-h, --help" flag: strconv.ParseBool: parsing "maybe": invalid syntax`,
 	} {
-		err := set().Parse(strings.Fields(args), short)
+		err := set().Parse(strings.Fields(args))
 		if err == nil || err.Error() != want {
 			t.Errorf("%q: %v, want %q", args, err, want)
 		}
