@@ -116,7 +116,14 @@ func (cfg *config) runTests() int {
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		fmt.Println("daemonbox-vmtest: run the tests:", err)
+		return 125
+	}
+	stop := make(chan struct{})
+	go reapOrphans(cmd.Process.Pid, stop)
+	err := cmd.Wait()
+	close(stop)
 	if ctx.Err() != nil {
 		fmt.Printf("daemonbox-vmtest: the tests did not finish within %s\n", cfg.timeout)
 		return 124

@@ -24,3 +24,22 @@ func TestReadConfig(t *testing.T) {
 		t.Error("a config with nothing to run was taken")
 	}
 }
+
+func TestParseStat(t *testing.T) {
+	for _, c := range []struct {
+		line  string
+		state string
+		ppid  int
+		ok    bool
+	}{
+		{"42 (probe) Z 1 42 42 0 -1", "Z", 1, true},
+		{"7 (a) b) (c) S 3 7 7", "S", 3, true},
+		{"9 (x", "", 0, false},
+		{"9 (x) R", "", 0, false},
+	} {
+		state, ppid, ok := parseStat(c.line)
+		if state != c.state || ppid != c.ppid || ok != c.ok {
+			t.Errorf("parseStat(%q) = %q, %d, %v; want %q, %d, %v", c.line, state, ppid, ok, c.state, c.ppid, c.ok)
+		}
+	}
+}
