@@ -4,6 +4,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/daemonbox/daemonbox/sandbox"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -26,12 +28,15 @@ func ociMounts(p *sandbox.Plan) (mounts []specs.Mount, readonly, masked []string
 	if p.Root == "/" && !hasReadonly(p, "/") {
 		mounts = append(mounts, hostRoot(false))
 	}
-	own := false
+	own, alone := false, rootAlone(p)
 	for _, m := range p.Mounts {
 		switch m.Kind {
 		case sandbox.MountReadonly:
 			if m.Target == "/" {
 				rootRO = true
+				if alone {
+					continue // root.readonly is the whole of it
+				}
 			}
 			switch {
 			case boundReadonly(p, m.Target):
@@ -66,6 +71,64 @@ func ociMounts(p *sandbox.Plan) (mounts []specs.Mount, readonly, masked []string
 // OCINotCarried says so.
 func needsProc(p *sandbox.Plan) bool {
 	return p.Root != "/" && !hasMount(p, sandbox.MountProc)
+}
+
+// rootAlone reports whether a read-only chroot is made read-only by
+// root.readonly alone. A runtime's root.readonly remounts the root's top
+// mount only (runc 1.1), so a chroot with mounts inside keeps the
+// recursive read-only bind of itself on "/"; one without, nearly every
+// chroot, takes root.readonly alone, which every runtime can run: crun
+// before 1.22 cannot make a mount on "/" (containers/crun#1753; Debian 12
+// has 1.8.1). A mount made under the root after the export stays writable
+// under such a config; OCINotCarried says so.
+func rootAlone(p *sandbox.Plan) bool {
+	return p.Root != "/" && hasReadonly(p, "/") && !hasSubmounts(p.Root)
+}
+
+// hasSubmounts reports whether anything is mounted below root on this
+// host, or cannot tell.
+func hasSubmounts(root string) bool {
+	real, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return true
+	}
+	info, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return true
+	}
+	return mountedBelow(string(info), real)
+}
+
+// mountedBelow reports whether a mount point in mountinfo lies strictly
+// below dir. Mount points are the fifth field, with space, tab, newline
+// and backslash escaped in octal.
+func mountedBelow(mountinfo, dir string) bool {
+	prefix := strings.TrimSuffix(dir, "/") + "/"
+	for line := range strings.Lines(mountinfo) {
+		f := strings.Fields(line)
+		if len(f) > 4 && strings.HasPrefix(unescapeMountinfo(f[4]), prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // rootReadonly makes a path of the root's own files read-only with

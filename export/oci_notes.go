@@ -105,6 +105,9 @@ func fileNotes(n map[string]string, s *spec.Spec, p *sandbox.Plan) {
 	if s.Process.EnvFile != "" {
 		n["process.env_file"] = "read when exported: the config holds its values, which a change to the file does not reach"
 	}
+	if rootAlone(p) {
+		n["filesystem.readonly"] = "the root is read-only through root.readonly, which a runtime applies to the root's own mount alone: nothing is mounted below " + p.Root + " now, but what is mounted there after the export stays writable under the runtime (daemonbox makes the root read-only recursively at each launch)"
+	}
 	if len(p.Directories) > 0 {
 		n["directories"] = "OCI cannot make directories: make " + directoryList(p) + " before the runtime starts (the config binds them in where the root is read-only or a chroot, and sets STATE_DIRECTORY and its kin); nothing removes the runtime ones"
 	}

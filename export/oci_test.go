@@ -2,6 +2,8 @@ package export
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -199,5 +201,58 @@ func TestOCIWritableAndDirectories(t *testing.T) {
 	n := OCINotCarried(s, p)
 	if !strings.Contains(n["directories"], "/var/lib/web (33:33, mode 0750)") || !strings.Contains(n["process.env_file"], "read when exported") {
 		t.Errorf("notes %q", n)
+	}
+}
+
+// A read-only chroot with nothing mounted inside is read-only through
+// root.readonly alone, with no mount on "/" (which crun before 1.22 cannot
+// make), and says so; one with a mount inside keeps the recursive
+// read-only bind of itself.
+func TestOCIReadonlyChroot(t *testing.T) {
+	s, p := testPlan()
+	root := t.TempDir()
+	p.Root = root
+	p.Mounts = []sandbox.Mount{{Kind: sandbox.MountReadonly, Target: "/"}, {Kind: sandbox.MountDev, Target: "/dev"}}
+	c, err := OCI(s, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Root.Readonly || c.Root.Path != root || slices.ContainsFunc(c.Mounts, func(m specs.Mount) bool { return m.Destination == "/" }) {
+		t.Errorf("root %+v, mounts %+v", c.Root, c.Mounts)
+	}
+	if !strings.Contains(c.Annotations[OCINoteKey+"filesystem.readonly"], "stays writable") {
+		t.Errorf("annotations: %v", c.Annotations)
+	}
+	if unix.Mount("tmpfs", root, "tmpfs", 0, "") != nil {
+		return // not root: the case with a mount inside is the VM's and the host's kernel tests'
+	}
+	t.Cleanup(func() { unix.Unmount(root, unix.MNT_DETACH) })
+	sub := filepath.Join(root, "sub")
+	os.Mkdir(sub, 0o755)
+	if err := unix.Mount("tmpfs", sub, "tmpfs", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	c, err = OCI(s, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Mounts) == 0 || c.Mounts[0].Destination != "/" || !slices.Contains(c.Mounts[0].Options, "rro") ||
+		c.Annotations[OCINoteKey+"filesystem.readonly"] != "" {
+		t.Errorf("with a mount inside: mounts %+v, annotations %v", c.Mounts, c.Annotations)
+	}
+}
+
+func TestMountedBelow(t *testing.T) {
+	info := "22 1 0:20 / / rw - ext4 /dev/vda rw\n" +
+		"30 22 0:30 / /srv/jail\\040one rw - tmpfs tmpfs rw\n" +
+		"31 30 0:31 / /srv/jail\\040one/proc rw - proc proc rw\n" +
+		"32 22 0:32 / /srv/jailer/x rw - tmpfs tmpfs rw\n"
+	for dir, want := range map[string]bool{
+		"/srv/jail one": true, "/srv/jail one/": true, "/srv/jail": false, "/srv/jail one/proc": false,
+		"/srv": true, "/srv/jailer": true, "/srv/jailer/x": false, "/nowhere": false,
+	} {
+		if got := mountedBelow(info, dir); got != want {
+			t.Errorf("mountedBelow(%q) = %v, want %v", dir, got, want)
+		}
 	}
 }

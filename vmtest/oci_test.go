@@ -201,7 +201,7 @@ func ociRuntimes(t *testing.T) []ociRuntime {
 
 // crunMountsOnSlash reports whether the installed crun can make a config
 // mount on "/", which the export writes for the host's root and for a
-// read-only root. Before 1.22 (containers/crun#1753) crun opens no target
+// read-only chroot with something mounted inside it. Before 1.22 (containers/crun#1753) crun opens no target
 // for the empty path that "/" leaves below the rootfs and mounts on its own
 // stdin instead, which fails with EINVAL naming an empty target. Debian 12
 // has 1.8.1.
@@ -242,8 +242,10 @@ type ociCase struct {
 
 // ociCases are the specs compared: the host's root made read-only with
 // the usual namespaces, a chroot with a private /dev, the same in a user
-// namespace, and the chroot left writable, whose config alone has no
-// mount on "/", which a crun before 1.22 cannot make (crunMountsOnSlash).
+// namespace, and the chroot left writable. Only the host root's config
+// has a mount on "/", which a crun before 1.22 cannot make
+// (crunMountsOnSlash): a read-only chroot with nothing mounted inside is
+// read-only through root.readonly.
 func ociCases(t *testing.T) []ociCase {
 	dir := rootDir(t)
 	hostProbe := filepath.Join(dir, "probe")
