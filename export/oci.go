@@ -36,7 +36,7 @@ func OCI(s *spec.Spec, p *sandbox.Plan) (*specs.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	mounts, readonly, masked, rootRO := ociMounts(p)
+	fs := ociMounts(p)
 	root := p.Root
 	if root == "/" {
 		root = OCIHostRoot
@@ -44,13 +44,13 @@ func OCI(s *spec.Spec, p *sandbox.Plan) (*specs.Spec, error) {
 	c := &specs.Spec{
 		Version:  OCIVersion,
 		Process:  ociProcess(p),
-		Root:     &specs.Root{Path: root, Readonly: rootRO},
+		Root:     &specs.Root{Path: root, Readonly: fs.rootRO},
 		Hostname: p.Hostname,
-		Mounts:   mounts,
+		Mounts:   fs.mounts,
 		Linux: &specs.Linux{
 			Namespaces:    ociNamespaces(p),
-			ReadonlyPaths: readonly,
-			MaskedPaths:   masked,
+			ReadonlyPaths: fs.readonly,
+			MaskedPaths:   fs.masked,
 			Seccomp:       filter,
 			Resources:     ociResources(p),
 		},
@@ -59,8 +59,18 @@ func OCI(s *spec.Spec, p *sandbox.Plan) (*specs.Spec, error) {
 	if p.UserNS {
 		c.Linux.UIDMappings, c.Linux.GIDMappings = ociIDMap(p.UIDMap), ociIDMap(p.GIDMap)
 	}
-	for key, why := range OCINotCarried(s, p) {
+	for key, why := range ociNotCarried(s, p) {
 		c.Annotations[OCINoteKey+key] = why
+	}
+	if p.Unshare&unix.CLONE_NEWNS != 0 {
+		// As daemonbox makes its mount namespace: a mount the host makes
+		// later below the root does not reach the daemon. runc's default,
+		// rslave, lets it in, with the host's flags.
+		c.Linux.RootfsPropagation = "rprivate"
+	}
+	if fs.rootAlone {
+		c.Annotations[OCINoteKey+"filesystem.readonly"] = "the root is read-only through root.readonly, which a runtime applies to the root's own mount alone: nothing was mounted below " +
+			p.Root + " in the export's mount namespace, but what is mounted there after the export, or shows only in another namespace, stays writable under the runtime (daemonbox makes the root read-only recursively at each launch)"
 	}
 	return c, nil
 }

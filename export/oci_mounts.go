@@ -11,6 +11,15 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
+// ociFS is the config's file system: OCI's three lists and the root's
+// read-only flag. rootAlone: that flag is all that makes a read-only
+// chroot read-only (rootAlone).
+type ociFS struct {
+	mounts            []specs.Mount
+	readonly, masked  []string
+	rootRO, rootAlone bool
+}
+
 // ociMounts turns the plan's mounts into OCI's three lists. A runtime makes
 // config mounts in order, then read-only paths, then masked ones, and its
 // read-only paths and root.readonly are not recursive (runc 1.1 remounts the
@@ -19,22 +28,23 @@ import (
 // as daemonbox makes them; those inside daemonbox's own mounts (and the
 // hardening of /proc) stay readonlyPaths, which runc applies after every
 // mount, as daemonbox does.
-func ociMounts(p *sandbox.Plan) (mounts []specs.Mount, readonly, masked []string, rootRO bool) {
+func ociMounts(p *sandbox.Plan) ociFS {
+	fs := ociFS{rootAlone: rootAlone(p)}
 	if !hasMount(p, sandbox.MountDev) {
 		// First, so that a read-only root's bind covers it as daemonbox's
 		// covers the root's /dev; it is there for runc to see.
-		mounts = append(mounts, rootDev(p.Root))
+		fs.mounts = append(fs.mounts, rootDev(p.Root))
 	}
 	if p.Root == "/" && !hasReadonly(p, "/") {
-		mounts = append(mounts, hostRoot(false))
+		fs.mounts = append(fs.mounts, hostRoot(false))
 	}
-	own, alone := false, rootAlone(p)
+	own := false
 	for _, m := range p.Mounts {
 		switch m.Kind {
 		case sandbox.MountReadonly:
 			if m.Target == "/" {
-				rootRO = true
-				if alone {
+				fs.rootRO = true
+				if fs.rootAlone {
 					continue // root.readonly is the whole of it
 				}
 			}
@@ -42,33 +52,36 @@ func ociMounts(p *sandbox.Plan) (mounts []specs.Mount, readonly, masked []string
 			case boundReadonly(p, m.Target):
 				// the bind carries "rro" itself
 			case own:
-				readonly = append(readonly, m.Target)
+				fs.readonly = append(fs.readonly, m.Target)
 			default:
-				mounts = append(mounts, rootReadonly(p.Root, m)...)
+				fs.mounts = append(fs.mounts, rootReadonly(p.Root, m)...)
 			}
 		case sandbox.MountMasked:
-			masked = append(masked, m.Target)
+			fs.masked = append(fs.masked, m.Target)
 		default:
 			own = true
-			mounts = append(mounts, ownMount(p.Root, m)...)
+			fs.mounts = append(fs.mounts, ownMount(p.Root, m)...)
 		}
 	}
-	if hasMount(p, sandbox.MountDev) {
-		readonly = append(readonly, "/dev")
+	// daemonbox's private /dev, filled by the runtime first; or the root's
+	// own /dev (or its stand-in tmpfs) under root.readonly alone, which
+	// does not reach that mount, where daemonbox's read-only root covers it.
+	if hasMount(p, sandbox.MountDev) || fs.rootAlone {
+		fs.readonly = append(fs.readonly, "/dev")
 	}
 	if needsProc(p) {
-		mounts = append(mounts, ownMount(p.Root, sandbox.Mount{Kind: sandbox.MountProc, Target: "/proc"})...)
+		fs.mounts = append(fs.mounts, ownMount(p.Root, sandbox.Mount{Kind: sandbox.MountProc, Target: "/proc"})...)
 		ro, mask := sandbox.ProcHardening()
-		readonly, masked = append(readonly, ro...), append(mask, masked...)
+		fs.readonly, fs.masked = append(fs.readonly, ro...), append(mask, fs.masked...)
 	}
-	return mounts, readonly, masked, rootRO
+	return fs
 }
 
 // needsProc reports whether the config must mount a /proc that the launch
 // does not: runc reads /proc/self/fd in the root before the exec, so a
 // chroot without a PID namespace, which daemonbox leaves without /proc,
 // gets the host PID namespace's, hardened as daemonbox hardens its own.
-// OCINotCarried says so.
+// ociNotCarried says so.
 func needsProc(p *sandbox.Plan) bool {
 	return p.Root != "/" && !hasMount(p, sandbox.MountProc)
 }
@@ -79,8 +92,9 @@ func needsProc(p *sandbox.Plan) bool {
 // recursive read-only bind of itself on "/"; one without, nearly every
 // chroot, takes root.readonly alone, which every runtime can run: crun
 // before 1.22 cannot make a mount on "/" (containers/crun#1753; Debian 12
-// has 1.8.1). A mount made under the root after the export stays writable
-// under such a config; OCINotCarried says so.
+// has 1.8.1). A mount made under the root after the export, or one that
+// the export's mount namespace does not show, stays writable under such a
+// config; its annotation says so (OCI).
 func rootAlone(p *sandbox.Plan) bool {
 	return p.Root != "/" && hasReadonly(p, "/") && !hasSubmounts(p.Root)
 }
@@ -194,7 +208,7 @@ func devMounts(target string) []specs.Mount {
 // itself, in the root's files: it makes device nodes there and replaces
 // /dev/ptmx with a link, which with root "/" would be the host's. A root
 // whose /dev is missing or empty gets a tmpfs for the runtime to fill
-// instead: runc needs /dev/null (OCINotCarried says so).
+// instead: runc needs /dev/null (ociNotCarried says so).
 func rootDev(root string) specs.Mount {
 	if rootDevEmpty(root) {
 		return specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs",

@@ -6,13 +6,15 @@ import (
 
 	"github.com/daemonbox/daemonbox/sandbox"
 	"github.com/daemonbox/daemonbox/spec"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
-// OCINotCarried says, by spec key, what of s the OCI config cannot express
+// ociNotCarried says, by spec key, what of s the OCI config cannot express
 // and what is lost with it. Each is an annotation of the config, so that
-// nothing is dropped without a word, and export prints them on stderr.
-func OCINotCarried(s *spec.Spec, p *sandbox.Plan) map[string]string {
+// nothing is dropped without a word, and export prints them on stderr
+// (OCINotes).
+func ociNotCarried(s *spec.Spec, p *sandbox.Plan) map[string]string {
 	n := lifecycleNotes(s, p)
 	confinementNotes(n, s, p)
 	fileNotes(n, s, p)
@@ -105,9 +107,6 @@ func fileNotes(n map[string]string, s *spec.Spec, p *sandbox.Plan) {
 	if s.Process.EnvFile != "" {
 		n["process.env_file"] = "read when exported: the config holds its values, which a change to the file does not reach"
 	}
-	if rootAlone(p) {
-		n["filesystem.readonly"] = "the root is read-only through root.readonly, which a runtime applies to the root's own mount alone: nothing is mounted below " + p.Root + " now, but what is mounted there after the export stays writable under the runtime (daemonbox makes the root read-only recursively at each launch)"
-	}
 	if len(p.Directories) > 0 {
 		n["directories"] = "OCI cannot make directories: make " + directoryList(p) + " before the runtime starts (the config binds them in where the root is read-only or a chroot, and sets STATE_DIRECTORY and its kin); nothing removes the runtime ones"
 	}
@@ -124,4 +123,16 @@ func directoryList(p *sandbox.Plan) string {
 		parts = append(parts, fmt.Sprintf("%s (%s, mode %04o)", d.Path(), owner, d.Mode))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// OCINotes are the config's notes of what it does not carry, by spec key:
+// its annotations under OCINoteKey.
+func OCINotes(c *specs.Spec) map[string]string {
+	notes := map[string]string{}
+	for k, v := range c.Annotations {
+		if key, ok := strings.CutPrefix(k, OCINoteKey); ok {
+			notes[key] = v
+		}
+	}
+	return notes
 }

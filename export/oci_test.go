@@ -70,6 +70,9 @@ func TestOCIConfig(t *testing.T) {
 	if !slices.Equal(ns, []string{"mount", "pid", "network", "uts"}) || c.Hostname != "web" {
 		t.Errorf("namespaces %v, hostname %q", ns, c.Hostname)
 	}
+	if c.Linux.RootfsPropagation != "rprivate" { // as daemonbox's mount namespace: no host mount comes in later
+		t.Errorf("rootfsPropagation %q", c.Linux.RootfsPropagation)
+	}
 	if !slices.Equal(c.Linux.ReadonlyPaths, []string{"/proc/sys"}) || !slices.Equal(c.Linux.MaskedPaths, []string{"/proc/kcore"}) {
 		t.Errorf("readonly %v, masked %v", c.Linux.ReadonlyPaths, c.Linux.MaskedPaths)
 	}
@@ -198,7 +201,7 @@ func TestOCIWritableAndDirectories(t *testing.T) {
 	if !found {
 		t.Errorf("no writable bind of /var/lib/web in %+v", c.Mounts)
 	}
-	n := OCINotCarried(s, p)
+	n := ociNotCarried(s, p)
 	if !strings.Contains(n["directories"], "/var/lib/web (33:33, mode 0750)") || !strings.Contains(n["process.env_file"], "read when exported") {
 		t.Errorf("notes %q", n)
 	}
@@ -253,6 +256,34 @@ func TestMountedBelow(t *testing.T) {
 	} {
 		if got := mountedBelow(info, dir); got != want {
 			t.Errorf("mountedBelow(%q) = %v, want %v", dir, got, want)
+		}
+	}
+}
+
+// A read-only chroot without a private /dev: the /dev the config mounts
+// for the runtime (a bind of the root's own, or a tmpfs where that is
+// empty) is not under root.readonly's one mount, so it is a read-only
+// path, made once the runtime has filled it, as daemonbox's read-only root
+// covers the root's /dev.
+func TestOCIReadonlyChrootOwnDev(t *testing.T) {
+	for _, withNull := range []bool{true, false} {
+		s, p := testPlan()
+		root := t.TempDir()
+		os.Mkdir(filepath.Join(root, "dev"), 0o755)
+		if withNull {
+			os.WriteFile(filepath.Join(root, "dev", "null"), nil, 0o666)
+		}
+		p.Root = root
+		p.Mounts = []sandbox.Mount{{Kind: sandbox.MountReadonly, Target: "/"}}
+		c, err := OCI(s, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Mounts) == 0 || c.Mounts[0].Destination != "/dev" || !slices.Contains(c.Linux.ReadonlyPaths, "/dev") {
+			t.Errorf("/dev (root's own: %v): mounts %+v, readonlyPaths %q", withNull, c.Mounts, c.Linux.ReadonlyPaths)
+		}
+		if notes := OCINotes(c); notes["filesystem.readonly"] == "" || notes["landlock"] == "" || notes["name"] != "" {
+			t.Errorf("notes %v", notes)
 		}
 	}
 }

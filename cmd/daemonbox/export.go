@@ -90,7 +90,7 @@ func exportOCI(file, bundle string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return report(stderr, err)
 	}
-	notes := export.OCINotCarried(s, plan)
+	notes := export.OCINotes(c)
 	keys := make([]string, 0, len(notes))
 	for k := range notes {
 		keys = append(keys, k)
