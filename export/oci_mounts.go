@@ -60,6 +60,9 @@ func ociMounts(p *sandbox.Plan) ociFS {
 			fs.masked = append(fs.masked, m.Target)
 		default:
 			own = true
+			if m.Kind == sandbox.MountBind && !m.InRoot && underRootReadonly(p, m.Source) {
+				m.Readonly = true // as daemonbox's clone of it is
+			}
 			fs.mounts = append(fs.mounts, ownMount(p.Root, m)...)
 		}
 	}
@@ -75,6 +78,28 @@ func ociMounts(p *sandbox.Plan) ociFS {
 		fs.readonly, fs.masked = append(fs.readonly, ro...), append(mask, fs.masked...)
 	}
 	return fs
+}
+
+// underRootReadonly reports whether a bind's host source lies under a
+// read-only path of a chroot's own files: daemonbox makes those before its
+// own mounts, on the chroot's mounts in its namespace, and clones the
+// source through them, so the bind is read-only whatever it says. A
+// runtime binds the host's path, untouched. (The host's root is made
+// read-only in a clone that host paths do not pass through.)
+func underRootReadonly(p *sandbox.Plan, source string) bool {
+	if p.Root == "/" {
+		return false
+	}
+	for _, m := range p.Mounts {
+		if m.Kind != sandbox.MountReadonly {
+			return false // daemonbox's own mounts begin: later read-only paths come after the binds
+		}
+		dir := path.Join(p.Root, m.Target)
+		if source == dir || strings.HasPrefix(source, dir+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // needsProc reports whether the config must mount a /proc that the launch

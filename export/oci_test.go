@@ -287,3 +287,30 @@ func TestOCIReadonlyChrootOwnDev(t *testing.T) {
 		}
 	}
 }
+
+// A bind whose source lies under a read-only path of a chroot's own files
+// is read-only under daemonbox, which clones it through that mount: the
+// config says "rro". The host's root does not reach its binds.
+func TestOCIBindUnderReadonlyChroot(t *testing.T) {
+	s, p := testPlan()
+	root := t.TempDir()
+	p.Root = root
+	p.Mounts = []sandbox.Mount{{Kind: sandbox.MountReadonly, Target: "/etc"}, {Kind: sandbox.MountDev, Target: "/dev"},
+		{Kind: sandbox.MountBind, Source: root + "/etc/app", Target: "/mnt"},
+		{Kind: sandbox.MountBind, Source: root + "/etcetera", Target: "/srv"}}
+	for _, tc := range []struct {
+		root string
+		want map[string]bool
+	}{{root, map[string]bool{"/mnt": true, "/srv": false}}, {"/", map[string]bool{"/mnt": false, "/srv": false}}} {
+		p.Root = tc.root
+		c, err := OCI(s, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range c.Mounts {
+			if want, ok := tc.want[m.Destination]; ok && slices.Contains(m.Options, "rro") != want {
+				t.Errorf("root %s: %s %v, want rro %v", tc.root, m.Destination, m.Options, want)
+			}
+		}
+	}
+}
