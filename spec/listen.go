@@ -154,6 +154,12 @@ func parseHostPort(l *Listen, rest string) string {
 	if (l.Network == NetTCP6 || l.Network == NetUDP6) && !addr.Is6() {
 		return l.Network + ":// takes an IPv6 address in brackets ([::]:PORT)"
 	}
+	if (l.Network == NetTCP6 || l.Network == NetUDP6) && addr.Is4In6() {
+		// Its socket is IPv6-only, and the kernel refuses to bind one to
+		// an IPv4 address (EINVAL).
+		return "an IPv4-mapped address needs IPv4, which a " + l.Network + ":// socket does not take: write " +
+			strings.TrimSuffix(l.Network, "6") + "://[" + addr.String() + "]:PORT"
+	}
 	l.Host, l.Port = addr.String(), port
 	return ""
 }

@@ -65,6 +65,7 @@ func TestListenErrors(t *testing.T) {
 		{cmd + "[[fds.listen]]\nname = \"a\"\naddress = \"tcp://1.2.3.4:0\"\n", `port 0 would let the kernel pick`},
 		{cmd + "[[fds.listen]]\nname = \"a\"\naddress = \"tcp://1.2.3.4:65536\"\n", `expected HOST:PORT`},
 		{cmd + "[[fds.listen]]\nname = \"a\"\naddress = \"tcp6://127.0.0.1:80\"\n", `tcp6:// takes an IPv6 address`},
+		{cmd + "[[fds.listen]]\nname = \"a\"\naddress = \"udp6://[::ffff:127.0.0.1]:80\"\n", `an IPv4-mapped address needs IPv4, which a udp6:// socket does not take: write udp://[::ffff:127.0.0.1]:PORT`},
 		{cmd + "[[fds.listen]]\nname = \"a\"\naddress = \"unix://run/x\"\n", `expected unix:///ABSOLUTE/PATH`},
 		{cmd + "[[fds.listen]]\nname = \"a\"\naddress = \"unix:///run/../x\"\n", `not canonical (write "/x")`},
 		{cmd + "[[fds.listen]]\nname = \"a\"\naddress = \"unix:///" + strings.Repeat("x", 110) + "\"\n", `longer than the kernel's 107 bytes`},

@@ -27,6 +27,11 @@ func (a Addr) Is4() bool { return a.is4 }
 // Is6 says whether a is an IPv6 address.
 func (a Addr) Is6() bool { return !a.is4 }
 
+// Is4In6 says whether a is an IPv4-mapped IPv6 address (::ffff:a.b.c.d).
+func (a Addr) Is4In6() bool {
+	return !a.is4 && a.b[10] == 0xff && a.b[11] == 0xff && [10]byte(a.b[:10]) == [10]byte{}
+}
+
 // As4 is an IPv4 address's four bytes.
 func (a Addr) As4() [4]byte { return [4]byte(a.b[12:]) }
 

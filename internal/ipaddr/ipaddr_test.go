@@ -30,7 +30,7 @@ func TestAgainstNetip(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		if got.String() != want.String() || got.Is4() != want.Is4() || got.As16() != want.As16() || got.Zone() != want.Zone() {
+		if got.String() != want.String() || got.Is4() != want.Is4() || got.Is4In6() != want.Is4In6() || got.As16() != want.As16() || got.Zone() != want.Zone() {
 			t.Errorf("%q: %s (v4 %v, %x), netip's %s (v4 %v, %x)", s, got, got.Is4(), got.As16(), want, want.Is4(), want.As16())
 		}
 		if got.Is4() && got.As4() != want.As4() {
