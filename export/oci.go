@@ -36,7 +36,10 @@ func OCI(s *spec.Spec, p *sandbox.Plan) (*specs.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	fs := ociMounts(p)
+	fs, err := ociMounts(p)
+	if err != nil {
+		return nil, err
+	}
 	root := p.Root
 	if root == "/" {
 		root = OCIHostRoot
@@ -123,7 +126,7 @@ func ociNamespaces(p *sandbox.Plan) []specs.LinuxNamespace {
 		{unix.CLONE_NEWNET, specs.NetworkNamespace}, {unix.CLONE_NEWIPC, specs.IPCNamespace},
 		{unix.CLONE_NEWUTS, specs.UTSNamespace}, {unix.CLONE_NEWCGROUP, specs.CgroupNamespace},
 	}
-	if p.PIDNS {
+	if p.PIDNS || needsProc(p) {
 		ns = append(ns, specs.LinuxNamespace{Type: specs.PIDNamespace})
 	}
 	for _, f := range flags {

@@ -1,9 +1,11 @@
 package export
 
 import (
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,7 +30,7 @@ type ociFS struct {
 // as daemonbox makes them; those inside daemonbox's own mounts (and the
 // hardening of /proc) stay readonlyPaths, which runc applies after every
 // mount, as daemonbox does.
-func ociMounts(p *sandbox.Plan) ociFS {
+func ociMounts(p *sandbox.Plan) (ociFS, error) {
 	fs := ociFS{rootAlone: rootAlone(p)}
 	if !hasMount(p, sandbox.MountDev) {
 		// First, so that a read-only root's bind covers it as daemonbox's
@@ -54,7 +56,11 @@ func ociMounts(p *sandbox.Plan) ociFS {
 			case own:
 				fs.readonly = append(fs.readonly, m.Target)
 			default:
-				fs.mounts = append(fs.mounts, rootReadonly(p.Root, m)...)
+				ms, err := rootReadonly(p.Root, m)
+				if err != nil {
+					return fs, err
+				}
+				fs.mounts = append(fs.mounts, ms...)
 			}
 		case sandbox.MountMasked:
 			fs.masked = append(fs.masked, m.Target)
@@ -63,13 +69,20 @@ func ociMounts(p *sandbox.Plan) ociFS {
 			if m.Kind == sandbox.MountBind && !m.InRoot && underRootReadonly(p, m.Source) {
 				m.Readonly = true // as daemonbox's clone of it is
 			}
+			if m.InRoot {
+				host, err := inRoot(p.Root, m.Target)
+				if err != nil {
+					return fs, err
+				}
+				m.Source = host
+			}
 			fs.mounts = append(fs.mounts, ownMount(p.Root, m)...)
 		}
 	}
 	// daemonbox's private /dev, filled by the runtime first; or the root's
 	// own /dev (or its stand-in tmpfs) under root.readonly alone, which
 	// does not reach that mount, where daemonbox's read-only root covers it.
-	if hasMount(p, sandbox.MountDev) || fs.rootAlone {
+	if hasMount(p, sandbox.MountDev) || fs.rootAlone && !ownMountOn(p, "/dev") {
 		fs.readonly = append(fs.readonly, "/dev")
 	}
 	if needsProc(p) {
@@ -77,7 +90,43 @@ func ociMounts(p *sandbox.Plan) ociFS {
 		ro, mask := sandbox.ProcHardening()
 		fs.readonly, fs.masked = append(fs.readonly, ro...), append(mask, fs.masked...)
 	}
-	return fs
+	return fs, nil
+}
+
+// ownMountOn reports whether one of the spec's own mounts (a bind or a
+// tmpfs) is on target, over what the config mounts there for the runtime.
+func ownMountOn(p *sandbox.Plan, target string) bool {
+	return slices.ContainsFunc(p.Mounts, func(m sandbox.Mount) bool {
+		return (m.Kind == sandbox.MountBind || m.Kind == sandbox.MountTmpfs) && m.Target == target
+	})
+}
+
+// inRoot is the host's path of target inside a chroot, resolved there as
+// daemonbox resolves it: a runtime resolves a mount's source on the host,
+// where a symlink of the root's (var/run -> /run) leads out of it.
+func inRoot(root, target string) (string, error) {
+	if root == "/" {
+		return target, nil
+	}
+	host, ok := sandbox.HostPathInRoot(root, target)
+	if !ok {
+		return "", fmt.Errorf("export: %s does not lead to a file inside the root %s", target, root)
+	}
+	return host, nil
+}
+
+// hostPath is a host path with its symlinks resolved, as the kernel
+// follows them for a bind's source, or the path itself if it cannot be.
+func hostPath(p string) string {
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		return real
+	}
+	return p
+}
+
+// within reports whether p is dir or lies below it.
+func within(p, dir string) bool {
+	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
 }
 
 // underRootReadonly reports whether a bind's host source lies under a
@@ -90,12 +139,12 @@ func underRootReadonly(p *sandbox.Plan, source string) bool {
 	if p.Root == "/" {
 		return false
 	}
+	source = hostPath(source)
 	for _, m := range p.Mounts {
 		if m.Kind != sandbox.MountReadonly {
 			return false // daemonbox's own mounts begin: later read-only paths come after the binds
 		}
-		dir := path.Join(p.Root, m.Target)
-		if source == dir || strings.HasPrefix(source, dir+"/") {
+		if dir, err := inRoot(p.Root, m.Target); err == nil && within(source, dir) {
 			return true
 		}
 	}
@@ -105,8 +154,10 @@ func underRootReadonly(p *sandbox.Plan, source string) bool {
 // needsProc reports whether the config must mount a /proc that the launch
 // does not: runc reads /proc/self/fd in the root before the exec, so a
 // chroot without a PID namespace, which daemonbox leaves without /proc,
-// gets the host PID namespace's, hardened as daemonbox hardens its own.
-// ociNotCarried says so.
+// gets a PID namespace and its /proc, hardened as daemonbox hardens its
+// own (ociNamespaces). Not the host PID namespace's: through
+// /proc/PID/root the daemon could reach the files of any process of its
+// uid outside the chroot. ociNotCarried says so.
 func needsProc(p *sandbox.Plan) bool {
 	return p.Root != "/" && !hasMount(p, sandbox.MountProc)
 }
@@ -121,7 +172,17 @@ func needsProc(p *sandbox.Plan) bool {
 // the export's mount namespace does not show, stays writable under such a
 // config; its annotation says so (OCI).
 func rootAlone(p *sandbox.Plan) bool {
-	return p.Root != "/" && hasReadonly(p, "/") && !hasSubmounts(p.Root)
+	return p.Root != "/" && hasReadonly(p, "/") && !hasSubmounts(p.Root) && !bindsAbove(p)
+}
+
+// bindsAbove reports whether one of the spec's binds holds the root in its
+// source (a bind of /srv for a root /srv/jail): daemonbox's clone of it
+// carries the read-only root inside it, and root.readonly, which makes the
+// runtime's root alone read-only, would leave that copy writable.
+func bindsAbove(p *sandbox.Plan) bool {
+	return slices.ContainsFunc(p.Mounts, func(m sandbox.Mount) bool {
+		return m.Kind == sandbox.MountBind && !m.InRoot && within(p.Root, hostPath(m.Source))
+	})
 }
 
 // hasSubmounts reports whether anything is mounted below root on this
@@ -174,16 +235,22 @@ func unescapeMountinfo(s string) string {
 // everything under it: a recursive bind of it onto itself, "rro". An
 // optional path (the root's /sys) that is missing is skipped, as daemonbox
 // skips it.
-func rootReadonly(root string, m sandbox.Mount) []specs.Mount {
+func rootReadonly(root string, m sandbox.Mount) ([]specs.Mount, error) {
 	if root == "/" && m.Target == "/" {
-		return []specs.Mount{hostRoot(true)}
+		return []specs.Mount{hostRoot(true)}, nil
 	}
-	host := filepath.Join(root, m.Target)
+	host, err := inRoot(root, m.Target)
+	if err != nil {
+		if m.Optional {
+			return nil, nil
+		}
+		return nil, err
+	}
 	if _, err := os.Stat(host); err != nil && m.Optional {
-		return nil
+		return nil, nil
 	}
 	return []specs.Mount{{Destination: m.Target, Type: "bind", Source: host,
-		Options: []string{"rbind", "rro"}}}
+		Options: []string{"rbind", "rro"}}}, nil
 }
 
 // ownMount is one of daemonbox's own mounts, with the same options.
@@ -239,12 +306,18 @@ func rootDev(root string) specs.Mount {
 		return specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs",
 			Options: []string{"nosuid", "noexec", "mode=755", "size=64k"}}
 	}
-	return specs.Mount{Destination: "/dev", Type: "bind", Source: filepath.Join(root, "dev"), Options: []string{"rbind"}}
+	host, _ := inRoot(root, "/dev")
+	return specs.Mount{Destination: "/dev", Type: "bind", Source: host, Options: []string{"rbind"}}
 }
 
-// rootDevEmpty reports whether the root's /dev is missing or empty.
+// rootDevEmpty reports whether the root's /dev, resolved inside it, is
+// missing or empty.
 func rootDevEmpty(root string) bool {
-	entries, err := os.ReadDir(filepath.Join(root, "dev"))
+	host, err := inRoot(root, "/dev")
+	if err != nil {
+		return true
+	}
+	entries, err := os.ReadDir(host)
 	return err != nil || len(entries) == 0
 }
 

@@ -294,6 +294,8 @@ func TestOCIReadonlyChrootOwnDev(t *testing.T) {
 func TestOCIBindUnderReadonlyChroot(t *testing.T) {
 	s, p := testPlan()
 	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc", "app"), 0o755)
+	os.Mkdir(filepath.Join(root, "etcetera"), 0o755)
 	p.Root = root
 	p.Mounts = []sandbox.Mount{{Kind: sandbox.MountReadonly, Target: "/etc"}, {Kind: sandbox.MountDev, Target: "/dev"},
 		{Kind: sandbox.MountBind, Source: root + "/etc/app", Target: "/mnt"},
@@ -312,5 +314,98 @@ func TestOCIBindUnderReadonlyChroot(t *testing.T) {
 				t.Errorf("root %s: %s %v, want rro %v", tc.root, m.Destination, m.Options, want)
 			}
 		}
+	}
+}
+
+// chrootPlan is a read-only chroot in a fresh directory with the given
+// directories, and mounts after the read-only root.
+func chrootPlan(t *testing.T, dirs []string, mounts ...sandbox.Mount) (*spec.Spec, *sandbox.Plan, string) {
+	s, p := testPlan()
+	root := t.TempDir()
+	for _, d := range dirs {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	p.Root = root
+	p.Mounts = append([]sandbox.Mount{{Kind: sandbox.MountReadonly, Target: "/"}}, mounts...)
+	return s, p, root
+}
+
+func mountOn(c *specs.Spec, dest string) (specs.Mount, bool) {
+	for _, m := range c.Mounts {
+		if m.Destination == dest {
+			return m, true
+		}
+	}
+	return specs.Mount{}, false
+}
+
+// Paths of the root's own files are mount sources resolved inside the
+// root, as daemonbox resolves them: a runtime resolves a source on the
+// host, where the root's var/run -> /run is the host's /run.
+func TestOCISourcesResolvedInRoot(t *testing.T) {
+	s, p, root := chrootPlan(t, []string{"run", "var", "dev"},
+		sandbox.Mount{Kind: sandbox.MountDev, Target: "/dev"},
+		sandbox.Mount{Kind: sandbox.MountBind, Source: "", Target: "/var/run", InRoot: true})
+	os.Symlink("/run", filepath.Join(root, "var", "run"))
+	p.Mounts[2].Source = filepath.Join(root, "var", "run")
+	c, err := OCI(s, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := mountOn(c, "/var/run"); !ok || m.Source != filepath.Join(root, "run") {
+		t.Errorf("writable /var/run: %+v, want its source %s/run", m, root)
+	}
+	p.Mounts = []sandbox.Mount{{Kind: sandbox.MountReadonly, Target: "/var/run"}}
+	if c, err = OCI(s, p); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := mountOn(c, "/var/run"); !ok || m.Source != filepath.Join(root, "run") {
+		t.Errorf("read-only /var/run: %+v, want its source %s/run", m, root)
+	}
+	os.Remove(filepath.Join(root, "run"))
+	if _, err := OCI(s, p); err == nil || !strings.Contains(err.Error(), "does not lead to a file inside the root") {
+		t.Errorf("a path that leads out of the root: %v", err)
+	}
+}
+
+// A bind that holds the root in its source, or reaches into it through a
+// symlink, is read-only, as daemonbox clones it through the read-only
+// root: the root keeps its recursive read-only bind on "/" and the other
+// gets "rro".
+func TestOCIBindsAroundReadonlyChroot(t *testing.T) {
+	s, p, root := chrootPlan(t, []string{"etc", "dev"}, sandbox.Mount{Kind: sandbox.MountDev, Target: "/dev"})
+	link := filepath.Join(t.TempDir(), "etc")
+	os.Symlink(filepath.Join(root, "etc"), link)
+	p.Mounts = append(p.Mounts, sandbox.Mount{Kind: sandbox.MountBind, Source: filepath.Dir(root), Target: "/mnt"},
+		sandbox.Mount{Kind: sandbox.MountBind, Source: link, Target: "/srv"})
+	c, err := OCI(s, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := mountOn(c, "/"); !ok || !slices.Contains(m.Options, "rro") {
+		t.Errorf("root under a bind of its parent: / %+v", m)
+	}
+	if m, _ := mountOn(c, "/srv"); !slices.Contains(m.Options, "rro") {
+		t.Errorf("bind through a symlink into the root: %+v", m)
+	}
+}
+
+// The spec's own mount on /dev is left as the spec says; and a chroot
+// without a PID namespace gets one, not the host's /proc.
+func TestOCIOwnDevAndPIDNamespace(t *testing.T) {
+	s, p, _ := chrootPlan(t, []string{"dev"}, sandbox.Mount{Kind: sandbox.MountTmpfs, Target: "/dev"})
+	p.PIDNS = false
+	c, err := OCI(s, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(c.Linux.ReadonlyPaths, "/dev") {
+		t.Errorf("the spec's tmpfs on /dev made read-only: %q", c.Linux.ReadonlyPaths)
+	}
+	if !slices.ContainsFunc(c.Linux.Namespaces, func(n specs.LinuxNamespace) bool { return n.Type == specs.PIDNamespace }) {
+		t.Errorf("no PID namespace for the /proc the config mounts: %v", c.Linux.Namespaces)
+	}
+	if _, ok := mountOn(c, "/proc"); !ok || !strings.Contains(ociNotCarried(s, p)["namespaces.pid"], "PID 1") {
+		t.Errorf("/proc or its note missing")
 	}
 }

@@ -100,6 +100,17 @@ func resolveInRoot(root, path string) (string, bool) {
 	return filepath.Join("/", rel), true
 }
 
+// HostPathInRoot is the host's path of p resolved inside root, symlinks
+// followed as the chrooted daemon would follow them: what an export must
+// name as a mount's source for a runtime that resolves it on the host.
+func HostPathInRoot(root, p string) (string, bool) {
+	in, ok := resolveInRoot(root, p)
+	if !ok {
+		return "", false
+	}
+	return filepath.Join(root, in), true
+}
+
 func openInRootPath(root, path string, flags uint64) (int, error) {
 	rootFd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
