@@ -11,6 +11,7 @@ import (
 
 	"github.com/daemonbox/daemonbox/sandbox"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // ociFS is the config's file system: OCI's three lists and the root's
@@ -20,18 +21,20 @@ type ociFS struct {
 	mounts            []specs.Mount
 	readonly, masked  []string
 	rootRO, rootAlone bool
+	bindsAbove        bool // bindsAbove(p)
 }
 
 // ociMounts turns the plan's mounts into OCI's three lists. A runtime makes
 // config mounts in order, then read-only paths, then masked ones, and its
 // read-only paths and root.readonly are not recursive (runc 1.1 remounts the
 // top mount only). daemonbox's read-only paths are recursive, so those in
-// the root's own files become recursive read-only binds ("rro") in order,
-// as daemonbox makes them; those inside daemonbox's own mounts (and the
-// hardening of /proc) stay readonlyPaths, which runc applies after every
-// mount, as daemonbox does.
+// the root's own files with mounts below them become recursive read-only
+// binds ("rro") in order, as daemonbox makes them (rootReadonly); the
+// others, and those inside daemonbox's own mounts (and the hardening of
+// /proc), are readonlyPaths, which runc applies after every mount, one
+// mount each.
 func ociMounts(p *sandbox.Plan) (ociFS, error) {
-	fs := ociFS{rootAlone: rootAlone(p)}
+	fs := ociFS{rootAlone: rootAlone(p), bindsAbove: bindsAbove(p)}
 	if !hasMount(p, sandbox.MountDev) {
 		// First, so that a read-only root's bind covers it as daemonbox's
 		// covers the root's /dev; it is there for runc to see.
@@ -42,41 +45,18 @@ func ociMounts(p *sandbox.Plan) (ociFS, error) {
 	}
 	own := false
 	for _, m := range p.Mounts {
+		var err error
 		switch m.Kind {
 		case sandbox.MountReadonly:
-			if m.Target == "/" {
-				fs.rootRO = true
-				if fs.rootAlone {
-					continue // root.readonly is the whole of it
-				}
-			}
-			switch {
-			case boundReadonly(p, m.Target):
-				// the bind carries "rro" itself
-			case own:
-				fs.readonly = append(fs.readonly, m.Target)
-			default:
-				ms, err := rootReadonly(p.Root, m)
-				if err != nil {
-					return fs, err
-				}
-				fs.mounts = append(fs.mounts, ms...)
-			}
+			err = fs.addReadonly(p, m, own)
 		case sandbox.MountMasked:
 			fs.masked = append(fs.masked, m.Target)
 		default:
 			own = true
-			if m.Kind == sandbox.MountBind && !m.InRoot && underRootReadonly(p, m.Source) {
-				m.Readonly = true // as daemonbox's clone of it is
-			}
-			if m.InRoot {
-				host, err := inRoot(p.Root, m.Target)
-				if err != nil {
-					return fs, err
-				}
-				m.Source = host
-			}
-			fs.mounts = append(fs.mounts, ownMount(p.Root, m)...)
+			err = fs.addOwn(p, m)
+		}
+		if err != nil {
+			return fs, err
 		}
 	}
 	// daemonbox's private /dev, filled by the runtime first; or the root's
@@ -91,6 +71,92 @@ func ociMounts(p *sandbox.Plan) (ociFS, error) {
 		fs.readonly, fs.masked = append(fs.readonly, ro...), append(mask, fs.masked...)
 	}
 	return fs, nil
+}
+
+// addReadonly adds a read-only path: the root by root.readonly, a path
+// inside daemonbox's own mounts as a read-only path, one in the root's own
+// files as rootReadonly says. own: daemonbox's own mounts have begun.
+func (fs *ociFS) addReadonly(p *sandbox.Plan, m sandbox.Mount, own bool) error {
+	if m.Target == "/" {
+		fs.rootRO = true
+		if fs.rootAlone {
+			return nil // root.readonly is the whole of it
+		}
+	}
+	switch {
+	case boundReadonly(p, m.Target):
+		return nil // the bind carries "rro" itself
+	case own:
+		fs.readonly = append(fs.readonly, m.Target)
+		return nil
+	}
+	return fs.rootReadonly(p.Root, m)
+}
+
+// addOwn adds one of daemonbox's own mounts. A bind of a host path under a
+// chroot's read-only path is read-only, as daemonbox's clone of it is; a
+// writable path's source is resolved inside the root (sourceInRoot).
+func (fs *ociFS) addOwn(p *sandbox.Plan, m sandbox.Mount) error {
+	if m.Kind == sandbox.MountBind && !m.InRoot && underRootReadonly(p, m.Source) {
+		m.Readonly = true
+	}
+	if m.InRoot {
+		host, err := fs.sourceInRoot(p.Root, m.Target)
+		if err != nil {
+			return err
+		}
+		m.Source = host
+	}
+	fs.mounts = append(fs.mounts, ownMount(p.Root, m)...)
+	return nil
+}
+
+// sourceInRoot is the host path of a chroot's own path, resolved inside the
+// root as daemonbox resolves it, for a mount's source. The runtime resolves
+// a source on the host when it makes the mount, after the config's earlier
+// mounts are in place under the root: one that leads below one of them (a
+// writable path through a symlink into a bind of the spec's) would be taken
+// through that mount, from wherever it leads, where daemonbox takes the
+// root's own files. The config cannot say that, so the export refuses it.
+// A bind of a path onto itself (the root's /dev, a writable path) leads
+// to the same files and does not count.
+func (fs *ociFS) sourceInRoot(root, target string) (string, error) {
+	host, err := inRoot(root, target)
+	if err != nil || root == "/" {
+		return host, err
+	}
+	for _, m := range fs.mounts {
+		if m.Destination == "/" {
+			continue
+		}
+		dest, err := inRoot(root, m.Destination)
+		if err != nil {
+			dest = filepath.Join(root, m.Destination)
+		}
+		if within(host, dest) && !(m.Type == "bind" && m.Source == dest) {
+			return "", fmt.Errorf("export: %s leads inside the root %s to %s, below the config's mount on %s, through which a runtime would take it: an OCI config cannot carry it",
+				target, root, strings.TrimPrefix(host, root), m.Destination)
+		}
+	}
+	return host, nil
+}
+
+// OCIMountPoints makes the mount points the config needs inside the root,
+// resolved there, before a runtime would have to: the plan's, and those of
+// the /proc and /dev the config adds for the runtime's sake. A runtime
+// cannot make them under a read-only root, and would make them in the
+// root's files on the host otherwise.
+func OCIMountPoints(p *sandbox.Plan) error {
+	l := p.Launch
+	l.Unshare |= unix.CLONE_NEWNS // an OCI runtime always makes a mount namespace
+	l.Mounts = slices.Clone(l.Mounts)
+	if needsProc(p) {
+		l.Mounts = append(l.Mounts, sandbox.Mount{Kind: sandbox.MountProc, Target: "/proc"})
+	}
+	if p.Root != "/" && !hasMount(p, sandbox.MountDev) {
+		l.Mounts = append(l.Mounts, sandbox.Mount{Kind: sandbox.MountTmpfs, Target: "/dev"})
+	}
+	return sandbox.MakeMountPoints(&l)
 }
 
 // ownMountOn reports whether one of the spec's own mounts (a bind or a
@@ -232,25 +298,35 @@ func unescapeMountinfo(s string) string {
 }
 
 // rootReadonly makes a path of the root's own files read-only with
-// everything under it: a recursive bind of it onto itself, "rro". An
-// optional path (the root's /sys) that is missing is skipped, as daemonbox
-// skips it.
-func rootReadonly(root string, m sandbox.Mount) ([]specs.Mount, error) {
+// everything under it. With nothing mounted below it on this host, that
+// is a read-only path: the runtime resolves it inside the container each
+// time it starts, and remounts its one mount. A source is resolved on the
+// host each time instead, through whatever the daemon has since left in
+// the root's files (a writable directory on the way renamed and replaced
+// with a link to "/"). Nor with a bind of the spec's above the root
+// (bindsAbove), whose copy of the path the runtime's would not reach.
+// Otherwise it is a recursive read-only bind of itself
+// ("rro"), its source resolved inside the root now. An optional path (the
+// root's /sys) that is missing is skipped, as daemonbox skips it.
+func (fs *ociFS) rootReadonly(root string, m sandbox.Mount) error {
 	if root == "/" && m.Target == "/" {
-		return []specs.Mount{hostRoot(true)}, nil
+		fs.mounts = append(fs.mounts, hostRoot(true))
+		return nil
 	}
-	host, err := inRoot(root, m.Target)
+	if _, err := inRoot(root, m.Target); err != nil && m.Optional {
+		return nil
+	}
+	host, err := fs.sourceInRoot(root, m.Target)
 	if err != nil {
-		if m.Optional {
-			return nil, nil
-		}
-		return nil, err
+		return err
 	}
-	if _, err := os.Stat(host); err != nil && m.Optional {
-		return nil, nil
+	if root != "/" && !hasSubmounts(host) && !fs.bindsAbove {
+		fs.readonly = append(fs.readonly, m.Target)
+		return nil
 	}
-	return []specs.Mount{{Destination: m.Target, Type: "bind", Source: host,
-		Options: []string{"rbind", "rro"}}}, nil
+	fs.mounts = append(fs.mounts, specs.Mount{Destination: m.Target, Type: "bind", Source: host,
+		Options: []string{"rbind", "rro"}})
+	return nil
 }
 
 // ownMount is one of daemonbox's own mounts, with the same options.

@@ -71,7 +71,7 @@ func confinementNotes(n map[string]string, s *spec.Spec, p *sandbox.Plan) {
 		n["namespaces.mount"] = "the config has a mount namespace, which an OCI runtime always makes: the daemon sees the same files, through a copy of the mount table"
 	}
 	if needsProc(p) {
-		n["namespaces.pid"] = "runc needs a /proc in the root, which this chroot without a PID namespace lacks under daemonbox: the config gives the daemon a PID namespace of its own, where it is PID 1, and mounts that namespace's /proc (hardened). A /proc of the host's PID namespace would let the daemon reach other processes' roots (/proc/PID/root)"
+		n["namespaces.pid"] = "runc needs a /proc in the root, which this chroot without a PID namespace lacks under daemonbox: the config gives the daemon a PID namespace of its own, where it is PID 1, and mounts that namespace's /proc (hardened). A /proc of the host's PID namespace would let the daemon reach other processes' roots (/proc/PID/root). As PID 1 the daemon ignores a signal it has no handler for (runc kill ID TERM does nothing then) and reaps orphans itself, as with namespaces.pid = true under runc"
 	}
 	if !hasMount(p, sandbox.MountDev) && rootDevEmpty(p.Root) {
 		n["filesystem.dev"] = "runc needs /dev/null, which the root's /dev lacks: the config gives it a tmpfs /dev that runc fills with null, zero, full, random, urandom and tty"

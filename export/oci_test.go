@@ -359,8 +359,10 @@ func TestOCISourcesResolvedInRoot(t *testing.T) {
 	if c, err = OCI(s, p); err != nil {
 		t.Fatal(err)
 	}
-	if m, ok := mountOn(c, "/var/run"); !ok || m.Source != filepath.Join(root, "run") {
-		t.Errorf("read-only /var/run: %+v, want its source %s/run", m, root)
+	// With nothing mounted below it, a read-only path that the runtime
+	// resolves inside the container at each start.
+	if _, ok := mountOn(c, "/var/run"); ok || !slices.Contains(c.Linux.ReadonlyPaths, "/var/run") {
+		t.Errorf("read-only /var/run: mounts %+v, readonlyPaths %q", c.Mounts, c.Linux.ReadonlyPaths)
 	}
 	os.Remove(filepath.Join(root, "run"))
 	if _, err := OCI(s, p); err == nil || !strings.Contains(err.Error(), "does not lead to a file inside the root") {
@@ -407,5 +409,42 @@ func TestOCIOwnDevAndPIDNamespace(t *testing.T) {
 	}
 	if _, ok := mountOn(c, "/proc"); !ok || !strings.Contains(ociNotCarried(s, p)["namespaces.pid"], "PID 1") {
 		t.Errorf("/proc or its note missing")
+	}
+}
+
+// A writable path that leads, through a symlink of the root's, below a
+// mount the config makes before it would be taken through that mount by a
+// runtime, which resolves a source on the host: the export refuses it.
+func TestOCIWritableThroughMount(t *testing.T) {
+	s, p, root := chrootPlan(t, []string{"mnt/x/etc", "dev"},
+		sandbox.Mount{Kind: sandbox.MountDev, Target: "/dev"},
+		sandbox.Mount{Kind: sandbox.MountBind, Source: t.TempDir(), Target: "/mnt"},
+		sandbox.Mount{Kind: sandbox.MountBind, Target: "/data/x/etc", InRoot: true})
+	os.Symlink("/mnt", filepath.Join(root, "data"))
+	_, err := OCI(s, p)
+	if err == nil || !strings.Contains(err.Error(), "below the config's mount on /mnt") {
+		t.Errorf("a writable path through the /mnt bind: %v", err)
+	}
+	// The root's own /dev, bound for the runtime, and left writable: a
+	// bind of the same files, which does not count.
+	os.WriteFile(filepath.Join(root, "dev", "null"), nil, 0o666)
+	p.Mounts = []sandbox.Mount{p.Mounts[0], {Kind: sandbox.MountBind, Target: "/dev", InRoot: true}}
+	if _, err := OCI(s, p); err != nil {
+		t.Errorf("writable /dev over the root's own /dev bind: %v", err)
+	}
+}
+
+// The export makes the mount points of the /proc and /dev it adds for the
+// runtime, inside the root, as it makes the plan's.
+func TestOCIMountPoints(t *testing.T) {
+	_, p, root := chrootPlan(t, nil)
+	p.PIDNS = false
+	if err := OCIMountPoints(p); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"proc", "dev"} {
+		if fi, err := os.Stat(filepath.Join(root, d)); err != nil || !fi.IsDir() {
+			t.Errorf("%s: %v", d, err)
+		}
 	}
 }

@@ -76,8 +76,7 @@ func exportOCI(file, bundle string, stdout, stderr io.Writer) int {
 	}
 	c, err := export.OCI(s, plan)
 	if err == nil {
-		// A runtime cannot make them once the root is read-only.
-		err = sandbox.MakeMountPoints(&plan.Launch)
+		err = export.OCIMountPoints(plan)
 	}
 	if err == nil && bundle != "" {
 		err = export.OCIBundle(bundle, c)
