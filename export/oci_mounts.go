@@ -21,20 +21,18 @@ type ociFS struct {
 	mounts            []specs.Mount
 	readonly, masked  []string
 	rootRO, rootAlone bool
-	bindsAbove        bool // bindsAbove(p)
 }
 
 // ociMounts turns the plan's mounts into OCI's three lists. A runtime makes
 // config mounts in order, then read-only paths, then masked ones, and its
 // read-only paths and root.readonly are not recursive (runc 1.1 remounts the
 // top mount only). daemonbox's read-only paths are recursive, so those in
-// the root's own files with mounts below them become recursive read-only
-// binds ("rro") in order, as daemonbox makes them (rootReadonly); the
-// others, and those inside daemonbox's own mounts (and the hardening of
-// /proc), are readonlyPaths, which runc applies after every mount, one
-// mount each.
+// the root's own files become recursive read-only binds ("rro") in order,
+// as daemonbox makes them (rootReadonly); those inside daemonbox's own
+// mounts (and the hardening of /proc) stay readonlyPaths, which runc
+// applies after every mount.
 func ociMounts(p *sandbox.Plan) (ociFS, error) {
-	fs := ociFS{rootAlone: rootAlone(p), bindsAbove: bindsAbove(p)}
+	fs := ociFS{rootAlone: rootAlone(p)}
 	if !hasMount(p, sandbox.MountDev) {
 		// First, so that a read-only root's bind covers it as daemonbox's
 		// covers the root's /dev; it is there for runc to see.
@@ -298,16 +296,14 @@ func unescapeMountinfo(s string) string {
 }
 
 // rootReadonly makes a path of the root's own files read-only with
-// everything under it. With nothing mounted below it on this host, that
-// is a read-only path: the runtime resolves it inside the container each
-// time it starts, and remounts its one mount. A source is resolved on the
-// host each time instead, through whatever the daemon has since left in
-// the root's files (a writable directory on the way renamed and replaced
-// with a link to "/"). Nor with a bind of the spec's above the root
-// (bindsAbove), whose copy of the path the runtime's would not reach.
-// Otherwise it is a recursive read-only bind of itself
-// ("rro"), its source resolved inside the root now. An optional path (the
-// root's /sys) that is missing is skipped, as daemonbox skips it.
+// everything under it: a recursive read-only bind of itself ("rro"), its
+// source resolved inside the root now. (As a read-only path the runtime
+// would resolve it inside the container, but after the config's mounts
+// and, for crun, with masks and nested read-only paths in another order:
+// helper-40 found both more open than daemonbox. A source is resolved on
+// the host again at each start instead; the README says what that means.)
+// An optional path (the root's /sys) that is missing is skipped, as
+// daemonbox skips it.
 func (fs *ociFS) rootReadonly(root string, m sandbox.Mount) error {
 	if root == "/" && m.Target == "/" {
 		fs.mounts = append(fs.mounts, hostRoot(true))
@@ -319,10 +315,6 @@ func (fs *ociFS) rootReadonly(root string, m sandbox.Mount) error {
 	host, err := fs.sourceInRoot(root, m.Target)
 	if err != nil {
 		return err
-	}
-	if root != "/" && !hasSubmounts(host) && !fs.bindsAbove {
-		fs.readonly = append(fs.readonly, m.Target)
-		return nil
 	}
 	fs.mounts = append(fs.mounts, specs.Mount{Destination: m.Target, Type: "bind", Source: host,
 		Options: []string{"rbind", "rro"}})
