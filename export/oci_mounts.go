@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/daemonbox/daemonbox/hostpath"
 	"github.com/daemonbox/daemonbox/sandbox"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -131,7 +132,7 @@ func (fs *ociFS) sourceInRoot(root, target string) (string, error) {
 		if err != nil {
 			dest = filepath.Join(root, m.Destination)
 		}
-		if within(host, dest) && !(m.Type == "bind" && m.Source == dest) {
+		if hostpath.Within(host, dest) && !(m.Type == "bind" && m.Source == dest) {
 			return "", fmt.Errorf("export: %s leads inside the root %s to %s, below the config's mount on %s, through which a runtime would take it: an OCI config cannot carry it",
 				target, root, strings.TrimPrefix(host, root), m.Destination)
 		}
@@ -188,11 +189,6 @@ func hostPath(p string) string {
 	return p
 }
 
-// within reports whether p is dir or lies below it.
-func within(p, dir string) bool {
-	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
-}
-
 // underRootReadonly reports whether a bind's host source lies under a
 // read-only path of a chroot's own files: daemonbox makes those before its
 // own mounts, on the chroot's mounts in its namespace, and clones the
@@ -208,7 +204,7 @@ func underRootReadonly(p *sandbox.Plan, source string) bool {
 		if m.Kind != sandbox.MountReadonly {
 			return false // daemonbox's own mounts begin: later read-only paths come after the binds
 		}
-		if dir, err := inRoot(p.Root, m.Target); err == nil && within(source, dir) {
+		if dir, err := inRoot(p.Root, m.Target); err == nil && hostpath.Within(source, dir) {
 			return true
 		}
 	}
@@ -245,7 +241,7 @@ func rootAlone(p *sandbox.Plan) bool {
 // runtime's root alone read-only, would leave that copy writable.
 func bindsAbove(p *sandbox.Plan) bool {
 	return slices.ContainsFunc(p.Mounts, func(m sandbox.Mount) bool {
-		return m.Kind == sandbox.MountBind && !m.InRoot && within(p.Root, hostPath(m.Source))
+		return m.Kind == sandbox.MountBind && !m.InRoot && hostpath.Within(p.Root, hostPath(m.Source))
 	})
 }
 
@@ -267,11 +263,13 @@ func hasSubmounts(root string) bool {
 // below dir. Mount points are the fifth field, with space, tab, newline
 // and backslash escaped in octal.
 func mountedBelow(mountinfo, dir string) bool {
-	prefix := strings.TrimSuffix(dir, "/") + "/"
+	dir = filepath.Clean(dir)
 	for line := range strings.Lines(mountinfo) {
 		f := strings.Fields(line)
-		if len(f) > 4 && strings.HasPrefix(unescapeMountinfo(f[4]), prefix) {
-			return true
+		if len(f) > 4 {
+			if mp := unescapeMountinfo(f[4]); mp != dir && hostpath.Within(mp, dir) {
+				return true
+			}
 		}
 	}
 	return false

@@ -304,3 +304,9 @@ func (g *Guard) writable(st *unix.Stat_t, inReach bool) string {
 func pathError(op, path string, err error) error {
 	return &os.PathError{Op: op, Path: path, Err: err}
 }
+
+// Within reports whether the clean absolute path p is dir or lies below
+// it, by whole components: /srv/jailer is not within /srv/jail.
+func Within(p, dir string) bool {
+	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
+}

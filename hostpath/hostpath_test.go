@@ -114,3 +114,17 @@ func TestReachByIdentity(t *testing.T) {
 		}
 	}
 }
+
+func TestWithin(t *testing.T) {
+	for _, c := range []struct {
+		p, dir string
+		want   bool
+	}{
+		{"/srv/jail", "/srv/jail", true}, {"/srv/jail/etc", "/srv/jail", true}, {"/srv/jailer", "/srv/jail", false},
+		{"/srv", "/srv/jail", false}, {"/anything", "/", true}, {"/", "/", true},
+	} {
+		if got := Within(c.p, c.dir); got != c.want {
+			t.Errorf("Within(%q, %q) = %v, want %v", c.p, c.dir, got, c.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/daemonbox/daemonbox/caps"
+	"github.com/daemonbox/daemonbox/hostpath"
 	"golang.org/x/sys/unix"
 )
 
@@ -214,7 +215,7 @@ func (p *Plan) private(dir string, kind MountKind) bool {
 func (p *Plan) bindsOf(hostPath string) []string {
 	var out []string
 	for _, m := range p.Mounts {
-		if m.Kind == MountBind && (m.Source == "/" || m.Source == hostPath || strings.HasPrefix(hostPath, m.Source+"/")) {
+		if m.Kind == MountBind && hostpath.Within(hostPath, m.Source) {
 			out = append(out, m.Target)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/daemonbox/daemonbox/hostpath"
 	"github.com/daemonbox/daemonbox/spec"
 	"golang.org/x/sys/unix"
 )
@@ -71,7 +72,7 @@ func executable(root, path string, dirs []string) bool {
 
 func beneathAny(path string, dirs []string) bool {
 	for _, d := range dirs {
-		if path == d || d == "/" || strings.HasPrefix(path, d+"/") {
+		if hostpath.Within(path, d) {
 			return true
 		}
 	}

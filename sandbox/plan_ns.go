@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/daemonbox/daemonbox/hostpath"
 	"golang.org/x/sys/unix"
 )
 
@@ -162,7 +163,7 @@ func depth(p string) int {
 // under reports whether p is at or below the target of one of the mounts.
 func under(p string, mounts []Mount) bool {
 	for _, m := range mounts {
-		if p == m.Target || strings.HasPrefix(p, m.Target+"/") || m.Target == "/" {
+		if hostpath.Within(p, m.Target) {
 			return true
 		}
 	}
